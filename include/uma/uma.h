@@ -1,0 +1,183 @@
+/*
+ * uma.h - the UMA zone allocator, in user space.
+ *
+ * A zone hands out fixed-size items.  Items come from slabs (runs of pages
+ * cut into items) held by a keg; in front of the keg sit a cache of full
+ * buckets per zone and, per CPU, an alloc and a free bucket that are reached
+ * without a lock through restartable sequences.  Several zones may share one
+ * keg (uma_zsecond_create): the first is the primary.
+ *
+ * The names, flags and semantics follow FreeBSD's uma(9); read that page for
+ * the long story.  Differences are noted where they exist.
+ */
+#ifndef _UMA_UMA_H_
+#define	_UMA_UMA_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default)
+
+/* Opaque type used as a handle to the zone. */
+struct uma_zone;
+typedef struct uma_zone *uma_zone_t;
+
+/*
+ * Allocation flags (FreeBSD's <sys/malloc.h> values).  Exactly one of
+ * M_NOWAIT and M_WAITOK is given; M_WAITOK is assumed if neither is.
+ */
+#ifndef M_NOWAIT
+#define	M_NOWAIT	0x0001	/* never sleep; may return NULL */
+#define	M_WAITOK	0x0002	/* sleep at a zone limit until an item is freed */
+#define	M_ZERO		0x0100	/* zero the item after the constructor */
+#define	M_NOVM		0x0200	/* serve from caches and slabs only, no new pages */
+#define	M_USE_RESERVE	0x0400	/* may dip into the zone's reserve */
+#endif
+
+/*
+ * Item constructor, run on every allocation just before the item is
+ * returned.  Returns 0, or an errno value: the allocation then fails (NULL),
+ * the item goes back to the zone and the zone counts a failure.
+ */
+typedef int (*uma_ctor)(void *mem, int size, void *arg, int flags);
+
+/* Item destructor, run on every free.  Leaves the item initialized. */
+typedef void (*uma_dtor)(void *mem, int size, void *arg);
+
+/*
+ * Item initializer, run when memory enters the cache: the keg init when a
+ * slab is created (for every item), the zone init when an item moves from
+ * the keg into the zone.  Returns 0 or an errno value; a failure makes the
+ * allocation that needed the item fail cleanly.
+ */
+typedef int (*uma_init)(void *mem, int size, int flags);
+
+/* Inverse of uma_init, run when memory leaves the cache. */
+typedef void (*uma_fini)(void *mem, int size);
+
+/* Alignment masks for uma_zcreate(): the alignment minus one. */
+#define	UMA_ALIGN_PTR	(sizeof(void *) - 1)
+#define	UMA_ALIGN_LONG	(sizeof(long) - 1)
+#define	UMA_ALIGN_INT	(sizeof(int) - 1)
+#define	UMA_ALIGN_SHORT	(sizeof(short) - 1)
+#define	UMA_ALIGN_CHAR	(sizeof(char) - 1)
+#define	UMA_ALIGN_CACHE	63
+
+/* Zone creation flags (FreeBSD's values where FreeBSD has the flag). */
+#define	UMA_ZONE_UNMANAGED	0x0001	/* never trimmed by reclaim */
+#define	UMA_ZONE_ZINIT		0x0002	/* keg init zero-fills items */
+#define	UMA_ZONE_NOTOUCH	0x0008	/* uma never writes items: off-page header */
+#define	UMA_ZONE_OFFPAGE	UMA_ZONE_NOTOUCH
+#define	UMA_ZONE_NOFREE		0x0020	/* slabs never go back: type stability */
+#define	UMA_ZONE_VM		0x0080	/* buckets only from existing memory */
+#define	UMA_ZONE_SECONDARY	0x0200	/* set on zones from uma_zsecond_create */
+#define	UMA_ZONE_NOBUCKET	0x0400	/* no per-CPU caches */
+#define	UMA_ZONE_MAXBUCKET	0x0800	/* start with the largest bucket */
+#define	UMA_ZONE_REFCNT		0x1000	/* a 32-bit reference count per item */
+#define	UMA_ZONE_CACHESPREAD	0x2000	/* spread items over cache lines */
+
+/* Reclaim requests for uma_reclaim() and uma_zone_reclaim(). */
+#define	UMA_RECLAIM_DRAIN	1	/* free cached buckets and empty slabs */
+#define	UMA_RECLAIM_DRAIN_CPU	2	/* also flush every CPU's cache */
+#define	UMA_RECLAIM_TRIM	3	/* trim caches to the working set */
+
+/*
+ * Create a zone of items of `size` bytes aligned to `align` + 1 (a
+ * UMA_ALIGN_* mask).  `name` must outlive the zone.  Returns NULL only if
+ * the arguments are invalid (errno EINVAL) or memory for the zone itself is
+ * not available (ENOMEM).
+ */
+uma_zone_t uma_zcreate(const char *name, size_t size, uma_ctor ctor,
+    uma_dtor dtor, uma_init uminit, uma_fini fini, int align,
+    uint32_t flags);
+
+/*
+ * Create a secondary zone on the keg of `primary`: same items and slabs,
+ * its own ctor/dtor, zone init/fini, caches and statistics.
+ */
+uma_zone_t uma_zsecond_create(const char *name, uma_ctor ctor,
+    uma_dtor dtor, uma_init zinit, uma_fini zfini, uma_zone_t primary);
+
+/*
+ * Destroy a zone: its caches are drained and, for the last zone on a keg,
+ * the keg and its slabs are freed.  Items still allocated are reported on
+ * stderr and their pages are lost.  Secondary zones go before their primary.
+ */
+void uma_zdestroy(uma_zone_t zone);
+
+/*
+ * Allocate an item.  `udata` is passed to the constructor.  Returns NULL if
+ * M_NOWAIT was given and no item can be had, or if an init or the
+ * constructor failed; the failure is counted in the zone's statistics.
+ */
+void *uma_zalloc_arg(uma_zone_t zone, void *udata, int flags);
+void *uma_zalloc(uma_zone_t zone, int flags);
+
+/*
+ * Free an item to the zone it came from.  NULL is ignored.  Freeing an item
+ * twice, to the wrong zone, or a pointer uma never gave is reported on
+ * stderr, naming the zone, and aborts.
+ */
+void uma_zfree_arg(uma_zone_t zone, void *item, void *udata);
+void uma_zfree(uma_zone_t zone, void *item);
+
+/*
+ * Limit the zone to `nitems` items (allocated and cached); 0 removes the
+ * limit.  Returns the limit set.  At the limit M_NOWAIT fails and M_WAITOK
+ * sleeps until an item is freed.  Per-CPU caching shrinks so that caches
+ * cannot hold most of the limit.
+ */
+int uma_zone_set_max(uma_zone_t zone, int nitems);
+int uma_zone_get_max(uma_zone_t zone);
+
+/* Items allocated and not freed (exact once the zone is quiet). */
+int uma_zone_get_cur(uma_zone_t zone);
+
+/* Print "[zone: <name>] <msg>" at most once a 300 s when the limit is hit. */
+void uma_zone_set_warning(uma_zone_t zone, const char *msg);
+
+/*
+ * Replace the keg init/fini (uma_zone_set_init/fini) or the zone init/fini
+ * (zinit/zfini).  Only before the first allocation; returns 0, or EBUSY
+ * after it (FreeBSD asserts instead).
+ */
+int uma_zone_set_init(uma_zone_t zone, uma_init uminit);
+int uma_zone_set_fini(uma_zone_t zone, uma_fini fini);
+int uma_zone_set_zinit(uma_zone_t zone, uma_init zinit);
+int uma_zone_set_zfini(uma_zone_t zone, uma_fini zfini);
+
+/* Keep `nitems` free items in the keg for M_USE_RESERVE allocations. */
+void uma_zone_reserve(uma_zone_t zone, int nitems);
+
+/* Allocate slabs for `nitems` items now, onto the keg's free list. */
+void uma_prealloc(uma_zone_t zone, int nitems);
+
+/* Non-zero if the zone is at its limit (threads sleep or would sleep). */
+int uma_zone_exhausted(uma_zone_t zone);
+
+/* Bytes of pages the zone's keg holds. */
+size_t uma_zone_memory(uma_zone_t zone);
+
+/* Give memory back: one of the UMA_RECLAIM_* requests. */
+void uma_reclaim(int req);
+void uma_zone_reclaim(uma_zone_t zone, int req);
+
+/*
+ * For UMA_ZONE_REFCNT zones: the item's reference count, kept in its slab
+ * header (FreeBSD 2005-2014).  It is 0 when the item is first handed out
+ * and stays where it is while the item is free.  NULL for other zones.
+ */
+uint32_t *uma_find_refcnt(uma_zone_t zone, void *item);
+
+/* The zone's name, as given at creation. */
+const char *uma_zone_name(uma_zone_t zone);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* !_UMA_UMA_H_ */

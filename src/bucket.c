@@ -1,0 +1,263 @@
+/*
+ * bucket.c - buckets, and each zone's cache of full buckets.
+ *
+ * Layer: between the per-CPU caches (cache.c) and the keg (through
+ * uma__zone_import/release in zone.c).  Owns the bucket zones, the zone's
+ * bucket list under uz_lock, bucket sizing and the working-set estimate.
+ *
+ * Buckets are items of internal "N Bucket" zones, as in FreeBSD: a bucket
+ * of N pointer-sized words holds N - 3 items after its 24-byte header.
+ * Bucket zones have no per-CPU caches, so allocating a bucket never needs a
+ * bucket.
+ */
+#include <string.h>
+
+#include "uma_int.h"
+
+#define	BUCKET_HDR	(sizeof(struct uma_bucket) / sizeof(void *))
+#define	BUCKET_SIZE(n)	((n) - BUCKET_HDR)
+#define	BUCKET_MIN	BUCKET_SIZE(4)
+#define	BUCKET_MAX	BUCKET_SIZE(256)
+
+static struct bucket_zone {
+	uma_zone_t	 bz_zone;
+	const char	*bz_name;
+	uint32_t	 bz_entries;
+	uint32_t	 bz_maxsize;	/* largest item that starts here */
+} bucket_zones[] = {
+	{ NULL, "4 Bucket", BUCKET_SIZE(4), 4096 },
+	{ NULL, "8 Bucket", BUCKET_SIZE(8), 2048 },
+	{ NULL, "16 Bucket", BUCKET_SIZE(16), 1024 },
+	{ NULL, "32 Bucket", BUCKET_SIZE(32), 512 },
+	{ NULL, "64 Bucket", BUCKET_SIZE(64), 256 },
+	{ NULL, "128 Bucket", BUCKET_SIZE(128), 128 },
+	{ NULL, "256 Bucket", BUCKET_SIZE(256), 64 },
+};
+
+void
+uma__bucket_startup(void)
+{
+	struct bucket_zone *bz;
+
+	for (size_t i = 0; i < nitems(bucket_zones); i++) {
+		bz = &bucket_zones[i];
+		bz->bz_zone = uma__zcreate_internal(bz->bz_name,
+		    sizeof(struct uma_bucket) + bz->bz_entries * sizeof(void *),
+		    UMA_ALIGN_PTR, UMA_ZFLAG_BUCKET);
+		if (bz->bz_zone == NULL)
+			uma__panic("uma: cannot create bucket zones");
+	}
+}
+
+static struct bucket_zone *
+bucket_zone_lookup(uint32_t entries)
+{
+	for (size_t i = 0; i < nitems(bucket_zones); i++)
+		if (bucket_zones[i].bz_entries >= entries)
+			return (&bucket_zones[i]);
+	return (&bucket_zones[nitems(bucket_zones) - 1]);
+}
+
+/*
+ * The starting and largest bucket size for the zone's item size: big items
+ * get small buckets so that a CPU does not sit on megabytes.
+ */
+void
+uma__bucket_select(uma_zone_t zone)
+{
+	uint32_t size = zone->uz_keg->uk_rsize, n = BUCKET_MIN;
+
+	for (size_t i = 0; i < nitems(bucket_zones); i++)
+		if (bucket_zones[i].bz_maxsize >= size)
+			n = bucket_zones[i].bz_entries;
+	if (size > 4096)
+		n = size >= 8192 ? 1 : 2;
+	if (zone->uz_flags & UMA_ZONE_MAXBUCKET)
+		n = BUCKET_MAX;
+	zone->uz_bucket_size_max = n;
+	zone->uz_bucket_size_min = n < BUCKET_MIN ? n : BUCKET_MIN;
+	zone->uz_bucket_size = n;
+}
+
+uma_bucket_t
+uma__bucket_alloc(uma_zone_t zone, int flags)
+{
+	struct bucket_zone *bz;
+	uma_bucket_t b;
+	uint32_t entries = zone->uz_bucket_size;
+
+	if (entries == 0)
+		return (NULL);
+	if (zone->uz_flags & UMA_ZONE_VM)
+		flags |= M_NOVM;
+	bz = bucket_zone_lookup(entries);
+	b = uma__zone_alloc_item(bz->bz_zone, NULL, (flags & ~M_WAITOK) |
+	    M_NOWAIT);
+	if (b == NULL)
+		return (NULL);
+	b->ub_cnt = 0;
+	b->ub_entries = entries < bz->bz_entries ? entries : bz->bz_entries;
+	return (b);
+}
+
+void
+uma__bucket_free(uma_zone_t zone, uma_bucket_t b)
+{
+	struct bucket_zone *bz = bucket_zone_lookup(b->ub_entries);
+
+	uma__zone_free_item(bz->bz_zone, b, NULL, true);
+}
+
+/*
+ * Give every item of b back to the keg (zone fini first).  Not counted as
+ * frees: the items were counted when users freed them.
+ */
+void
+uma__bucket_drain(uma_zone_t zone, uma_bucket_t b)
+{
+	if (b->ub_cnt == 0)
+		return;
+	uma__zone_release(zone, b->ub_bucket, b->ub_cnt);
+	uma__limit_release(zone, b->ub_cnt);
+	b->ub_cnt = 0;
+}
+
+/* Take the most recent full bucket from the zone's cache, or NULL. */
+uma_bucket_t
+uma__bucket_fetch(uma_zone_t zone)
+{
+	uma_bucket_t b;
+
+	if (TAILQ_EMPTY(&zone->uz_buckets))	/* racy peek, fine */
+		return (NULL);
+	if (pthread_mutex_trylock(&zone->uz_lock) != 0) {
+		pthread_mutex_lock(&zone->uz_lock);
+		/* Contention: bigger buckets mean fewer trips here. */
+		if (zone->uz_bucket_size < zone->uz_bucket_size_max)
+			zone->uz_bucket_size++;
+	}
+	b = TAILQ_FIRST(&zone->uz_buckets);
+	if (b != NULL) {
+		TAILQ_REMOVE(&zone->uz_buckets, b, ub_link);
+		zone->uz_nitems -= b->ub_cnt;
+		if (zone->uz_nitems < zone->uz_imin)
+			zone->uz_imin = zone->uz_nitems;
+	}
+	pthread_mutex_unlock(&zone->uz_lock);
+	return (b);
+}
+
+/* Put a full bucket in the zone's cache, or drain it past the cap. */
+void
+uma__bucket_put(uma_zone_t zone, uma_bucket_t b)
+{
+	pthread_mutex_lock(&zone->uz_lock);
+	if (zone->uz_nitems + b->ub_cnt <= zone->uz_bucket_max &&
+	    !(atomic_load_explicit(&zone->uz_sleepers, memory_order_relaxed))) {
+		TAILQ_INSERT_HEAD(&zone->uz_buckets, b, ub_link);
+		zone->uz_nitems += b->ub_cnt;
+		if (zone->uz_nitems > zone->uz_imax)
+			zone->uz_imax = zone->uz_nitems;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&zone->uz_lock);
+	if (b != NULL) {
+		uma__bucket_drain(zone, b);
+		uma__bucket_free(zone, b);
+	}
+}
+
+/*
+ * Fill a new bucket from the keg: take up to a bucket of items from the
+ * limit without sleeping, import them (zone init on each).  Returns NULL if
+ * nothing could be had; *errorp is set when an init failed, in which case
+ * the allocation that asked must fail even if some items were imported
+ * (they stay cached for the next ones).
+ */
+uma_bucket_t
+uma__bucket_fill(uma_zone_t zone, int flags, int *errorp)
+{
+	uma_bucket_t b;
+	int n, got;
+
+	*errorp = 0;
+	n = zone->uz_bucket_size;
+	if (n == 0)
+		return (NULL);
+	if (zone->uz_max_items != 0) {
+		n = uma__limit_take(zone, n, M_NOWAIT);
+		if (n == 0)
+			return (NULL);
+	}
+	b = uma__bucket_alloc(zone, flags);
+	if (b == NULL) {
+		uma__limit_release(zone, n);
+		return (NULL);
+	}
+	if (n > b->ub_entries) {
+		uma__limit_release(zone, n - b->ub_entries);
+		n = b->ub_entries;
+	}
+	got = uma__zone_import(zone, b->ub_bucket, n, flags, errorp);
+	if (got < n)
+		uma__limit_release(zone, n - got);
+	b->ub_cnt = got;
+	if (got == 0) {
+		uma__bucket_free(zone, b);
+		return (NULL);
+	}
+	if (*errorp != 0) {
+		uma__bucket_put(zone, b);
+		return (NULL);
+	}
+	return (b);
+}
+
+/*
+ * Give cached buckets back to the keg: all of them (drain), or down to the
+ * working-set estimate (trim).  Draining also makes future buckets smaller,
+ * as FreeBSD does on each reclaim.
+ */
+void
+uma__bucket_cache_reclaim(uma_zone_t zone, bool trim)
+{
+	struct bucketlist drain = TAILQ_HEAD_INITIALIZER(drain);
+	uma_bucket_t b;
+	uint64_t target;
+
+	pthread_mutex_lock(&zone->uz_lock);
+	target = trim ? zone->uz_wss : 0;
+	/* The oldest buckets are at the tail: they go first. */
+	while (zone->uz_nitems > target &&
+	    (b = TAILQ_LAST(&zone->uz_buckets, bucketlist)) != NULL) {
+		TAILQ_REMOVE(&zone->uz_buckets, b, ub_link);
+		zone->uz_nitems -= b->ub_cnt;
+		TAILQ_INSERT_TAIL(&drain, b, ub_link);
+	}
+	zone->uz_imax = zone->uz_imin = zone->uz_nitems;
+	if (!trim && zone->uz_bucket_size > zone->uz_bucket_size_min)
+		zone->uz_bucket_size--;
+	pthread_mutex_unlock(&zone->uz_lock);
+	while ((b = TAILQ_FIRST(&drain)) != NULL) {
+		TAILQ_REMOVE(&drain, b, ub_link);
+		uma__bucket_drain(zone, b);
+		uma__bucket_free(zone, b);
+	}
+}
+
+/*
+ * Once a period: the working set is what the cache swung through, decayed
+ * so that one quiet period does not throw away a busy cache.
+ */
+void
+uma__bucket_wss_update(uma_zone_t zone)
+{
+	uint64_t swing;
+
+	pthread_mutex_lock(&zone->uz_lock);
+	swing = zone->uz_imax - zone->uz_imin;
+	zone->uz_wss = swing > zone->uz_wss * 3 / 4 ? swing :
+	    zone->uz_wss * 3 / 4;
+	zone->uz_imax = zone->uz_imin = zone->uz_nitems;
+	pthread_mutex_unlock(&zone->uz_lock);
+}

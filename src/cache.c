@@ -1,0 +1,435 @@
+/*
+ * cache.c - the per-CPU caches: the fast paths and their slow paths.
+ *
+ * Layer: the top of the zone allocator.  Owns struct uma_cache (see the
+ * word layout and the frees identity in uma_int.h).  It gets full buckets
+ * and gives back full ones only through bucket.c, and never touches a keg.
+ *
+ * Fast path (rseq mode): one restartable sequence reads this CPU's word,
+ * moves one item between the caller and the alloc bucket, and commits the
+ * new word with one store.  Preemption, migration or a signal before the
+ * commit restarts the sequence; after it, the operation is done.  So an
+ * item can never be lost, duplicated or counted twice, and the hit path has
+ * no locked instruction.
+ *
+ * Slow path: takes the CPU's uc_lock, closes the cache (cache_close), works
+ * on the buckets, and reopens it with one store.  It never sleeps or calls
+ * user code while the cache is closed or uc_lock is held.
+ *
+ * Locked mode: the same data, with every operation under uc_lock.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/rseq.h>
+
+#include "uma_int.h"
+#include "cache_fast.h"
+
+_Static_assert(sizeof(struct uma_cache) == 128, "fast path indexes by << 7");
+_Static_assert(offsetof(struct uma_cache, uc_word) == 0, "asm offset");
+_Static_assert(offsetof(struct uma_cache, uc_items) == 8, "asm offset");
+
+static inline uint64_t
+word_closed(uint64_t w)
+{
+	return (w & ~(UC_CNT_MASK | UC_ROOM_MASK));
+}
+
+/*
+ * Own the cache of `cpu` (uc_lock held): afterwards no fast path can
+ * commit to it until cache_open.  Returns the live word.
+ */
+static uint64_t
+cache_close(uma_cache_t c, int cpu)
+{
+	uint64_t w, closed;
+
+	if (!uma.ug_rseq)
+		return (atomic_load_explicit(&c->uc_word,
+		    memory_order_relaxed));
+	for (;;) {
+		if (cache_close_rseq(c, cpu, &w))
+			return (w);
+		/*
+		 * Remote: swap in the closed word, then fence that CPU.  A
+		 * fast path that read the old word either committed before
+		 * the fence (we see its word and go again) or restarts and
+		 * sees the closed word.
+		 */
+		w = atomic_load(&c->uc_word);
+		closed = word_closed(w);
+		if (!atomic_compare_exchange_strong(&c->uc_word, &w, closed))
+			continue;
+		if (uma__rseq_fence(cpu) != 0)
+			uma__panic("uma: membarrier rseq fence failed: %s",
+			    strerror(errno));
+		if (atomic_load(&c->uc_word) == closed)
+			return (w);
+	}
+}
+
+static inline void
+cache_open(uma_cache_t c, uint64_t w)
+{
+	atomic_store_explicit(&c->uc_word, w, memory_order_release);
+}
+
+/* The uc_seq write section brackets every change readers must see whole. */
+static inline void
+cache_seq_begin(uma_cache_t c)
+{
+	atomic_fetch_add_explicit(&c->uc_seq, 1, memory_order_acq_rel);
+}
+
+static inline void
+cache_seq_end(uma_cache_t c)
+{
+	atomic_fetch_add_explicit(&c->uc_seq, 1, memory_order_release);
+}
+
+/* Widen the 40-bit allocs field (uc_lock held, in a write section). */
+static void
+cache_fold_locked(uma_cache_t c, uint64_t w)
+{
+	uint64_t a = uc_word_allocs(w), last = c->uc_allocs_last;
+	uint64_t delta = (a - last) & ((1ull << UC_ALLOC_BITS) - 1);
+
+	atomic_store_explicit(&c->uc_allocs_base, c->uc_allocs_base + delta,
+	    memory_order_relaxed);
+	atomic_store_explicit(&c->uc_allocs_last, a, memory_order_relaxed);
+}
+
+static inline uma_cache_t
+cache_lock(uma_zone_t zone, int *cpup)
+{
+	int cpu = uma__curcpu();
+	uma_cache_t c = &zone->uz_cpu[cpu];
+
+	pthread_mutex_lock(&c->uc_lock);
+	*cpup = cpu;
+	return (c);
+}
+
+void
+uma__cache_init(uma_zone_t zone)
+{
+	for (int i = 0; i < uma.ug_ncpus; i++) {
+		uma_cache_t c = &zone->uz_cpu[i];
+
+		memset(c, 0, sizeof(*c));
+		pthread_mutex_init(&c->uc_lock, NULL);
+	}
+}
+
+/* Locked mode: the pop and push of the fast path, under uc_lock. */
+void *
+uma__cache_pop_locked(uma_zone_t zone)
+{
+	uma_cache_t c;
+	uint64_t w;
+	void *item;
+	int cpu;
+
+	c = cache_lock(zone, &cpu);
+	w = atomic_load_explicit(&c->uc_word, memory_order_relaxed);
+	if (uc_word_cnt(w) == 0) {
+		pthread_mutex_unlock(&c->uc_lock);
+		return (NULL);
+	}
+	item = c->uc_items[uc_word_cnt(w) - 1];
+	cache_open(c, w + UC_ALLOC_DELTA);
+	pthread_mutex_unlock(&c->uc_lock);
+	return (item);
+}
+
+int
+uma__cache_push_locked(uma_zone_t zone, void *item)
+{
+	uma_cache_t c;
+	uint64_t w;
+	int cpu;
+
+	c = cache_lock(zone, &cpu);
+	w = atomic_load_explicit(&c->uc_word, memory_order_relaxed);
+	if (uc_word_room(w) == 0 || (uc_word_cnt(w) > 0 &&
+	    c->uc_items[uc_word_cnt(w) - 1] == item)) {
+		pthread_mutex_unlock(&c->uc_lock);
+		return (0);
+	}
+	c->uc_items[uc_word_cnt(w)] = item;
+	cache_open(c, w + UC_FREE_DELTA);
+	pthread_mutex_unlock(&c->uc_lock);
+	return (1);
+}
+
+/* Install bucket b (or none) as the alloc bucket; returns the new word. */
+static uint64_t
+cache_set_alloc(uma_cache_t c, uint64_t w, uma_bucket_t b, uint32_t cnt)
+{
+	c->uc_allocbucket = b;
+	c->uc_items = b != NULL ? b->ub_bucket : NULL;
+	if (b == NULL)
+		return (uc_word_make(uc_word_allocs(w), 0, 0));
+	return (uc_word_make(uc_word_allocs(w), cnt, b->ub_entries - cnt));
+}
+
+/* Swap the alloc and free buckets (cache closed, in a write section). */
+static uint64_t
+cache_swap(uma_cache_t c, uint64_t w)
+{
+	uma_bucket_t ab = c->uc_allocbucket;
+	uint32_t acnt = uc_word_cnt(w);
+
+	w = cache_set_alloc(c, w, c->uc_freebucket, c->uc_fcnt);
+	c->uc_freebucket = ab;
+	c->uc_fcnt = acnt;
+	return (w);
+}
+
+/* Pop one item in the slow path: counted exactly like the fast path. */
+static void *
+cache_pop_locked(uma_cache_t c, uint64_t *wp)
+{
+	void *item = c->uc_items[uc_word_cnt(*wp) - 1];
+
+	*wp += UC_ALLOC_DELTA;
+	return (item);
+}
+
+/*
+ * The alloc bucket is empty.  Swap in the free bucket, or fetch a full one
+ * from the zone (bucket cache, else a fill from the keg).  Returns an item
+ * counted as a CPU alloc, or NULL with *errorp set if a fill failed in an
+ * init (the allocation must then fail) or 0 if the caller should try the
+ * single-item path.
+ */
+void *
+uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
+{
+	uma_bucket_t b = NULL, old;
+	uma_cache_t c;
+	uint64_t w;
+	void *item;
+	int cpu;
+
+	*errorp = 0;
+	for (;;) {
+		c = cache_lock(zone, &cpu);
+		w = cache_close(c, cpu);
+		cache_seq_begin(c);
+		cache_fold_locked(c, w);
+		old = NULL;
+		if (uc_word_cnt(w) == 0 && c->uc_fcnt > 0)
+			w = cache_swap(c, w);
+		if (uc_word_cnt(w) == 0 && b != NULL) {
+			/* Install the bucket we brought; keep an empty one. */
+			atomic_store_explicit(&c->uc_loaded,
+			    c->uc_loaded + b->ub_cnt, memory_order_relaxed);
+			if (c->uc_freebucket == NULL) {
+				c->uc_freebucket = c->uc_allocbucket;
+				c->uc_fcnt = 0;
+			} else
+				old = c->uc_allocbucket;
+			w = cache_set_alloc(c, w, b, b->ub_cnt);
+			b = NULL;
+		}
+		item = uc_word_cnt(w) > 0 ? cache_pop_locked(c, &w) : NULL;
+		cache_seq_end(c);
+		cache_open(c, w);
+		pthread_mutex_unlock(&c->uc_lock);
+		if (old != NULL)
+			uma__bucket_free(zone, old);
+		if (item != NULL) {
+			if (b != NULL)	/* raced: another thread filled it */
+				uma__bucket_put(zone, b);
+			return (item);
+		}
+		if (b != NULL)
+			uma__panic("uma: zone \"%s\": bucket lost", zone->uz_name);
+		b = uma__bucket_fetch(zone);
+		if (b == NULL) {
+			b = uma__bucket_fill(zone, flags, errorp);
+			if (b == NULL)
+				return (NULL);
+		}
+	}
+}
+
+/*
+ * The alloc bucket is full (or missing).  Make room: swap with the free
+ * bucket if it has room, else send the full free bucket to the zone, move
+ * the full alloc bucket to the free slot and start an empty alloc bucket.
+ * Returns 1 when the item is in the cache, 0 when the caller must free it
+ * to the keg (no bucket could be had).
+ */
+int
+uma__cache_free_slow(uma_zone_t zone, void *item)
+{
+	uma_bucket_t full, empty = NULL;
+	uma_cache_t c;
+	uint64_t w;
+	int cpu, done;
+
+	for (;;) {
+		full = NULL;
+		c = cache_lock(zone, &cpu);
+		w = cache_close(c, cpu);
+		if (uc_word_cnt(w) > 0 && c->uc_items[uc_word_cnt(w) - 1] == item) {
+			cache_open(c, w);
+			pthread_mutex_unlock(&c->uc_lock);
+			uma__misuse(zone, "double free of %p", item);
+		}
+		cache_seq_begin(c);
+		cache_fold_locked(c, w);
+		if (uc_word_room(w) == 0 && c->uc_freebucket != NULL &&
+		    c->uc_fcnt < c->uc_freebucket->ub_entries)
+			w = cache_swap(c, w);
+		if (uc_word_room(w) == 0 && empty != NULL) {
+			if (c->uc_freebucket != NULL) {
+				full = c->uc_freebucket;
+				full->ub_cnt = c->uc_fcnt;
+				atomic_store_explicit(&c->uc_unloaded,
+				    c->uc_unloaded + c->uc_fcnt,
+				    memory_order_relaxed);
+			}
+			c->uc_freebucket = c->uc_allocbucket;
+			c->uc_fcnt = uc_word_cnt(w);
+			w = cache_set_alloc(c, w, empty, 0);
+			empty = NULL;
+		}
+		done = uc_word_room(w) > 0;
+		if (done) {
+			c->uc_items[uc_word_cnt(w)] = item;
+			w += UC_FREE_DELTA;
+		}
+		cache_seq_end(c);
+		cache_open(c, w);
+		pthread_mutex_unlock(&c->uc_lock);
+		if (full != NULL)
+			uma__bucket_put(zone, full);
+		if (done) {
+			if (empty != NULL)
+				uma__bucket_free(zone, empty);
+			return (1);
+		}
+		empty = uma__bucket_alloc(zone, M_NOWAIT);
+		if (empty == NULL)
+			return (0);
+	}
+}
+
+/*
+ * Empty every CPU's cache into the keg (zone destroy, reclaim).  The items
+ * were counted as frees when users freed them, so the drain counts nothing.
+ */
+void
+uma__cache_drain(uma_zone_t zone)
+{
+	uma_bucket_t ab, fb;
+	uma_cache_t c;
+	uint64_t w;
+
+	if (zone->uz_fast & UZ_FAST_NOCACHE)
+		return;
+	for (int cpu = 0; cpu < uma.ug_ncpus; cpu++) {
+		c = &zone->uz_cpu[cpu];
+		pthread_mutex_lock(&c->uc_lock);
+		w = cache_close(c, cpu);
+		cache_seq_begin(c);
+		cache_fold_locked(c, w);
+		ab = c->uc_allocbucket;
+		fb = c->uc_freebucket;
+		if (ab != NULL)
+			ab->ub_cnt = uc_word_cnt(w);
+		if (fb != NULL)
+			fb->ub_cnt = c->uc_fcnt;
+		atomic_store_explicit(&c->uc_unloaded, c->uc_unloaded +
+		    uc_word_cnt(w) + c->uc_fcnt, memory_order_relaxed);
+		c->uc_freebucket = NULL;
+		c->uc_fcnt = 0;
+		w = cache_set_alloc(c, w, NULL, 0);
+		cache_seq_end(c);
+		cache_open(c, w);
+		pthread_mutex_unlock(&c->uc_lock);
+		if (ab != NULL) {
+			uma__bucket_drain(zone, ab);
+			uma__bucket_free(zone, ab);
+		}
+		if (fb != NULL) {
+			uma__bucket_drain(zone, fb);
+			uma__bucket_free(zone, fb);
+		}
+	}
+}
+
+/* Widen every CPU's allocs field; the timeout calls this each period. */
+void
+uma__cache_fold(uma_zone_t zone)
+{
+	uma_cache_t c;
+
+	if (zone->uz_fast & UZ_FAST_NOCACHE)
+		return;
+	for (int cpu = 0; cpu < uma.ug_ncpus; cpu++) {
+		c = &zone->uz_cpu[cpu];
+		pthread_mutex_lock(&c->uc_lock);
+		cache_seq_begin(c);
+		cache_fold_locked(c, atomic_load(&c->uc_word));
+		cache_seq_end(c);
+		pthread_mutex_unlock(&c->uc_lock);
+	}
+}
+
+/*
+ * One CPU's counters, without uc_lock: read everything between two equal,
+ * even values of uc_seq.  The word itself is read once, so its count and
+ * its allocs agree.
+ */
+void
+uma__cache_counts(uma_zone_t zone, int cpu, uint64_t *allocs,
+    uint64_t *frees, uint64_t *cached)
+{
+	uint64_t w, loaded, unloaded, base, last, pops, unwound;
+	uint32_t s1, s2, fcnt;
+	uma_cache_t c = &zone->uz_cpu[cpu];
+
+	*allocs = *frees = *cached = 0;
+	if (zone->uz_fast & UZ_FAST_NOCACHE)
+		return;
+	for (;;) {
+		s1 = atomic_load_explicit(&c->uc_seq, memory_order_acquire);
+		if (s1 & 1) {
+			sched_yield();
+			continue;
+		}
+		w = atomic_load_explicit(&c->uc_word, memory_order_acquire);
+		fcnt = atomic_load_explicit(&c->uc_fcnt, memory_order_relaxed);
+		loaded = atomic_load_explicit(&c->uc_loaded,
+		    memory_order_relaxed);
+		unloaded = atomic_load_explicit(&c->uc_unloaded,
+		    memory_order_relaxed);
+		base = atomic_load_explicit(&c->uc_allocs_base,
+		    memory_order_relaxed);
+		last = atomic_load_explicit(&c->uc_allocs_last,
+		    memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&c->uc_seq, memory_order_relaxed);
+		if (s1 == s2)
+			break;
+	}
+	pops = base + ((uc_word_allocs(w) - last) &
+	    ((1ull << UC_ALLOC_BITS) - 1));
+	unwound = atomic_load_explicit(&c->uc_unwound, memory_order_relaxed);
+	*cached = uc_word_cnt(w) + fcnt;
+	*frees = pops + *cached - loaded + unloaded;
+	*allocs = pops - unwound;
+}
+
+/* An allocation popped from a cache failed in its ctor: un-count it. */
+void
+uma__cache_unwind(uma_zone_t zone)
+{
+	atomic_fetch_add_explicit(&zone->uz_cpu[uma__curcpu()].uc_unwound, 1,
+	    memory_order_relaxed);
+}

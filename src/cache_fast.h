@@ -1,0 +1,194 @@
+/*
+ * cache_fast.h - the fast paths of the per-CPU caches, inlined into
+ * uma_zalloc_arg and uma_zfree_arg (zalloc.c).  See cache.c for the slow
+ * paths and uma_int.h for the cache word.
+ */
+#ifndef _UMA_CACHE_FAST_H_
+#define	_UMA_CACHE_FAST_H_
+
+#include <sys/rseq.h>
+
+#include "uma_int.h"
+
+static inline char *
+rseq_ptr(void)
+{
+	return ((char *)__builtin_thread_pointer() + uma_rseq_offset);
+}
+
+#define	UC_SHIFT	7
+#define	UC_ALLOC_DELTA_IMM	0x1000fff	/* UC_ALLOC_DELTA, for asm */
+#define	RSEQ_CS_OFF	8	/* offsetof(struct rseq, rseq_cs) */
+#define	RSEQ_CPU_OFF	4	/* offsetof(struct rseq, cpu_id) */
+#define	STR_(x)		#x
+#define	STR(x)		STR_(x)
+
+
+/*
+ * The restartable sequences.  Each has a descriptor (struct rseq_cs) in the
+ * __rseq_cs section: start (1), length to the commit's end (2), abort
+ * handler (4), which is preceded by the RSEQ_SIG signature the kernel
+ * checks.  The abort handler goes back to 6, which stores the descriptor
+ * pointer again (the kernel clears it when it aborts).  5 leaves for the
+ * slow path.
+ */
+#if defined(__x86_64__)
+#define	RSEQ_DESCRIPTOR							\
+	".pushsection __rseq_cs, \"aw\"\n\t"				\
+	".balign 32\n\t"						\
+	"3:\n\t"							\
+	".long 0, 0\n\t"						\
+	".quad 1f, (2f - 1f), 4f\n\t"					\
+	".popsection\n\t"						\
+	"6:\n\t"							\
+	"leaq 3b(%%rip), %%rax\n\t"					\
+	"movq %%rax, " STR(RSEQ_CS_OFF) "(%[rs])\n\t"			\
+	"1:\n\t"
+
+#define	RSEQ_ABORT(fail)						\
+	".pushsection __rseq_failure, \"ax\"\n\t"			\
+	".byte 0x0f, 0xb9, 0x3d\n\t"					\
+	".long " STR(RSEQ_SIG) "\n\t"					\
+	"4:\n\t"							\
+	"jmp 6b\n\t"							\
+	"5:\n\t"							\
+	fail								\
+	"jmp 2b\n\t"							\
+	".popsection\n\t"
+
+/* Pop from this CPU's alloc bucket; NULL sends the caller to a slow path. */
+static inline void *
+cache_pop_rseq(uma_cache_t caches)
+{
+	void *item;
+
+	__asm__ __volatile__(
+	    RSEQ_DESCRIPTOR
+	    "movl " STR(RSEQ_CPU_OFF) "(%[rs]), %%eax\n\t"
+	    "testl %%eax, %%eax\n\t"
+	    "js 5f\n\t"
+	    "shlq $" STR(UC_SHIFT) ", %%rax\n\t"
+	    "addq %[caches], %%rax\n\t"
+	    "movq (%%rax), %%rdx\n\t"
+	    "testq $0xfff, %%rdx\n\t"
+	    "jz 5f\n\t"
+	    "movq 8(%%rax), %%rcx\n\t"
+	    "movl %%edx, %%esi\n\t"
+	    "andl $0xfff, %%esi\n\t"
+	    "movq -8(%%rcx,%%rsi,8), %[item]\n\t"
+	    "addq $" STR(UC_ALLOC_DELTA_IMM) ", %%rdx\n\t"
+	    "movq %%rdx, (%%rax)\n\t"
+	    "2:\n\t"
+	    RSEQ_ABORT("xorl %k[item], %k[item]\n\t")
+	    : [item] "=&r" (item)
+	    : [rs] "r" (rseq_ptr()), [caches] "r" (caches)
+	    : "rax", "rcx", "rdx", "rsi", "memory", "cc");
+	return (item);
+}
+
+/*
+ * Push onto this CPU's alloc bucket; 0 sends the caller to a slow path.
+ * Freeing the item on top of the bucket again is a double free: the slow
+ * path reports it.
+ */
+static inline int
+cache_push_rseq(uma_cache_t caches, void *item)
+{
+	int ok;
+
+	__asm__ __volatile__(
+	    "movl $1, %[ok]\n\t"
+	    RSEQ_DESCRIPTOR
+	    "movl " STR(RSEQ_CPU_OFF) "(%[rs]), %%eax\n\t"
+	    "testl %%eax, %%eax\n\t"
+	    "js 5f\n\t"
+	    "shlq $" STR(UC_SHIFT) ", %%rax\n\t"
+	    "addq %[caches], %%rax\n\t"
+	    "movq (%%rax), %%rdx\n\t"
+	    "testq $0xfff000, %%rdx\n\t"
+	    "jz 5f\n\t"
+	    "movq 8(%%rax), %%rcx\n\t"
+	    "movl %%edx, %%esi\n\t"
+	    "andl $0xfff, %%esi\n\t"
+	    "cmpq %[item], -8(%%rcx,%%rsi,8)\n\t"
+	    "je 5f\n\t"
+	    "movq %[item], (%%rcx,%%rsi,8)\n\t"
+	    "addq $-4095, %%rdx\n\t"
+	    "movq %%rdx, (%%rax)\n\t"
+	    "2:\n\t"
+	    RSEQ_ABORT("xorl %[ok], %[ok]\n\t")
+	    : [ok] "=&r" (ok)
+	    : [rs] "r" (rseq_ptr()), [caches] "r" (caches), [item] "r" (item)
+	    : "rax", "rcx", "rdx", "rsi", "memory", "cc");
+	return (ok);
+}
+
+/*
+ * Close the cache of `cpu` from that CPU: store the word with no items and
+ * no room.  Fails (returns false) if we are not on `cpu`.
+ */
+static inline bool
+cache_close_rseq(uma_cache_t c, int cpu, uint64_t *wp)
+{
+	uint64_t w;
+	int ok;
+
+	__asm__ __volatile__(
+	    "movl $1, %[ok]\n\t"
+	    RSEQ_DESCRIPTOR
+	    "cmpl " STR(RSEQ_CPU_OFF) "(%[rs]), %[cpu]\n\t"
+	    "jne 5f\n\t"
+	    "movq (%[c]), %[w]\n\t"
+	    "movq %[w], %%rdx\n\t"
+	    "andq $-16777216, %%rdx\n\t"
+	    "movq %%rdx, (%[c])\n\t"
+	    "2:\n\t"
+	    RSEQ_ABORT("xorl %[ok], %[ok]\n\t")
+	    : [ok] "=&r" (ok), [w] "=&r" (w)
+	    : [rs] "r" (rseq_ptr()), [c] "r" (c), [cpu] "r" (cpu)
+	    : "rax", "rdx", "memory", "cc");
+	*wp = w;
+	return (ok != 0);
+}
+#else
+static inline void *
+cache_pop_rseq(uma_cache_t caches)
+{
+	return (NULL);
+}
+
+static inline int
+cache_push_rseq(uma_cache_t caches, void *item)
+{
+	return (0);
+}
+
+static inline bool
+cache_close_rseq(uma_cache_t c, int cpu, uint64_t *wp)
+{
+	return (false);
+}
+#endif
+_Static_assert(UC_ALLOC_DELTA_IMM == UC_ALLOC_DELTA, "asm immediate");
+_Static_assert(-4095 == (int64_t)UC_FREE_DELTA, "asm immediate");
+
+
+/* Pop an item from this CPU's cache, or NULL: go to the slow path. */
+static inline void *
+cache_pop(uma_zone_t zone)
+{
+	if (__predict_true(uma.ug_rseq))
+		return (cache_pop_rseq(zone->uz_cpu));
+	return (uma__cache_pop_locked(zone));
+}
+
+/* Push an item onto this CPU's cache; 0: go to the slow path. */
+static inline int
+cache_push(uma_zone_t zone, void *item)
+{
+	if (__predict_true(uma.ug_rseq))
+		return (cache_push_rseq(zone->uz_cpu, item));
+	return (uma__cache_push_locked(zone, item));
+}
+
+#endif /* !_UMA_CACHE_FAST_H_ */

@@ -1,0 +1,235 @@
+/*
+ * init.c - starting uma, its internal zones, and fork().
+ *
+ * Layer: the frame around every other layer.  Owns struct uma_global and
+ * the two zones everything else is made of: "UMA Kegs" and "UMA Zones"
+ * (a zone's struct is followed by its per-CPU caches, so that zone's item
+ * size depends on the CPU count and is known only here).  Those two zones
+ * stand on static kegs and zones; all others are items of them.
+ *
+ * uma starts at the first zone creation (or the first call that needs it),
+ * once, after reading the boot tunables.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "uma_int.h"
+
+struct uma_global uma = {
+	.ug_lock = PTHREAD_RWLOCK_INITIALIZER,
+	.ug_zones = TAILQ_HEAD_INITIALIZER(uma.ug_zones),
+	.ug_kegs = LIST_HEAD_INITIALIZER(uma.ug_kegs),
+};
+
+static pthread_once_t uma_once = PTHREAD_ONCE_INIT;
+static struct uma_keg kegs_keg, zones_keg;
+static struct uma_zone kegs_zone, zones_zone;
+static uma_cache_t closed_caches;
+
+uma_zone_t
+uma__zones_zone(void)
+{
+	return (&zones_zone);
+}
+
+uma_zone_t
+uma__kegs_zone(void)
+{
+	return (&kegs_zone);
+}
+
+uma_cache_t
+uma__closed_caches(void)
+{
+	return (closed_caches);
+}
+
+/*
+ * CPUs that can exist: the larger of what glibc says is configured and
+ * what the kernel says is possible, so that a CPU brought online later
+ * still has a cache.
+ */
+static int
+ncpus_possible(void)
+{
+	int n = get_nprocs_conf(), lo, hi;
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+	char buf[256], *p;
+
+	if (f != NULL) {
+		if (fgets(buf, sizeof(buf), f) != NULL) {
+			for (p = buf; *p != '\0' && *p != '\n';) {
+				if (sscanf(p, "%d-%d", &lo, &hi) == 2 ||
+				    (sscanf(p, "%d", &lo) == 1 && (hi = lo, 1)))
+					if (hi + 1 > n)
+						n = hi + 1;
+				p = strchr(p, ',');
+				if (p == NULL)
+					break;
+				p++;
+			}
+		}
+		fclose(f);
+	}
+	return (n > 0 ? n : 1);
+}
+
+static void
+bootstrap_zone(uma_zone_t zone, uma_keg_t keg, const char *name,
+    size_t size)
+{
+	memset(keg, 0, sizeof(*keg));
+	pthread_mutex_init(&keg->uk_lock, NULL);
+	LIST_INIT(&keg->uk_part_slab);
+	LIST_INIT(&keg->uk_free_slab);
+	LIST_INIT(&keg->uk_full_slab);
+	LIST_INIT(&keg->uk_zones);
+	keg->uk_name = name;
+	keg->uk_size = (uint32_t)size;
+	keg->uk_align = UMA_CACHELINE - 1;
+	keg->uk_rsize = (uint32_t)roundup2(size, UMA_CACHELINE);
+	keg->uk_flags = UMA_ZFLAG_INTERNAL;
+	uma__keg_layout(keg);
+	LIST_INSERT_HEAD(&uma.ug_kegs, keg, uk_link);
+	memset(zone, 0, sizeof(*zone));
+	uma__zone_setup(zone, name, keg, NULL, NULL, NULL, NULL,
+	    UMA_ZFLAG_INTERNAL);
+}
+
+static void uma_fork_prepare(void);
+static void uma_fork_parent(void);
+static void uma_fork_child(void);
+
+static void
+uma_startup_once(void)
+{
+	size_t csize;
+
+	uma__tunables_load();
+	uma.ug_ncpus = ncpus_possible();
+	uma.ug_warnings = uma__tunable_int("vm.zone_warnings", 1);
+	uma.ug_multipage = uma__tunable_int("vm.debug.uma_multipage_slabs", 1);
+	if (uma__vm_startup() != 0)
+		uma__panic("uma: cannot reserve address space for the arena");
+	uma.ug_rseq = uma__rseq_startup() != 0;
+	csize = (size_t)uma.ug_ncpus * sizeof(struct uma_cache);
+	closed_caches = mmap(NULL, csize, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (closed_caches == MAP_FAILED)
+		uma__panic("uma: cannot map the closed caches");
+	for (int i = 0; i < uma.ug_ncpus; i++)
+		pthread_mutex_init(&closed_caches[i].uc_lock, NULL);
+	bootstrap_zone(&kegs_zone, &kegs_keg, "UMA Kegs",
+	    sizeof(struct uma_keg));
+	bootstrap_zone(&zones_zone, &zones_keg, "UMA Zones",
+	    sizeof(struct uma_zone) + csize);
+	uma__bucket_startup();
+	pthread_atfork(uma_fork_prepare, uma_fork_parent, uma_fork_child);
+	__atomic_store_n(&uma.ug_ready, true, __ATOMIC_RELEASE);
+	uma__timeout_start();
+}
+
+void
+uma__startup(void)
+{
+	pthread_once(&uma_once, uma_startup_once);
+}
+
+/* See stats.h */
+int
+uma__ncpus(void)
+{
+	uma_ensure_started();
+	return (uma.ug_ncpus);
+}
+
+/* See stats.h */
+int
+uma__rseq_active(void)
+{
+	uma_ensure_started();
+	return (uma.ug_rseq);
+}
+
+/*
+ * fork(): take every lock, in the lock order, so that the child gets
+ * consistent lists, caches and slabs; the child then re-initializes the
+ * locks (its thread is not the one that took them) and the sleep state
+ * (nobody sleeps in the child).
+ */
+static void
+uma_fork_prepare(void)
+{
+	uma_zone_t zone;
+	uma_keg_t keg;
+
+	uma__keg_fork_prepare();	/* before uma_lock: see slabzone_lookup */
+	pthread_rwlock_wrlock(&uma.ug_lock);
+	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
+		if (zone->uz_cpu != closed_caches)
+			for (int i = 0; i < uma.ug_ncpus; i++)
+				pthread_mutex_lock(&zone->uz_cpu[i].uc_lock);
+		pthread_mutex_lock(&zone->uz_lock);
+	}
+	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
+		pthread_mutex_lock(&keg->uk_lock);
+	uma__vm_fork_prepare();
+	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
+		pthread_mutex_lock(&zone->uz_limit_lock);
+}
+
+static void
+uma_fork_parent(void)
+{
+	uma_zone_t zone;
+	uma_keg_t keg;
+
+	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
+		pthread_mutex_unlock(&zone->uz_limit_lock);
+	uma__vm_fork_parent();
+	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
+		pthread_mutex_unlock(&keg->uk_lock);
+	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
+		pthread_mutex_unlock(&zone->uz_lock);
+		if (zone->uz_cpu != closed_caches)
+			for (int i = 0; i < uma.ug_ncpus; i++)
+				pthread_mutex_unlock(&zone->uz_cpu[i].uc_lock);
+	}
+	pthread_rwlock_unlock(&uma.ug_lock);
+	uma__keg_fork_parent();
+}
+
+static void
+uma_fork_child(void)
+{
+	uma_zone_t zone;
+	uma_keg_t keg;
+
+	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
+		pthread_mutex_init(&zone->uz_limit_lock, NULL);
+		pthread_cond_init(&zone->uz_limit_cv, NULL);
+		atomic_store(&zone->uz_sleepers, 0);
+		atomic_fetch_and(&zone->uz_fast, ~UZ_FAST_SLEEPERS);
+		pthread_mutex_init(&zone->uz_lock, NULL);
+		if (zone->uz_cpu != closed_caches)
+			for (int i = 0; i < uma.ug_ncpus; i++)
+				pthread_mutex_init(&zone->uz_cpu[i].uc_lock,
+				    NULL);
+	}
+	uma__vm_fork_child();
+	uma__keg_fork_child();
+	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
+		pthread_mutex_init(&keg->uk_lock, NULL);
+	for (int i = 0; i < uma.ug_ncpus; i++)
+		pthread_mutex_init(&closed_caches[i].uc_lock, NULL);
+	pthread_rwlock_init(&uma.ug_lock, NULL);
+	if (uma.ug_rseq)
+		uma.ug_rseq = uma__rseq_child();
+	uma__timeout_child();
+}

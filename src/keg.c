@@ -1,0 +1,396 @@
+/*
+ * keg.c - kegs: slab layout, and moving items between slabs and zones.
+ *
+ * Layer: keg, below the zones (which reach it only through
+ * uma__zone_import/release) and above the slabs and pages.  Owns the slab
+ * lists and keg counters under uk_lock.
+ *
+ * Slab selection: a partial slab first (keeps free slabs whole so they can
+ * go back to the OS), then a free slab, then a new one.  A slab with no
+ * free item moves to the full list; one whose items are all back moves to
+ * the free list, from which uma__keg_drain gives pages back.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "uma_int.h"
+
+static inline void
+kstat_add(_Atomic uint64_t *p, int64_t d)
+{
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) +
+	    (uint64_t)d, memory_order_relaxed);
+}
+
+/* Off-page slab headers live in internal zones, one per header size. */
+static struct {
+	pthread_mutex_t	 lock;
+	uma_zone_t	 zones[16];	/* header size 64 << i */
+	char		 names[16][24];
+} slabzones = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static uma_zone_t
+slabzone_lookup(size_t hdrsize)
+{
+	uma_zone_t z;
+	int i = 0;
+
+	while (((size_t)64 << i) < hdrsize)
+		i++;
+	pthread_mutex_lock(&slabzones.lock);
+	z = slabzones.zones[i];
+	if (z == NULL) {
+		snprintf(slabzones.names[i], sizeof(slabzones.names[i]),
+		    "UMA Slabs %zu", (size_t)64 << i);
+		z = uma__zcreate_internal(slabzones.names[i], (size_t)64 << i,
+		    UMA_ALIGN_PTR, 0);
+		slabzones.zones[i] = z;
+	}
+	pthread_mutex_unlock(&slabzones.lock);
+	return (z);
+}
+
+/* Items of `rsize` that fit an inline slab of `bytes` with its header. */
+static uint32_t
+layout_inline_ipers(uint32_t rsize, size_t bytes, uint32_t flags)
+{
+	uint32_t ipers = (uint32_t)(bytes / rsize);
+
+	if (ipers > UMA_SLAB_MAXITEMS)
+		ipers = UMA_SLAB_MAXITEMS;
+	while (ipers > 0 &&
+	    (size_t)ipers * rsize + uma__slab_hdrsize(ipers, flags) > bytes)
+		ipers--;
+	return (ipers);
+}
+
+/*
+ * Choose the slab size and header placement that waste least: starting
+ * from the smallest run of pages that holds an item, try bigger runs (a
+ * page at a time for small items, an item at a time for large ones) until
+ * the items fill at least 100 - UMA_MAX_WASTE percent of the bytes the slab
+ * costs (pages plus an off-page header).  NOTOUCH forces the header
+ * off-page; internal kegs keep it inline (their headers would recurse).
+ */
+void
+uma__keg_layout(uma_keg_t keg)
+{
+	uint32_t rsize = keg->uk_rsize, flags = keg->uk_flags;
+	uint32_t best_ipers = 0, best_pages = 0, ipers, pages, maxpages;
+	bool best_off = false, can_inline, can_off;
+	uint64_t best_eff = 0, eff;
+	size_t bytes, cost;
+
+	can_inline = !(flags & UMA_ZONE_NOTOUCH);
+	can_off = !(flags & UMA_ZFLAG_INTERNAL);
+	maxpages = uma.ug_multipage ? UMA_SLAB_MAXPAGES : 1;
+	if (howmany(rsize, UMA_PAGE_SIZE) > maxpages)
+		maxpages = (uint32_t)howmany(rsize, UMA_PAGE_SIZE);
+	for (pages = (uint32_t)howmany(rsize, UMA_PAGE_SIZE);
+	    pages <= maxpages; pages++) {
+		bytes = (size_t)pages * UMA_PAGE_SIZE;
+		for (int off = 0; off < 2; off++) {
+			if (off ? !can_off : !can_inline)
+				continue;
+			if (off) {
+				ipers = (uint32_t)(bytes / rsize);
+				if (ipers > UMA_SLAB_MAXITEMS)
+					ipers = UMA_SLAB_MAXITEMS;
+				cost = bytes + uma__slab_hdrsize(ipers, flags);
+			} else {
+				ipers = layout_inline_ipers(rsize, bytes,
+				    flags);
+				cost = bytes;
+			}
+			if (ipers == 0)
+				continue;
+			eff = (uint64_t)ipers * rsize * 10000 / cost;
+			if (eff > best_eff) {
+				best_eff = eff;
+				best_ipers = ipers;
+				best_pages = pages;
+				best_off = off;
+			}
+		}
+		if (best_eff >= (100 - UMA_MAX_WASTE) * 100)
+			break;
+		/* Large items: the next useful size holds one more item. */
+		if (rsize > UMA_PAGE_SIZE)
+			pages = (uint32_t)howmany((size_t)(best_ipers + 1) *
+			    rsize, UMA_PAGE_SIZE) - 1;
+	}
+	if (best_ipers == 0)
+		uma__panic("uma: keg \"%s\": no slab layout for %u bytes",
+		    keg->uk_name, rsize);
+	keg->uk_ipers = best_ipers;
+	keg->uk_ppera = best_pages;
+	keg->uk_bitwords = (uint32_t)howmany(best_ipers, 64);
+	keg->uk_hdrsize = (uint32_t)uma__slab_hdrsize(best_ipers, flags);
+	if (best_off) {
+		keg->uk_flags |= UMA_ZFLAG_OFFPAGE;
+		keg->uk_pgoff = 0;
+	} else
+		keg->uk_pgoff = (uint32_t)(best_pages * UMA_PAGE_SIZE -
+		    keg->uk_hdrsize);
+}
+
+uma_keg_t
+uma__keg_create(const char *name, size_t size, uma_init init,
+    uma_fini fini, int align, uint32_t flags)
+{
+	uma_keg_t keg;
+
+	keg = uma__zone_alloc_item(uma__kegs_zone(), NULL, M_NOWAIT);
+	if (keg == NULL)
+		return (NULL);
+	memset(keg, 0, sizeof(*keg));
+	pthread_mutex_init(&keg->uk_lock, NULL);
+	LIST_INIT(&keg->uk_part_slab);
+	LIST_INIT(&keg->uk_free_slab);
+	LIST_INIT(&keg->uk_full_slab);
+	LIST_INIT(&keg->uk_zones);
+	keg->uk_name = name;
+	keg->uk_init = init;
+	keg->uk_fini = fini;
+	keg->uk_size = (uint32_t)size;
+	keg->uk_align = (uint32_t)align;
+	keg->uk_flags = flags;
+	if (flags & UMA_ZONE_ZINIT && init == NULL)
+		keg->uk_init = uma__zero_init;
+	keg->uk_rsize = (uint32_t)roundup2(size < UMA_SMALLEST_UNIT ?
+	    UMA_SMALLEST_UNIT : size, (size_t)align + 1);
+	if (flags & UMA_ZONE_CACHESPREAD) {
+		/* An odd number of cache lines walks every cache set. */
+		keg->uk_rsize = (uint32_t)roundup2(keg->uk_rsize, UMA_CACHELINE);
+		if ((keg->uk_rsize / UMA_CACHELINE) % 2 == 0)
+			keg->uk_rsize += UMA_CACHELINE;
+	}
+	uma__keg_layout(keg);
+	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE) {
+		keg->uk_slabzone = slabzone_lookup(keg->uk_hdrsize);
+		if (keg->uk_slabzone == NULL) {
+			uma__zone_free_item(uma__kegs_zone(), keg, NULL, true);
+			return (NULL);
+		}
+	}
+	pthread_rwlock_wrlock(&uma.ug_lock);
+	LIST_INSERT_HEAD(&uma.ug_kegs, keg, uk_link);
+	pthread_rwlock_unlock(&uma.ug_lock);
+	return (keg);
+}
+
+/* Put a slab on the list its free count says (uk_lock held). */
+static void
+keg_file_slab(uma_keg_t keg, uma_slab_t slab)
+{
+	if (slab->us_freecount == 0)
+		LIST_INSERT_HEAD(&keg->uk_full_slab, slab, us_link);
+	else if (slab->us_freecount == keg->uk_ipers)
+		LIST_INSERT_HEAD(&keg->uk_free_slab, slab, us_link);
+	else
+		LIST_INSERT_HEAD(&keg->uk_part_slab, slab, us_link);
+}
+
+/* Account for and file a new slab (uk_lock held). */
+static void
+keg_add_slab(uma_keg_t keg, uma_slab_t slab)
+{
+	kstat_add(&keg->uk_pages, keg->uk_ppera);
+	kstat_add(&keg->uk_free_items, keg->uk_ipers);
+	kstat_add(&keg->uk_free_slabs, 1);
+	keg_file_slab(keg, slab);
+}
+
+/* The slab to take from next, or NULL (uk_lock held). */
+static uma_slab_t
+keg_first_slab(uma_keg_t keg, int flags)
+{
+	uma_slab_t slab;
+
+	if (!(flags & M_USE_RESERVE) &&
+	    atomic_load_explicit(&keg->uk_free_items, memory_order_relaxed) <=
+	    keg->uk_reserve)
+		return (NULL);
+	if ((slab = LIST_FIRST(&keg->uk_part_slab)) != NULL)
+		return (slab);
+	if ((slab = LIST_FIRST(&keg->uk_free_slab)) != NULL)
+		kstat_add(&keg->uk_free_slabs, -1);
+	return (slab);
+}
+
+/*
+ * Fill store[] with up to `max` items.  New slabs are made as needed; a
+ * failure to make one (no pages, M_NOVM, a keg init failure in *errorp)
+ * ends the fetch with what was found.
+ */
+int
+uma__keg_fetch(uma_keg_t keg, void **store, int max, int flags,
+    int *errorp)
+{
+	uma_slab_t slab;
+	int n = 0;
+
+	*errorp = 0;
+	pthread_mutex_lock(&keg->uk_lock);
+	while (n < max) {
+		slab = keg_first_slab(keg, flags);
+		if (slab == NULL) {
+			pthread_mutex_unlock(&keg->uk_lock);
+			slab = uma__slab_alloc(keg, flags, errorp);
+			pthread_mutex_lock(&keg->uk_lock);
+			if (slab == NULL)
+				break;
+			keg_add_slab(keg, slab);
+			continue;
+		}
+		LIST_REMOVE(slab, us_link);
+		while (slab->us_freecount > 0 && n < max)
+			store[n++] = uma__slab_alloc_item(keg, slab);
+		keg_file_slab(keg, slab);
+	}
+	kstat_add(&keg->uk_free_items, -n);
+	pthread_mutex_unlock(&keg->uk_lock);
+	return (n);
+}
+
+/*
+ * Items back from a zone.  Each must be an item of this keg that is not
+ * free already; anything else is a misuse, reported against `zone`.
+ */
+void
+uma__keg_release(uma_keg_t keg, void **store, int cnt, uma_zone_t zone)
+{
+	uma_slab_t slab;
+	uint16_t before;
+	int error;
+
+	pthread_mutex_lock(&keg->uk_lock);
+	for (int i = 0; i < cnt; i++) {
+		slab = uma_vm_contains(store[i]) ? uma_vtoslab(store[i]) : NULL;
+		if (slab == NULL || slab->us_keg != keg) {
+			pthread_mutex_unlock(&keg->uk_lock);
+			uma__item_check(zone, store[i]);
+			uma__panic("uma: keg \"%s\": bad item %p",
+			    keg->uk_name, store[i]);
+		}
+		before = slab->us_freecount;
+		error = uma__slab_free_item(keg, slab, store[i]);
+		if (error != 0) {
+			pthread_mutex_unlock(&keg->uk_lock);
+			if (error > 0)
+				uma__misuse(zone, "double free of %p",
+				    store[i]);
+			uma__misuse(zone, "free of %p, which uma never "
+			    "allocated (not the start of an item)", store[i]);
+		}
+		if (before == 0 || slab->us_freecount == keg->uk_ipers) {
+			LIST_REMOVE(slab, us_link);
+			keg_file_slab(keg, slab);
+			if (slab->us_freecount == keg->uk_ipers)
+				kstat_add(&keg->uk_free_slabs, 1);
+		}
+	}
+	kstat_add(&keg->uk_free_items, cnt);
+	pthread_mutex_unlock(&keg->uk_lock);
+}
+
+/*
+ * Give wholly free slabs back to the OS, keeping enough to cover the
+ * reserve.  NOFREE kegs keep everything (type stability).
+ */
+void
+uma__keg_drain(uma_keg_t keg)
+{
+	struct slabhead freeq = LIST_HEAD_INITIALIZER(freeq);
+	uma_slab_t slab;
+	uint64_t keep;
+
+	if (keg->uk_flags & UMA_ZONE_NOFREE)
+		return;
+	pthread_mutex_lock(&keg->uk_lock);
+	keep = keg->uk_reserve;
+	while ((slab = LIST_FIRST(&keg->uk_free_slab)) != NULL &&
+	    atomic_load_explicit(&keg->uk_free_items, memory_order_relaxed) >=
+	    keep + keg->uk_ipers) {
+		LIST_REMOVE(slab, us_link);
+		LIST_INSERT_HEAD(&freeq, slab, us_link);
+		kstat_add(&keg->uk_free_slabs, -1);
+		kstat_add(&keg->uk_free_items, -(int64_t)keg->uk_ipers);
+		kstat_add(&keg->uk_pages, -(int64_t)keg->uk_ppera);
+	}
+	pthread_mutex_unlock(&keg->uk_lock);
+	while ((slab = LIST_FIRST(&freeq)) != NULL) {
+		LIST_REMOVE(slab, us_link);
+		uma__slab_free(keg, slab);
+	}
+}
+
+/* Make `nslabs` slabs now, onto the free list.  Returns how many. */
+int
+uma__keg_prealloc(uma_keg_t keg, int nslabs)
+{
+	uma_slab_t slab;
+	int i, error;
+
+	for (i = 0; i < nslabs; i++) {
+		slab = uma__slab_alloc(keg, M_WAITOK, &error);
+		if (slab == NULL)
+			break;
+		pthread_mutex_lock(&keg->uk_lock);
+		keg_add_slab(keg, slab);
+		pthread_mutex_unlock(&keg->uk_lock);
+	}
+	return (i);
+}
+
+/*
+ * The last zone of the keg is gone.  Free slabs go back; slabs with items
+ * still out are reported and their pages lost (they may still be used).
+ */
+void
+uma__keg_destroy(uma_keg_t keg)
+{
+	uint64_t out = 0, lost = 0;
+	uma_slab_t slab;
+
+	pthread_rwlock_wrlock(&uma.ug_lock);
+	LIST_REMOVE(keg, uk_link);
+	pthread_rwlock_unlock(&uma.ug_lock);
+	keg->uk_flags &= ~UMA_ZONE_NOFREE;
+	keg->uk_reserve = 0;
+	uma__keg_drain(keg);
+	LIST_FOREACH(slab, &keg->uk_part_slab, us_link) {
+		out += keg->uk_ipers - slab->us_freecount;
+		lost += keg->uk_ppera;
+	}
+	LIST_FOREACH(slab, &keg->uk_full_slab, us_link) {
+		out += keg->uk_ipers;
+		lost += keg->uk_ppera;
+	}
+	if (out != 0)
+		fprintf(stderr, "Freed UMA keg (%s) was not empty (%ju items)."
+		    "  Lost %ju pages of memory.\n", keg->uk_name,
+		    (uintmax_t)out, (uintmax_t)lost);
+	pthread_mutex_destroy(&keg->uk_lock);
+	uma__zone_free_item(uma__kegs_zone(), keg, NULL, true);
+}
+
+/* fork: the off-page header zones' lock, like every other lock. */
+void
+uma__keg_fork_prepare(void)
+{
+	pthread_mutex_lock(&slabzones.lock);
+}
+
+void
+uma__keg_fork_parent(void)
+{
+	pthread_mutex_unlock(&slabzones.lock);
+}
+
+void
+uma__keg_fork_child(void)
+{
+	pthread_mutex_init(&slabzones.lock, NULL);
+}

@@ -1,0 +1,154 @@
+/*
+ * reclaim.c - giving memory back: uma_reclaim, uma_zone_reclaim and the
+ * periodic trim.
+ *
+ * Layer: zone, across every zone.  Walks the zone list under the read lock
+ * and asks each layer to let go, top down: per-CPU caches (cache.c), the
+ * bucket cache (bucket.c), then empty slabs (keg.c), whose pages the page
+ * layer drops.
+ *
+ * Requests, as FreeBSD's: TRIM trims bucket caches to the working-set
+ * estimate and frees empty slabs; DRAIN frees every cached bucket and every
+ * empty slab; DRAIN_CPU also shrinks future buckets.  In user space DRAIN
+ * flushes the per-CPU caches too: a thread's CPU cache is not certain to
+ * be used again soon, and a caller asking for memory back expects to get
+ * it.
+ *
+ * The periodic trim runs every vm.uma_timeout seconds (default 20) in a
+ * thread of its own: it widens the per-CPU allocation counters, updates
+ * the working-set estimates and trims.
+ */
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "uma_int.h"
+
+static struct {
+	pthread_mutex_t	 lock;
+	bool		 started;
+	int		 period;
+} timeout = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* One zone, one request. */
+void
+uma__zone_trim(uma_zone_t zone, int req)
+{
+	if (req == UMA_RECLAIM_DRAIN || req == UMA_RECLAIM_DRAIN_CPU)
+		uma__cache_drain(zone);
+	if (req == UMA_RECLAIM_DRAIN_CPU) {
+		pthread_mutex_lock(&zone->uz_lock);
+		zone->uz_bucket_size = (zone->uz_bucket_size +
+		    zone->uz_bucket_size_min) / 2;
+		pthread_mutex_unlock(&zone->uz_lock);
+	}
+	uma__bucket_cache_reclaim(zone, req == UMA_RECLAIM_TRIM);
+	/* The primary zone speaks for the keg. */
+	if (LIST_FIRST(&zone->uz_keg->uk_zones) == zone)
+		uma__keg_drain(zone->uz_keg);
+}
+
+static bool
+req_valid(int req)
+{
+	return (req == UMA_RECLAIM_DRAIN || req == UMA_RECLAIM_DRAIN_CPU ||
+	    req == UMA_RECLAIM_TRIM);
+}
+
+/* See uma.h */
+void
+uma_zone_reclaim(uma_zone_t zone, int req)
+{
+	if (!req_valid(req))
+		return;
+	uma__zone_trim(zone, req);
+	uma__keg_drain(zone->uz_keg);
+}
+
+/*
+ * See uma.h.  User zones first, then uma's own zones (buckets, slab
+ * headers), which the first pass filled with freed buckets and headers.
+ */
+void
+uma_reclaim(int req)
+{
+	uma_zone_t zone;
+
+	if (!req_valid(req) || !__atomic_load_n(&uma.ug_ready,
+	    __ATOMIC_ACQUIRE))
+		return;
+	pthread_rwlock_rdlock(&uma.ug_lock);
+	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
+		if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL) &&
+		    (req != UMA_RECLAIM_TRIM ||
+		    !(zone->uz_flags & UMA_ZONE_UNMANAGED)))
+			uma__zone_trim(zone, req);
+	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
+		if (zone->uz_flags & UMA_ZFLAG_INTERNAL)
+			uma__keg_drain(zone->uz_keg);
+	pthread_rwlock_unlock(&uma.ug_lock);
+}
+
+static void *
+timeout_main(void *arg)
+{
+	struct timespec ts;
+	uma_zone_t zone;
+
+	for (;;) {
+		ts.tv_sec = timeout.period;
+		ts.tv_nsec = 0;
+		while (nanosleep(&ts, &ts) != 0)
+			;
+		pthread_rwlock_rdlock(&uma.ug_lock);
+		TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
+			if (zone->uz_flags & UMA_ZFLAG_INTERNAL)
+				continue;
+			uma__cache_fold(zone);
+			uma__bucket_wss_update(zone);
+			if (!(zone->uz_flags & UMA_ZONE_UNMANAGED))
+				uma__zone_trim(zone, UMA_RECLAIM_TRIM);
+		}
+		TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
+			if (zone->uz_flags & UMA_ZFLAG_INTERNAL)
+				uma__keg_drain(zone->uz_keg);
+		pthread_rwlock_unlock(&uma.ug_lock);
+	}
+	return (NULL);
+}
+
+/*
+ * Start the periodic thread (once per process: again in a fork child).
+ * It blocks every signal, so it never runs a handler of the program's.
+ */
+void
+uma__timeout_start(void)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t td;
+
+	pthread_mutex_lock(&timeout.lock);
+	if (!timeout.started) {
+		timeout.period = uma__tunable_int("vm.uma_timeout", UMA_TIMEOUT);
+		if (timeout.period <= 0)
+			timeout.period = UMA_TIMEOUT;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&td, &attr, timeout_main, NULL) == 0)
+			timeout.started = true;
+		pthread_attr_destroy(&attr);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	pthread_mutex_unlock(&timeout.lock);
+}
+
+/* In a fork child the thread is gone; the next zone creation restarts it. */
+void
+uma__timeout_child(void)
+{
+	pthread_mutex_init(&timeout.lock, NULL);
+	timeout.started = false;
+}

@@ -1,0 +1,202 @@
+/*
+ * slab.c - one slab: its pages, its header, its free bitset.
+ *
+ * Layer: keg.  Creates a slab from backend pages (keg init on every item),
+ * tears it down (keg fini, pages back), and moves single items in and out
+ * of it.  The caller (keg.c) holds uk_lock for the item operations and keeps
+ * the slab lists; creation and teardown run without it.
+ *
+ * Header layout: struct uma_slab, then the free bitset (uk_bitwords words),
+ * then in UMA_DEBUG > 1 builds the debug bitset (same size), then for
+ * REFCNT kegs one uint32_t per item.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "uma_int.h"
+
+static inline size_t
+slab_bitwords(uint32_t ipers)
+{
+	return (howmany(ipers, 64));
+}
+
+/* Header bytes for a slab of `ipers` items with keg flags `flags`. */
+size_t
+uma__slab_hdrsize(uint32_t ipers, uint32_t flags)
+{
+	size_t sz = sizeof(struct uma_slab);
+
+	sz += slab_bitwords(ipers) * sizeof(uint64_t);
+#if UMA_DEBUG > 1
+	sz += slab_bitwords(ipers) * sizeof(uint64_t);
+#endif
+	if (flags & UMA_ZONE_REFCNT)
+		sz += ipers * sizeof(uint32_t);
+	return (roundup2(sz, sizeof(void *)));
+}
+
+uint64_t *
+uma__slab_dbg(uma_keg_t keg, uma_slab_t slab)
+{
+	return (&slab->us_free[keg->uk_bitwords]);
+}
+
+uint32_t *
+uma__slab_refcnt(uma_keg_t keg, uma_slab_t slab, int idx)
+{
+	uint64_t *end = &slab->us_free[keg->uk_bitwords];
+
+#if UMA_DEBUG > 1
+	end += keg->uk_bitwords;
+#endif
+	return ((uint32_t *)end + idx);
+}
+
+int
+uma__slab_item_index(uma_keg_t keg, uma_slab_t slab, void *item)
+{
+	return ((int)(((char *)item - slab->us_data) / keg->uk_rsize));
+}
+
+static inline void *
+slab_item(uma_keg_t keg, uma_slab_t slab, int idx)
+{
+	return (slab->us_data + (size_t)idx * keg->uk_rsize);
+}
+
+/*
+ * CACHESPREAD: successive slabs start their items one cache line further
+ * in, within the slack the layout left, so that the same item index of
+ * different slabs does not land on the same cache sets.
+ */
+static uint32_t
+slab_colour(uma_keg_t keg)
+{
+	size_t slack, ncolours;
+
+	if (!(keg->uk_flags & UMA_ZONE_CACHESPREAD))
+		return (0);
+	slack = keg->uk_ppera * UMA_PAGE_SIZE - (size_t)keg->uk_ipers *
+	    keg->uk_rsize;
+	if (!(keg->uk_flags & UMA_ZFLAG_OFFPAGE))
+		slack -= keg->uk_hdrsize;
+	ncolours = slack / UMA_CACHELINE + 1;
+	return ((uint32_t)(atomic_fetch_add_explicit(&keg->uk_colour, 1,
+	    memory_order_relaxed) % ncolours) * UMA_CACHELINE);
+}
+
+/*
+ * A new slab: pages from the backend, header inline or off-page, keg init
+ * on every item.  A failing keg init on item i finis items 0..i-1 and gives
+ * everything back; *errorp then holds the init's error.
+ */
+uma_slab_t
+uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
+{
+	uma_slab_t slab;
+	char *mem;
+	int i, error;
+
+	*errorp = 0;
+	if (flags & M_NOVM)
+		return (NULL);
+	mem = uma__page_alloc(keg->uk_ppera, flags);
+	if (mem == NULL) {
+		*errorp = ENOMEM;
+		return (NULL);
+	}
+	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE) {
+		slab = uma__zone_alloc_item(keg->uk_slabzone, NULL, M_NOWAIT);
+		if (slab == NULL) {
+			uma__page_free(mem, keg->uk_ppera);
+			*errorp = ENOMEM;
+			return (NULL);
+		}
+		memset(slab, 0, keg->uk_hdrsize);
+	} else
+		slab = (uma_slab_t)(mem + keg->uk_pgoff);	/* zero pages */
+	slab->us_keg = keg;
+	slab->us_colour = slab_colour(keg);
+	slab->us_data = mem + slab->us_colour;
+	slab->us_freecount = (uint16_t)keg->uk_ipers;
+	for (i = 0; i < (int)keg->uk_ipers; i++)
+		slab->us_free[i / 64] |= 1ull << (i % 64);
+	if (keg->uk_init != NULL) {
+		for (i = 0; i < (int)keg->uk_ipers; i++) {
+			error = keg->uk_init(slab_item(keg, slab, i),
+			    keg->uk_size, flags);
+			if (error != 0)
+				break;
+		}
+		if (i < (int)keg->uk_ipers) {
+			if (keg->uk_fini != NULL)
+				while (--i >= 0)
+					keg->uk_fini(slab_item(keg, slab, i),
+					    keg->uk_size);
+			if (keg->uk_flags & UMA_ZFLAG_OFFPAGE)
+				uma__zone_free_item(keg->uk_slabzone, slab,
+				    NULL, true);
+			uma__page_free(mem, keg->uk_ppera);
+			*errorp = error;
+			return (NULL);
+		}
+	}
+	uma__vtoslab_set(mem, keg->uk_ppera, slab);
+	return (slab);
+}
+
+/* Tear down a slab whose items are all free: keg fini, pages back. */
+void
+uma__slab_free(uma_keg_t keg, uma_slab_t slab)
+{
+	char *mem = slab->us_data - slab->us_colour;
+
+	if (keg->uk_fini != NULL)
+		for (int i = 0; i < (int)keg->uk_ipers; i++)
+			keg->uk_fini(slab_item(keg, slab, i), keg->uk_size);
+	uma__vtoslab_set(mem, keg->uk_ppera, NULL);
+	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE)
+		uma__zone_free_item(keg->uk_slabzone, slab, NULL, true);
+	uma__page_free(mem, keg->uk_ppera);
+}
+
+/* Take the first free item (uk_lock held). */
+void *
+uma__slab_alloc_item(uma_keg_t keg, uma_slab_t slab)
+{
+	for (uint32_t w = 0; w < keg->uk_bitwords; w++) {
+		uint64_t bits = slab->us_free[w];
+
+		if (bits != 0) {
+			int bit = __builtin_ctzll(bits);
+
+			slab->us_free[w] = bits & (bits - 1);
+			slab->us_freecount--;
+			return (slab_item(keg, slab, w * 64 + bit));
+		}
+	}
+	uma__panic("uma: keg \"%s\": slab %p has no free item", keg->uk_name,
+	    (void *)slab);
+}
+
+/*
+ * Put an item back (uk_lock held).  Returns 0, or -1 if the item is not
+ * the start of an item of this slab, or 1 if it was already free.
+ */
+int
+uma__slab_free_item(uma_keg_t keg, uma_slab_t slab, void *item)
+{
+	size_t off = (size_t)((char *)item - slab->us_data);
+	int idx = (int)(off / keg->uk_rsize);
+	uint64_t bit = 1ull << (idx % 64);
+
+	if ((char *)item < slab->us_data || off % keg->uk_rsize != 0 ||
+	    idx >= (int)keg->uk_ipers)
+		return (-1);
+	if (slab->us_free[idx / 64] & bit)
+		return (1);
+	slab->us_free[idx / 64] |= bit;
+	slab->us_freecount++;
+	return (0);
+}

@@ -1,0 +1,482 @@
+/*
+ * uma_int.h - THE MAP of uma's zone allocator: how the objects relate, the
+ * allocation order, the slab layout, the locks, then the structs with their
+ * invariants.  Nothing here is seen by users.
+ *
+ * Objects
+ * -------
+ * A ZONE is what callers hold: a name, ctor/dtor, zone init/fini, a limit,
+ * statistics, one CACHE per CPU and a cache of full BUCKETS.  A zone stands
+ * on a KEG: the slab cache of one item size and alignment, with its keg
+ * init/fini and its partial, free and full slab lists.  The first zone of a
+ * keg is its primary; zones made by uma_zsecond_create stand on the same keg
+ * and are secondary (the mbuf "packet" zone is the classic one).  A SLAB is
+ * one run of pages cut into items, with a header and a free bitset.  Pages
+ * come from the page layer (vm.c) through a backend.
+ *
+ *   zone "mbuf" ---------\                    /-- slab: [item][item]...[hdr]
+ *   zone "mbuf_packet" ---> keg (256 B) ------+-- slab: ...
+ *                                             \-- slab: ...
+ *
+ * Allocation order (free goes back the same way):
+ *   1) this CPU's alloc bucket (cache.c: restartable sequence, no lock);
+ *   2) this CPU's free bucket, swapped in (cache.c, per-CPU lock);
+ *   3) a full bucket from the zone's bucket cache (bucket.c, zone lock);
+ *   4) a new bucket filled from the keg: partial slabs, then free slabs,
+ *      then a new slab (zone.c -> keg.c, keg lock), zone init on each item;
+ *   5) pages from the backend (vm.c).
+ * Zones without buckets (NOBUCKET, internal zones) go straight to 4.
+ *
+ * Inline slab (header at the end of the run, items from the start):
+ *
+ *   | item 0 | item 1 | ... | item ipers-1 | pad | uma_slab + bitset |
+ *   ^ slab base (page aligned)                    ^ base + uk_pgoff
+ *
+ * Off-page slabs keep the header in an internal "UMA Slabs" zone; every page
+ * of every slab maps to its header through the vtoslab table (vm.c).
+ *
+ * Locks, in the order they are taken
+ * ----------------------------------
+ * uma_lock (rwlock): the lists of kegs and zones.  Readers walk zones for
+ *   statistics and reclaim; writers create and destroy.
+ * uc_lock (mutex, one per CPU per zone): owns the slow path of that CPU's
+ *   cache.  The fast path never takes it: it changes the cache only through
+ *   one restartable-sequence commit of uc_word.  The slow path first takes
+ *   uc_lock, then "closes" the cache by storing a word with no room and no
+ *   items (from that CPU inside a restartable sequence, or from elsewhere by
+ *   compare-and-swap plus a membarrier rseq fence), works, and reopens it
+ *   with one store.  In locked mode (no rseq) every operation takes uc_lock.
+ * uz_lock (mutex, per zone): the zone's bucket cache and bucket sizing.
+ * uk_lock (mutex, per keg): slab lists and keg counters; shared by every
+ *   zone on the keg.
+ * vm lock (vm.c): the address map.  Leaf.
+ * uz_limit_lock (mutex, per limited zone): sleepers at the limit.  Leaf; it
+ *   is never held while taking another lock.
+ * Statistics readers take none of uc_lock/uz_lock/uk_lock: they read
+ * atomics and retry on a per-cache sequence count.
+ */
+#ifndef _UMA_INT_H_
+#define	_UMA_INT_H_
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <uma/uma.h>
+
+#ifdef UMA_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#include "queue.h"
+#include "stats.h"
+#include "vm.h"
+
+#define	UMA_HIDDEN	__attribute__((visibility("hidden")))
+#define	__predict_false(x)	__builtin_expect(!!(x), 0)
+#define	__predict_true(x)	__builtin_expect(!!(x), 1)
+#define	UMA_CACHELINE	64
+#define	__cacheline	__attribute__((aligned(UMA_CACHELINE)))
+#define	howmany(x, y)	(((x) + ((y) - 1)) / (y))
+#define	roundup2(x, y)	(((x) + ((y) - 1)) & ~((size_t)(y) - 1))
+#define	nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define	UMA_SMALLEST_UNIT	8	/* smallest item */
+#define	UMA_MAX_WASTE		10	/* percent of a slab we may lose */
+#define	UMA_SLAB_MAXPAGES	32	/* multi-page slabs stop here (128 KiB) */
+#define	UMA_SLAB_MAXITEMS	1024	/* bitset size bound */
+#define	UMA_TIMEOUT		20	/* seconds between trims */
+
+/*
+ * Internal zone flags share the 32-bit space with UMA_ZONE_* (uma.h);
+ * these must not overlap the public ones.
+ */
+#define	UMA_ZFLAG_OFFPAGE	0x00200000	/* slab header off-page */
+#define	UMA_ZFLAG_CTORDTOR	0x01000000	/* zone has a ctor or dtor */
+#define	UMA_ZFLAG_LIMIT		0x02000000	/* zone has a limit */
+#define	UMA_ZFLAG_BUCKET	0x10000000	/* a bucket zone */
+#define	UMA_ZFLAG_INTERNAL	0x20000000	/* uma's own zone: no caches */
+#define	UMA_ZFLAG_TRASH		0x40000000	/* trash fill on free (debug) */
+
+/*
+ * uz_fast: the one word the fast paths test to know that an item needs more
+ * than a pop or a push.  Set bits send the call to zone.c.
+ */
+#define	UZ_FAST_CTOR	0x01	/* ctor or M_ZERO work on alloc */
+#define	UZ_FAST_DTOR	0x02	/* dtor on free */
+#define	UZ_FAST_TRASH	0x04	/* debug trash fill/check */
+#define	UZ_FAST_SLEEPERS 0x08	/* threads sleep at the limit: free to keg */
+#define	UZ_FAST_NOCACHE	0x10	/* no per-CPU cache (NOBUCKET, internal) */
+
+/* Debug levels (UMA_DEBUG, set by the build). */
+#ifndef UMA_DEBUG
+#define	UMA_DEBUG	0
+#endif
+#if UMA_DEBUG > 0
+#define	UMA_ASSERT(e, ...) do {						\
+	if (__predict_false(!(e)))					\
+		uma__panic(__VA_ARGS__);				\
+} while (0)
+#else
+#define	UMA_ASSERT(e, ...)	do { } while (0)
+#endif
+
+struct uma_keg;
+struct uma_slab;
+struct uma_bucket;
+
+LIST_HEAD(slabhead, uma_slab);
+TAILQ_HEAD(bucketlist, uma_bucket);
+
+/*
+ * A slab.  Invariant: us_freecount == popcount(us_free) ==
+ * ipers - items handed to zones; a slab is on uk_free_slab iff
+ * us_freecount == ipers, on uk_full_slab iff 0, else on uk_part_slab.
+ * us_free has bit i set iff item i is in the keg (free).  In UMA_DEBUG
+ * builds us_dbg (after us_free) has bit i set iff item i is with a user.
+ * REFCNT kegs keep a uint32_t per item after the bitsets.
+ */
+struct uma_slab {
+	struct uma_keg	*us_keg;
+	LIST_ENTRY(uma_slab) us_link;
+	char		*us_data;	/* first item */
+	uint16_t	 us_freecount;
+	uint16_t	 us_flags;
+	uint32_t	 us_colour;	/* us_data - start of the run */
+	uint64_t	 us_free[];	/* free bitset, then debug, then refcnt */
+};
+typedef struct uma_slab *uma_slab_t;
+
+/*
+ * A keg: the slab cache of one item shape.  Invariant (under uk_lock):
+ * uk_free_items == sum of us_freecount over all slabs, and
+ * uk_pages == uk_ppera * (number of slabs).
+ */
+struct uma_keg {
+	pthread_mutex_t	 uk_lock;
+	struct slabhead	 uk_part_slab;
+	struct slabhead	 uk_free_slab;
+	struct slabhead	 uk_full_slab;
+	_Atomic uint64_t uk_pages;	/* counters: written under uk_lock, */
+	_Atomic uint64_t uk_free_items;	/* read without it */
+	_Atomic uint64_t uk_free_slabs;
+	uint32_t	 uk_reserve;	/* free items kept for M_USE_RESERVE */
+
+	uma_init	 uk_init;
+	uma_fini	 uk_fini;
+	uint32_t	 uk_size;	/* requested item size */
+	uint32_t	 uk_rsize;	/* real item size */
+	uint32_t	 uk_align;	/* alignment mask */
+	uint32_t	 uk_ipers;	/* items per slab */
+	uint32_t	 uk_ppera;	/* pages per slab */
+	uint32_t	 uk_pgoff;	/* inline header offset */
+	uint32_t	 uk_hdrsize;	/* header bytes (inline or off-page) */
+	uint32_t	 uk_bitwords;	/* 64-bit words in one bitset */
+	uint32_t	 uk_flags;	/* UMA_ZONE_* | UMA_ZFLAG_* */
+	_Atomic uint32_t uk_colour;	/* CACHESPREAD: slabs made so far */
+	uma_zone_t	 uk_slabzone;	/* off-page headers come from here */
+	const char	*uk_name;	/* the primary zone's name */
+	LIST_HEAD(, uma_zone) uk_zones;	/* primary first */
+	LIST_ENTRY(uma_keg) uk_link;
+};
+typedef struct uma_keg *uma_keg_t;
+
+/*
+ * A bucket: a stack of free items in the zone-initialized state.
+ * 0 <= ub_cnt <= ub_entries.  While a bucket is installed in a CPU cache
+ * its live count is in the cache word and ub_cnt is stale.
+ */
+struct uma_bucket {
+	TAILQ_ENTRY(uma_bucket) ub_link;
+	uint16_t	 ub_cnt;
+	uint16_t	 ub_entries;
+	uint32_t	 ub_pad;
+	void		*ub_bucket[];
+};
+typedef struct uma_bucket *uma_bucket_t;
+
+/*
+ * A per-CPU cache.  uc_word packs what the fast path changes in one store:
+ *   bits  0-11  cnt    items in the alloc bucket
+ *   bits 12-23  room   free slots in the alloc bucket (0 when closed)
+ *   bits 24-63  allocs items popped, modulo 2^40
+ * An alloc pops and adds UC_ALLOC_DELTA; a free pushes and adds
+ * UC_FREE_DELTA.  cnt == 0 sends an alloc to the slow path, room == 0 a
+ * free; a closed cache (word with cnt = room = 0) sends both.
+ *
+ * frees are not counted on the fast path; they follow from
+ *   frees == allocs + (items now in this cache) - uc_loaded + uc_unloaded
+ * because every item enters a CPU cache either by a user free or by a load
+ * from the zone, and leaves it by a user alloc or an unload.  uc_loaded and
+ * uc_unloaded change only under uc_lock, inside a uc_seq write section, so
+ * readers get a consistent set by retrying on uc_seq.  The 40-bit allocs
+ * field is widened by uc_allocs_base / uc_allocs_last, advanced at least
+ * once per UMA_TIMEOUT (2^40 pops never happen in 20 s).
+ */
+struct uma_cache {
+	_Atomic uint64_t uc_word;
+	void		**uc_items;	/* alloc bucket's ub_bucket */
+	uma_bucket_t	 uc_allocbucket;
+	uma_bucket_t	 uc_freebucket;
+	_Atomic uint32_t uc_seq;	/* odd while the slow path works */
+	_Atomic uint32_t uc_fcnt;	/* items in uc_freebucket */
+	_Atomic uint64_t uc_loaded;
+	_Atomic uint64_t uc_unloaded;
+	_Atomic uint64_t uc_allocs_base;
+	_Atomic uint64_t uc_allocs_last;
+	_Atomic uint64_t uc_unwound;	/* pops undone by a failed ctor */
+	pthread_mutex_t	 uc_lock;
+} __cacheline;
+typedef struct uma_cache *uma_cache_t;
+
+#define	UC_CNT_BITS	12
+#define	UC_CNT_MASK	((1ull << UC_CNT_BITS) - 1)
+#define	UC_ROOM_SHIFT	12
+#define	UC_ROOM_MASK	(UC_CNT_MASK << UC_ROOM_SHIFT)
+#define	UC_ALLOC_SHIFT	24
+#define	UC_ALLOC_BITS	40
+#define	UC_ALLOC_DELTA	((1ull << UC_ALLOC_SHIFT) + (1ull << UC_ROOM_SHIFT) - 1)
+#define	UC_FREE_DELTA	(1ull - (1ull << UC_ROOM_SHIFT))
+#define	UC_BUCKET_MAX	UC_CNT_MASK	/* largest bucket a cache can hold */
+
+static inline uint32_t
+uc_word_cnt(uint64_t w)
+{
+	return ((uint32_t)(w & UC_CNT_MASK));
+}
+
+static inline uint32_t
+uc_word_room(uint64_t w)
+{
+	return ((uint32_t)((w >> UC_ROOM_SHIFT) & UC_CNT_MASK));
+}
+
+static inline uint64_t
+uc_word_allocs(uint64_t w)
+{
+	return (w >> UC_ALLOC_SHIFT);
+}
+
+static inline uint64_t
+uc_word_make(uint64_t allocs, uint32_t cnt, uint32_t room)
+{
+	return ((allocs << UC_ALLOC_SHIFT) |
+	    ((uint64_t)room << UC_ROOM_SHIFT) | cnt);
+}
+
+/*
+ * A zone.  Statistics invariant (quiesced):
+ *   allocs = uz_allocs + sum over CPUs of cache allocs,
+ *   frees  = uz_frees  + sum over CPUs of cache frees,
+ *   allocs - frees = items with users.
+ * uz_items counts items out of the keg (with users or cached): it is what
+ * the limit bounds.  uz_nitems == items in uz_buckets.
+ */
+struct uma_zone {
+	/* Read by every fast path: keep together. */
+	uma_cache_t	 uz_cpu;	/* [uma_ncpus] */
+	_Atomic uint32_t uz_fast;	/* UZ_FAST_* */
+	uint32_t	 uz_size;
+	uma_keg_t	 uz_keg;
+	uma_ctor	 uz_ctor;
+	uma_dtor	 uz_dtor;
+	uma_init	 uz_init;	/* zone init (keg -> zone) */
+	uma_fini	 uz_fini;	/* zone fini (zone -> keg) */
+	uint32_t	 uz_flags;
+	const char	*uz_name;
+	char		 uz_sname[UMA__MAXNAME];	/* truncated copy */
+
+	/* The zone's bucket cache (uz_lock). */
+	pthread_mutex_t	 uz_lock __cacheline;
+	struct bucketlist uz_buckets;	/* full buckets, most recent first */
+	_Atomic uint64_t uz_nitems;	/* items in uz_buckets */
+	uint64_t	 uz_bucket_max;	/* cap on uz_nitems */
+	uint32_t	 uz_bucket_size;	/* entries of new buckets */
+	uint32_t	 uz_bucket_size_min;
+	uint32_t	 uz_bucket_size_max;
+	uint64_t	 uz_imax;	/* working-set estimate, per period */
+	uint64_t	 uz_imin;
+	uint64_t	 uz_wss;
+
+	/* Limits (atomics; uz_limit_lock only for sleepers). */
+	_Atomic uint64_t uz_items __cacheline;
+	_Atomic uint64_t uz_max_items;	/* 0 = no limit */
+	_Atomic uint32_t uz_sleepers;
+	pthread_mutex_t	 uz_limit_lock;
+	pthread_cond_t	 uz_limit_cv;
+	const char	*uz_warning;
+	_Atomic int64_t	 uz_warned_at;	/* seconds, monotonic */
+
+	/* Zone-level counters (slow paths only). */
+	_Atomic uint64_t uz_allocs;
+	_Atomic uint64_t uz_frees;
+	_Atomic uint64_t uz_fails;
+	_Atomic uint64_t uz_sleeps;
+
+	_Atomic bool	 uz_used;	/* an allocation happened */
+	LIST_ENTRY(uma_zone) uz_link;	/* on the keg's list */
+	TAILQ_ENTRY(uma_zone) uz_all;	/* on the global list */
+};
+
+/* Globals of uma (init.c). */
+struct uma_global {
+	bool		 ug_ready;
+	bool		 ug_rseq;	/* fast paths on restartable sequences */
+	int		 ug_ncpus;	/* CPUs that can exist */
+	int		 ug_warnings;	/* vm.zone_warnings */
+	int		 ug_multipage;	/* vm.debug.uma_multipage_slabs */
+	pthread_rwlock_t ug_lock;	/* uma_lock: zone and keg lists */
+	TAILQ_HEAD(, uma_zone) ug_zones;
+	LIST_HEAD(, uma_keg) ug_kegs;
+	int		 ug_nzones;
+	int		 ug_nzones_internal;
+};
+extern struct uma_global uma UMA_HIDDEN;
+
+/* init.c */
+void	uma__startup(void) UMA_HIDDEN;
+uma_zone_t uma__zones_zone(void) UMA_HIDDEN;
+uma_zone_t uma__kegs_zone(void) UMA_HIDDEN;
+uma_cache_t uma__closed_caches(void) UMA_HIDDEN;
+
+/* reclaim.c */
+void	uma__timeout_start(void) UMA_HIDDEN;
+void	uma__timeout_child(void) UMA_HIDDEN;
+void	uma__zone_trim(uma_zone_t zone, int req) UMA_HIDDEN;
+static inline void
+uma_ensure_started(void)
+{
+	if (__predict_false(!__atomic_load_n(&uma.ug_ready, __ATOMIC_ACQUIRE)))
+		uma__startup();
+}
+uma_zone_t uma__zcreate_internal(const char *name, size_t size, int align,
+	    uint32_t flags) UMA_HIDDEN;
+
+/* cache.c: per-CPU caches */
+void	uma__cache_init(uma_zone_t zone) UMA_HIDDEN;
+void	*uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
+	    UMA_HIDDEN;
+void	uma__cache_unwind(uma_zone_t zone) UMA_HIDDEN;
+int	uma__cache_free_slow(uma_zone_t zone, void *item) UMA_HIDDEN;
+void	uma__cache_drain(uma_zone_t zone) UMA_HIDDEN;
+void	uma__cache_fold(uma_zone_t zone) UMA_HIDDEN;
+void	uma__cache_counts(uma_zone_t zone, int cpu, uint64_t *allocs,
+	    uint64_t *frees, uint64_t *cached) UMA_HIDDEN;
+void	uma__cache_set_bucket_size(uma_zone_t zone) UMA_HIDDEN;
+void	*uma__cache_pop_locked(uma_zone_t zone) UMA_HIDDEN;
+int	uma__cache_push_locked(uma_zone_t zone, void *item) UMA_HIDDEN;
+
+/* bucket.c: buckets and the zone's bucket cache */
+void	uma__bucket_startup(void) UMA_HIDDEN;
+uma_bucket_t uma__bucket_alloc(uma_zone_t zone, int flags) UMA_HIDDEN;
+void	uma__bucket_free(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
+uma_bucket_t uma__bucket_fetch(uma_zone_t zone) UMA_HIDDEN;
+void	uma__bucket_put(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
+void	uma__bucket_drain(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
+void	uma__bucket_cache_reclaim(uma_zone_t zone, bool trim) UMA_HIDDEN;
+void	uma__bucket_select(uma_zone_t zone) UMA_HIDDEN;
+uma_bucket_t uma__bucket_fill(uma_zone_t zone, int flags, int *errorp)
+	    UMA_HIDDEN;
+void	uma__bucket_wss_update(uma_zone_t zone) UMA_HIDDEN;
+
+/* zone.c */
+void	uma__zone_setup(uma_zone_t zone, const char *name, uma_keg_t keg,
+	    uma_ctor ctor, uma_dtor dtor, uma_init zinit, uma_fini zfini,
+	    uint32_t flags) UMA_HIDDEN;
+void	uma__zone_set_fast(uma_zone_t zone) UMA_HIDDEN;
+void	*uma__zone_alloc_item(uma_zone_t zone, void *udata, int flags)
+	    UMA_HIDDEN;
+void	uma__zone_free_item(uma_zone_t zone, void *item, void *udata,
+	    bool user) UMA_HIDDEN;
+int	uma__zone_import(uma_zone_t zone, void **store, int max, int flags,
+	    int *errorp) UMA_HIDDEN;
+void	uma__zone_release(uma_zone_t zone, void **store, int cnt)
+	    UMA_HIDDEN;
+void	*uma__zalloc_slow(uma_zone_t zone, void *udata, int flags)
+	    UMA_HIDDEN;
+void	uma__zfree_slow(uma_zone_t zone, void *item, void *udata)
+	    UMA_HIDDEN;
+
+/* limit.c */
+int	uma__limit_take(uma_zone_t zone, int count, int flags) UMA_HIDDEN;
+void	uma__limit_release(uma_zone_t zone, int count) UMA_HIDDEN;
+void	uma__limit_init(uma_zone_t zone) UMA_HIDDEN;
+void	uma__limit_fini(uma_zone_t zone) UMA_HIDDEN;
+
+/* keg.c */
+uma_keg_t uma__keg_create(const char *name, size_t size, uma_init init,
+	    uma_fini fini, int align, uint32_t flags) UMA_HIDDEN;
+void	uma__keg_destroy(uma_keg_t keg) UMA_HIDDEN;
+int	uma__keg_fetch(uma_keg_t keg, void **store, int max, int flags,
+	    int *errorp) UMA_HIDDEN;
+void	uma__keg_release(uma_keg_t keg, void **store, int cnt,
+	    uma_zone_t zone) UMA_HIDDEN;
+void	uma__keg_drain(uma_keg_t keg) UMA_HIDDEN;
+int	uma__keg_prealloc(uma_keg_t keg, int nslabs) UMA_HIDDEN;
+void	uma__keg_layout(uma_keg_t keg) UMA_HIDDEN;
+void	uma__keg_fork_prepare(void) UMA_HIDDEN;
+void	uma__keg_fork_parent(void) UMA_HIDDEN;
+void	uma__keg_fork_child(void) UMA_HIDDEN;
+
+/* slab.c */
+uma_slab_t uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
+	    UMA_HIDDEN;
+void	uma__slab_free(uma_keg_t keg, uma_slab_t slab) UMA_HIDDEN;
+void	*uma__slab_alloc_item(uma_keg_t keg, uma_slab_t slab) UMA_HIDDEN;
+int	uma__slab_free_item(uma_keg_t keg, uma_slab_t slab, void *item)
+	    UMA_HIDDEN;
+int	uma__slab_item_index(uma_keg_t keg, uma_slab_t slab, void *item)
+	    UMA_HIDDEN;
+size_t	uma__slab_hdrsize(uint32_t ipers, uint32_t flags) UMA_HIDDEN;
+uint32_t *uma__slab_refcnt(uma_keg_t keg, uma_slab_t slab, int idx)
+	    UMA_HIDDEN;
+uint64_t *uma__slab_dbg(uma_keg_t keg, uma_slab_t slab) UMA_HIDDEN;
+
+/* vm.c: the arena and vtoslab */
+int	uma__vm_startup(void) UMA_HIDDEN;
+extern uintptr_t uma_vm_base UMA_HIDDEN;
+extern uintptr_t uma_vm_size UMA_HIDDEN;
+extern void * _Atomic *uma_vm_slabtab UMA_HIDDEN;
+void	uma__vtoslab_set(void *mem, size_t npages, void *slab) UMA_HIDDEN;
+void	uma__vm_fork_prepare(void) UMA_HIDDEN;
+void	uma__vm_fork_parent(void) UMA_HIDDEN;
+void	uma__vm_fork_child(void) UMA_HIDDEN;
+static inline bool
+uma_vm_contains(const void *p)
+{
+	return ((uintptr_t)p - uma_vm_base < uma_vm_size);
+}
+static inline void *
+uma_vtoslab(const void *p)
+{
+	return (atomic_load_explicit(&uma_vm_slabtab[((uintptr_t)p -
+	    uma_vm_base) >> UMA_PAGE_SHIFT], memory_order_relaxed));
+}
+
+/* debug.c: misuse reports, trash, panics */
+int	uma__zero_init(void *mem, int size, int flags) UMA_HIDDEN;
+void	uma__panic(const char *fmt, ...) UMA_HIDDEN
+	    __attribute__((noreturn, format(printf, 1, 2)));
+void	uma__misuse(uma_zone_t zone, const char *fmt, ...) UMA_HIDDEN
+	    __attribute__((noreturn, format(printf, 2, 3)));
+uma_slab_t uma__item_check(uma_zone_t zone, void *item) UMA_HIDDEN;
+void	uma__trash_fill(uma_zone_t zone, void *item) UMA_HIDDEN;
+void	uma__trash_check(uma_zone_t zone, void *item) UMA_HIDDEN;
+void	uma__dbg_alloc(uma_zone_t zone, void *item) UMA_HIDDEN;
+void	uma__dbg_free(uma_zone_t zone, void *item) UMA_HIDDEN;
+
+/* rseq.c */
+int	uma__rseq_startup(void) UMA_HIDDEN;
+int	uma__curcpu(void) UMA_HIDDEN;
+int	uma__rseq_fence(int cpu) UMA_HIDDEN;
+int	uma__rseq_child(void) UMA_HIDDEN;
+extern ptrdiff_t uma_rseq_offset UMA_HIDDEN;
+
+/* tunable.c */
+void	uma__tunables_load(void) UMA_HIDDEN;
+int	uma__tunable_int(const char *name, int dflt) UMA_HIDDEN;
+
+#endif /* !_UMA_INT_H_ */

@@ -1,0 +1,178 @@
+/*
+ * vm.c - the page layer: one reserved arena, a first-fit map over it, the
+ * page -> slab table, and the backend switch.
+ *
+ * Layer: the bottom.  Knows pages and slab pointers, nothing of zones.
+ *
+ * At start-up uma reserves a large range of address space with
+ * MAP_NORESERVE (no memory is committed until a page is touched) and a
+ * table with one slab pointer per page of it, reserved the same way.  Pages
+ * given back are dropped with MADV_DONTNEED, so they cost nothing until
+ * reused and read as zeros when they are: every run the backend hands out
+ * is zero-filled.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "uma_int.h"
+#include "vmmap.h"
+
+uintptr_t uma_vm_base;
+uintptr_t uma_vm_size;
+void * _Atomic *uma_vm_slabtab;
+
+static struct {
+	pthread_mutex_t	 lock;
+	struct vmmap	 map;
+	_Atomic uint64_t pages;		/* handed out by the backend */
+	const struct uma__backend *backend;
+} vm = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void *
+arena_alloc(size_t npages, int flags, void *arg)
+{
+	uintptr_t addr;
+	int error;
+
+	pthread_mutex_lock(&vm.lock);
+	error = vmmap_alloc(&vm.map, npages * UMA_PAGE_SIZE, 0,
+	    uma_vm_base, uma_vm_base + uma_vm_size, 0, &addr);
+	pthread_mutex_unlock(&vm.lock);
+	if (error != 0)
+		return (NULL);
+	return ((void *)addr);
+}
+
+static void
+arena_free(void *mem, size_t npages, void *arg)
+{
+	/* Drop the contents first: the range may be handed out at once. */
+	if (madvise(mem, npages * UMA_PAGE_SIZE, MADV_DONTNEED) != 0)
+		uma__panic("uma: madvise(%p, %zu pages): %s", mem, npages,
+		    strerror(errno));
+	pthread_mutex_lock(&vm.lock);
+	if (vmmap_free(&vm.map, (uintptr_t)mem, npages * UMA_PAGE_SIZE) != 0)
+		uma__panic("uma: page run %p (%zu pages) was not allocated",
+		    mem, npages);
+	pthread_mutex_unlock(&vm.lock);
+}
+
+static const struct uma__backend arena_backend = {
+	.ub_alloc = arena_alloc,
+	.ub_free = arena_free,
+};
+
+const struct uma__backend *
+uma__backend_arena(void)
+{
+	return (&arena_backend);
+}
+
+void
+uma__backend_set(const struct uma__backend *be)
+{
+	__atomic_store_n(&vm.backend, be != NULL ? be : &arena_backend,
+	    __ATOMIC_RELEASE);
+}
+
+void *
+uma__page_alloc(size_t npages, int flags)
+{
+	const struct uma__backend *be;
+	void *mem;
+
+	be = __atomic_load_n(&vm.backend, __ATOMIC_ACQUIRE);
+	mem = be->ub_alloc(npages, flags, be->ub_arg);
+	if (mem != NULL)
+		atomic_fetch_add_explicit(&vm.pages, npages,
+		    memory_order_relaxed);
+	return (mem);
+}
+
+void
+uma__page_free(void *mem, size_t npages)
+{
+	const struct uma__backend *be;
+
+	be = __atomic_load_n(&vm.backend, __ATOMIC_ACQUIRE);
+	atomic_fetch_sub_explicit(&vm.pages, npages, memory_order_relaxed);
+	be->ub_free(mem, npages, be->ub_arg);
+}
+
+uint64_t
+uma__vm_pages(void)
+{
+	return (atomic_load_explicit(&vm.pages, memory_order_relaxed));
+}
+
+/* Point every page of a run at its slab (or at nothing). */
+void
+uma__vtoslab_set(void *mem, size_t npages, void *slab)
+{
+	size_t idx = ((uintptr_t)mem - uma_vm_base) >> UMA_PAGE_SHIFT;
+
+	for (size_t i = 0; i < npages; i++)
+		atomic_store_explicit(&uma_vm_slabtab[idx + i], slab,
+		    memory_order_release);
+}
+
+static void *
+reserve(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return (p == MAP_FAILED ? NULL : p);
+}
+
+/*
+ * Reserve the arena: vm.uma_arena_gb GiB (default 64), halved until the
+ * kernel agrees (strict overcommit, address-space limits).
+ */
+int
+uma__vm_startup(void)
+{
+	size_t bytes = (size_t)uma__tunable_int("vm.uma_arena_gb", 64) << 30;
+	void *base = NULL, *tab = NULL;
+
+	vm.backend = &arena_backend;
+	for (; bytes >= ((size_t)256 << 20); bytes /= 2) {
+		base = reserve(bytes);
+		if (base == NULL)
+			continue;
+		tab = reserve((bytes >> UMA_PAGE_SHIFT) * sizeof(void *));
+		if (tab != NULL)
+			break;
+		munmap(base, bytes);
+		base = NULL;
+	}
+	if (base == NULL)
+		return (ENOMEM);
+	/* Keep the first page unused: no item is ever at the arena base. */
+	uma_vm_base = (uintptr_t)base;
+	uma_vm_size = bytes;
+	uma_vm_slabtab = tab;
+	return (vmmap_init(&vm.map, uma_vm_base + UMA_PAGE_SIZE,
+	    uma_vm_base + bytes));
+}
+
+/* fork: the map's lock must not be held by a thread that is gone. */
+void
+uma__vm_fork_prepare(void)
+{
+	pthread_mutex_lock(&vm.lock);
+}
+
+void
+uma__vm_fork_parent(void)
+{
+	pthread_mutex_unlock(&vm.lock);
+}
+
+void
+uma__vm_fork_child(void)
+{
+	pthread_mutex_init(&vm.lock, NULL);
+}

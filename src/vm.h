@@ -1,0 +1,45 @@
+/*
+ * vm.h - the page layer (internal): where slabs get their pages.
+ *
+ * uma reserves one large virtual arena at start-up and hands out runs of
+ * pages from it through a first-fit map (vmmap.c).  Because every page uma
+ * ever gives lies in the arena, "is this pointer ours, and which slab holds
+ * it" is one subtraction and one table load (vtoslab).
+ *
+ * Pages reach kegs only through a backend: a struct of two functions.  The
+ * arena backend is the real one; the fault-injection tests install one that
+ * fails the Nth request and otherwise forwards to the arena.
+ */
+#ifndef _UMA_VM_H_
+#define	_UMA_VM_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define	UMA_PAGE_SHIFT	12
+#define	UMA_PAGE_SIZE	((size_t)1 << UMA_PAGE_SHIFT)
+#define	UMA_PAGE_MASK	(UMA_PAGE_SIZE - 1)
+
+/*
+ * The backend contract.  ub_alloc returns `npages` pages aligned to a page,
+ * inside the arena, zero-filled, or NULL (it never sleeps and never aborts).
+ * ub_free gives them back; the pages' contents are lost.
+ */
+struct uma__backend {
+	void	*(*ub_alloc)(size_t npages, int flags, void *arg);
+	void	(*ub_free)(void *mem, size_t npages, void *arg);
+	void	*ub_arg;
+};
+
+/* The real backend, and the one in use (set before zones exist or in tests). */
+const struct uma__backend *uma__backend_arena(void);
+void	uma__backend_set(const struct uma__backend *be);
+
+/* Allocate and free pages through the backend in use. */
+void	*uma__page_alloc(size_t npages, int flags);
+void	uma__page_free(void *mem, size_t npages);
+
+/* Page counts the backend has handed out and not taken back. */
+uint64_t uma__vm_pages(void);
+
+#endif /* !_UMA_VM_H_ */

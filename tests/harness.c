@@ -1,0 +1,180 @@
+/*
+ * harness.c - runs every registered test in its own process.
+ *
+ * Usage: <test> [name ...]   (no names: all tests).  The timeout per test
+ * is $UMA_TEST_TIMEOUT seconds (default 100).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define	MAXTESTS	256
+
+static struct {
+	const char	*name;
+	uma_test_fn	 fn;
+} tests[MAXTESTS];
+static int ntests;
+
+void
+uma_test_register(const char *name, uma_test_fn fn)
+{
+	if (ntests == MAXTESTS) {
+		fprintf(stderr, "harness: too many tests\n");
+		abort();
+	}
+	tests[ntests].name = name;
+	tests[ntests].fn = fn;
+	ntests++;
+}
+
+void
+uma_test_fail(const char *file, int line, const char *expr)
+{
+	fprintf(stderr, "%s:%d: CHECK failed: %s\n", file, line, expr);
+	fflush(stderr);
+	_exit(1);
+}
+
+void
+uma_test_fail_eq(const char *file, int line, const char *expr,
+    unsigned long long a, unsigned long long b)
+{
+	fprintf(stderr, "%s:%d: CHECK failed: %s (%llu != %llu)\n", file, line,
+	    expr, a, b);
+	fflush(stderr);
+	_exit(1);
+}
+
+double
+test_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+double
+test_seconds(double dflt)
+{
+	const char *s = getenv("UMA_STRESS_SECONDS");
+
+	return (s != NULL ? atof(s) : dflt);
+}
+
+size_t
+test_rss(void)
+{
+	unsigned long size, resident;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f == NULL)
+		return (0);
+	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return (resident * (size_t)sysconf(_SC_PAGESIZE));
+}
+
+int
+expect_abort(void (*fn)(void *), void *arg, const char *const *needles)
+{
+	char buf[8192];
+	int pfd[2], status, ok;
+	ssize_t n, len = 0;
+	pid_t pid;
+
+	if (pipe(pfd) != 0)
+		return (0);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		dup2(pfd[1], 2);
+		signal(SIGABRT, SIG_DFL);
+		fn(arg);
+		_exit(0);	/* it did not abort */
+	}
+	close(pfd[1]);
+	while ((n = read(pfd[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	buf[len] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	ok = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+	for (int i = 0; ok && needles != NULL && needles[i] != NULL; i++)
+		if (strstr(buf, needles[i]) == NULL)
+			ok = 0;
+	if (!ok)
+		fprintf(stderr, "expect_abort: status %#x, stderr was:\n%s\n",
+		    status, buf);
+	return (ok);
+}
+
+static int
+run_one(int i)
+{
+	const char *t = getenv("UMA_TEST_TIMEOUT");
+	int status, timeout = t != NULL ? atoi(t) : 100;
+	double start = test_now();
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return (0);
+	}
+	if (pid == 0) {
+		alarm(timeout);
+		tests[i].fn();
+		fflush(NULL);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		printf("ok   %-50s %.2fs\n", tests[i].name, test_now() - start);
+		return (1);
+	}
+	if (WIFSIGNALED(status))
+		printf("FAIL %-50s signal %d%s\n", tests[i].name,
+		    WTERMSIG(status),
+		    WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
+	else
+		printf("FAIL %-50s exit %d\n", tests[i].name,
+		    WEXITSTATUS(status));
+	return (0);
+}
+
+int
+main(int argc, char **argv)
+{
+	int passed = 0, failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 0; i < ntests; i++) {
+		int want = argc < 2;
+
+		for (int j = 1; j < argc; j++)
+			if (strcmp(argv[j], tests[i].name) == 0)
+				want = 1;
+		if (!want)
+			continue;
+		if (run_one(i))
+			passed++;
+		else
+			failed++;
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return (failed != 0 || passed == 0);
+}

@@ -1,0 +1,60 @@
+/*
+ * harness.h - the test framework: a test is a function registered by
+ * UMA_TEST(name); main() runs each in its own forked process with a
+ * timeout and prints "N passed, N failed" at the end.
+ *
+ *   UMA_TEST(zone_secondary_kegfree_once) { ... CHECK(x == y); ... }
+ *
+ * CHECK fails the test (the child exits 1) with file, line and the
+ * expression; CHECK_EQ prints both values.  expect_abort() runs a function
+ * in a child and checks that it aborts with a message on stderr.
+ */
+#ifndef _UMA_TEST_HARNESS_H_
+#define	_UMA_TEST_HARNESS_H_
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef void (*uma_test_fn)(void);
+
+void	uma_test_register(const char *name, uma_test_fn fn);
+void	uma_test_fail(const char *file, int line, const char *expr);
+void	uma_test_fail_eq(const char *file, int line, const char *expr,
+	    unsigned long long a, unsigned long long b);
+
+#define	UMA_TEST(name)							\
+	static void test_##name(void);					\
+	__attribute__((constructor)) static void reg_##name(void)	\
+	{ uma_test_register(#name, test_##name); }			\
+	static void test_##name(void)
+
+#define	CHECK(e) do {							\
+	if (!(e))							\
+		uma_test_fail(__FILE__, __LINE__, #e);			\
+} while (0)
+
+#define	CHECK_EQ(a, b) do {						\
+	unsigned long long _a = (unsigned long long)(a);		\
+	unsigned long long _b = (unsigned long long)(b);		\
+	if (_a != _b)							\
+		uma_test_fail_eq(__FILE__, __LINE__, #a " == " #b, _a, _b); \
+} while (0)
+
+/*
+ * Run fn(arg) in a child.  Returns 1 if the child died of SIGABRT and its
+ * stderr contains every non-NULL string of `needles` (NULL-terminated);
+ * prints what it saw otherwise.
+ */
+int	expect_abort(void (*fn)(void *), void *arg, const char *const *needles);
+
+/* Resident set size of this process, in bytes (from /proc/self/statm). */
+size_t	test_rss(void);
+
+/* Seconds to run a bounded stress loop: $UMA_STRESS_SECONDS or `dflt`. */
+double	test_seconds(double dflt);
+
+/* Monotonic time in seconds. */
+double	test_now(void);
+
+#endif
