@@ -88,11 +88,12 @@ uma__bucket_alloc(uma_zone_t zone, int flags)
 
 	if (entries == 0)
 		return (NULL);
+	/* Only M_NOVM passes through: a bucket never sleeps or gets zeroed. */
+	flags = M_NOWAIT | (flags & M_NOVM);
 	if (zone->uz_flags & UMA_ZONE_VM)
 		flags |= M_NOVM;
 	bz = bucket_zone_lookup(entries);
-	b = uma__zone_alloc_item(bz->bz_zone, NULL, (flags & ~M_WAITOK) |
-	    M_NOWAIT);
+	b = uma__zone_alloc_item(bz->bz_zone, NULL, flags);
 	if (b == NULL)
 		return (NULL);
 	b->ub_cnt = 0;
@@ -128,8 +129,8 @@ uma__bucket_fetch(uma_zone_t zone)
 {
 	uma_bucket_t b;
 
-	if (TAILQ_EMPTY(&zone->uz_buckets))	/* racy peek, fine */
-		return (NULL);
+	if (atomic_load_explicit(&zone->uz_nitems, memory_order_relaxed) == 0)
+		return (NULL);		/* a peek: full buckets hold items */
 	if (pthread_mutex_trylock(&zone->uz_lock) != 0) {
 		pthread_mutex_lock(&zone->uz_lock);
 		/* Contention: bigger buckets mean fewer trips here. */
@@ -184,11 +185,9 @@ uma__bucket_fill(uma_zone_t zone, int flags, int *errorp)
 	n = zone->uz_bucket_size;
 	if (n == 0)
 		return (NULL);
-	if (zone->uz_max_items != 0) {
-		n = uma__limit_take(zone, n, M_NOWAIT);
-		if (n == 0)
-			return (NULL);
-	}
+	n = uma__limit_take(zone, n, M_NOWAIT);
+	if (n == 0)
+		return (NULL);
 	b = uma__bucket_alloc(zone, flags);
 	if (b == NULL) {
 		uma__limit_release(zone, n);

@@ -30,7 +30,7 @@ static struct {
 	int		 period;
 } timeout = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* One zone, one request. */
+/* One zone's caches, one request; the keg is the caller's. */
 void
 uma__zone_trim(uma_zone_t zone, int req)
 {
@@ -43,9 +43,36 @@ uma__zone_trim(uma_zone_t zone, int req)
 		pthread_mutex_unlock(&zone->uz_lock);
 	}
 	uma__bucket_cache_reclaim(zone, req == UMA_RECLAIM_TRIM);
-	/* The primary zone speaks for the keg. */
-	if (LIST_FIRST(&zone->uz_keg->uk_zones) == zone)
-		uma__keg_drain(zone->uz_keg);
+}
+
+/*
+ * Caches of every zone first, kegs after: a secondary zone's caches drain
+ * into the keg its primary shares, and uma's own zones (buckets, off-page
+ * headers) receive what the user zones let go.
+ */
+static void
+reclaim_all_locked(int req, bool periodic)
+{
+	uma_zone_t zone;
+	uma_keg_t keg;
+
+	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
+		if (zone->uz_flags & UMA_ZFLAG_INTERNAL)
+			continue;
+		if (periodic) {
+			uma__cache_fold(zone);
+			uma__bucket_wss_update(zone);
+		}
+		if (req != UMA_RECLAIM_TRIM ||
+		    !(zone->uz_flags & UMA_ZONE_UNMANAGED))
+			uma__zone_trim(zone, req);
+	}
+	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
+		if (!(keg->uk_flags & UMA_ZFLAG_INTERNAL))
+			uma__keg_drain(keg);
+	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
+		if (keg->uk_flags & UMA_ZFLAG_INTERNAL)
+			uma__keg_drain(keg);
 }
 
 static bool
@@ -72,20 +99,11 @@ uma_zone_reclaim(uma_zone_t zone, int req)
 void
 uma_reclaim(int req)
 {
-	uma_zone_t zone;
-
 	if (!req_valid(req) || !__atomic_load_n(&uma.ug_ready,
 	    __ATOMIC_ACQUIRE))
 		return;
 	pthread_rwlock_rdlock(&uma.ug_lock);
-	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
-		if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL) &&
-		    (req != UMA_RECLAIM_TRIM ||
-		    !(zone->uz_flags & UMA_ZONE_UNMANAGED)))
-			uma__zone_trim(zone, req);
-	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
-		if (zone->uz_flags & UMA_ZFLAG_INTERNAL)
-			uma__keg_drain(zone->uz_keg);
+	reclaim_all_locked(req, false);
 	pthread_rwlock_unlock(&uma.ug_lock);
 }
 
@@ -93,7 +111,6 @@ static void *
 timeout_main(void *arg)
 {
 	struct timespec ts;
-	uma_zone_t zone;
 
 	for (;;) {
 		ts.tv_sec = timeout.period;
@@ -101,17 +118,7 @@ timeout_main(void *arg)
 		while (nanosleep(&ts, &ts) != 0)
 			;
 		pthread_rwlock_rdlock(&uma.ug_lock);
-		TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
-			if (zone->uz_flags & UMA_ZFLAG_INTERNAL)
-				continue;
-			uma__cache_fold(zone);
-			uma__bucket_wss_update(zone);
-			if (!(zone->uz_flags & UMA_ZONE_UNMANAGED))
-				uma__zone_trim(zone, UMA_RECLAIM_TRIM);
-		}
-		TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
-			if (zone->uz_flags & UMA_ZFLAG_INTERNAL)
-				uma__keg_drain(zone->uz_keg);
+		reclaim_all_locked(UMA_RECLAIM_TRIM, true);
 		pthread_rwlock_unlock(&uma.ug_lock);
 	}
 	return (NULL);

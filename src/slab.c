@@ -165,13 +165,18 @@ uma__slab_free(uma_keg_t keg, uma_slab_t slab)
 void *
 uma__slab_alloc_item(uma_keg_t keg, uma_slab_t slab)
 {
+	/*
+	 * Bitset words are stored atomically: uma__item_check reads them
+	 * without uk_lock to spot a double free early.
+	 */
 	for (uint32_t w = 0; w < keg->uk_bitwords; w++) {
 		uint64_t bits = slab->us_free[w];
 
 		if (bits != 0) {
 			int bit = __builtin_ctzll(bits);
 
-			slab->us_free[w] = bits & (bits - 1);
+			__atomic_store_n(&slab->us_free[w], bits & (bits - 1),
+			    __ATOMIC_RELAXED);
 			slab->us_freecount--;
 			return (slab_item(keg, slab, w * 64 + bit));
 		}
@@ -196,7 +201,8 @@ uma__slab_free_item(uma_keg_t keg, uma_slab_t slab, void *item)
 		return (-1);
 	if (slab->us_free[idx / 64] & bit)
 		return (1);
-	slab->us_free[idx / 64] |= bit;
+	__atomic_store_n(&slab->us_free[idx / 64], slab->us_free[idx / 64] | bit,
+	    __ATOMIC_RELAXED);
 	slab->us_freecount++;
 	return (0);
 }

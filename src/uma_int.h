@@ -294,7 +294,7 @@ struct uma_zone {
 	struct bucketlist uz_buckets;	/* full buckets, most recent first */
 	_Atomic uint64_t uz_nitems;	/* items in uz_buckets */
 	uint64_t	 uz_bucket_max;	/* cap on uz_nitems */
-	uint32_t	 uz_bucket_size;	/* entries of new buckets */
+	_Atomic uint32_t uz_bucket_size;	/* entries of new buckets */
 	uint32_t	 uz_bucket_size_min;
 	uint32_t	 uz_bucket_size_max;
 	uint64_t	 uz_imax;	/* working-set estimate, per period */

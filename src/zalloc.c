@@ -64,7 +64,7 @@ uma__zone_alloc_item(uma_zone_t zone, void *udata, int flags)
 	void *item;
 	int error = 0;
 
-	if (zone->uz_max_items != 0 && uma__limit_take(zone, 1, flags) == 0)
+	if (uma__limit_take(zone, 1, flags) == 0)
 		goto fail;
 	if (uma__zone_import(zone, &item, 1, flags, &error) != 1) {
 		uma__limit_release(zone, 1);
@@ -106,7 +106,8 @@ zalloc_ctor(uma_zone_t zone, void *item, void *udata, int flags, bool cached)
 	int error;
 
 #if UMA_DEBUG > 1
-	uma__dbg_alloc(zone, item);
+	if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL))
+		uma__dbg_alloc(zone, item);
 #endif
 	if (zone->uz_fast & UZ_FAST_TRASH)
 		uma__trash_check(zone, item);
@@ -114,7 +115,8 @@ zalloc_ctor(uma_zone_t zone, void *item, void *udata, int flags, bool cached)
 		error = zone->uz_ctor(item, zone->uz_size, udata, flags);
 		if (__predict_false(error != 0)) {
 #if UMA_DEBUG > 1
-			uma__dbg_free(zone, item);
+			if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL))
+				uma__dbg_free(zone, item);
 #endif
 			if (cached)
 				uma__cache_unwind(zone);
@@ -142,6 +144,9 @@ uma__zalloc_slow(uma_zone_t zone, void *udata, int flags)
 	if (!(zone->uz_fast & UZ_FAST_NOCACHE)) {
 		item = uma__cache_alloc_slow(zone, flags, &error);
 		if (item != NULL) {
+#ifdef UMA_TSAN
+			__tsan_acquire(item);
+#endif
 			if (zone->uz_fast & (UZ_FAST_CTOR | UZ_FAST_TRASH) ||
 			    flags & M_ZERO)
 				item = zalloc_ctor(zone, item, udata, flags,
@@ -194,7 +199,8 @@ uma__zfree_slow(uma_zone_t zone, void *item, void *udata)
 	if (zone->uz_dtor != NULL)
 		zone->uz_dtor(item, zone->uz_size, udata);
 #if UMA_DEBUG > 1
-	uma__dbg_free(zone, item);
+	if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL))
+		uma__dbg_free(zone, item);
 #endif
 	if (zone->uz_fast & UZ_FAST_TRASH)
 		uma__trash_fill(zone, item);

@@ -41,11 +41,14 @@ zone_set_fast(uma_zone_t zone)
 #if UMA_DEBUG > 1
 	/*
 	 * Trash only items whose "initialized" state is raw memory: no inits,
-	 * uma allowed to touch them.
+	 * uma allowed to touch them, and no other zone on the keg (its items
+	 * reach this zone through the keg without being trashed).
 	 */
 	if (keg->uk_init == NULL && keg->uk_fini == NULL &&
 	    zone->uz_init == NULL && zone->uz_fini == NULL &&
-	    !(keg->uk_flags & (UMA_ZONE_NOTOUCH | UMA_ZFLAG_INTERNAL)))
+	    !(keg->uk_flags & (UMA_ZONE_NOTOUCH | UMA_ZFLAG_INTERNAL)) &&
+	    (LIST_EMPTY(&keg->uk_zones) || (LIST_FIRST(&keg->uk_zones) ==
+	    zone && LIST_NEXT(zone, uz_link) == NULL)))
 		fast |= UZ_FAST_TRASH;
 	/* The debug bitset wants to see every alloc and free. */
 	if (!(keg->uk_flags & UMA_ZFLAG_INTERNAL))
@@ -108,6 +111,8 @@ uma__zone_setup(uma_zone_t zone, const char *name, uma_keg_t keg,
 	} else
 		LIST_INSERT_HEAD(&keg->uk_zones, zone, uz_link);
 	TAILQ_INSERT_TAIL(&uma.ug_zones, zone, uz_all);
+	LIST_FOREACH(last, &keg->uk_zones, uz_link)
+		zone_set_fast(last);
 	if (flags & UMA_ZFLAG_INTERNAL)
 		uma.ug_nzones_internal++;
 	else
@@ -168,8 +173,10 @@ uma__zcreate_internal(const char *name, size_t size, int align,
 	if (keg == NULL)
 		return (NULL);
 	zone = zone_alloc_struct();
-	if (zone == NULL)
+	if (zone == NULL) {
+		uma__keg_destroy(keg);
 		return (NULL);
+	}
 	uma__zone_setup(zone, name, keg, NULL, NULL, NULL, NULL, flags);
 	return (zone);
 }
