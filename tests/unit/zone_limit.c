@@ -1,0 +1,254 @@
+/*
+ * zone_limit.c - uma_zone_set_max: at the limit M_NOWAIT fails (one counted
+ * failure each), M_WAITOK sleeps (counted) until an item is freed, and
+ * frees wake the sleepers one by one.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uma/uma.h>
+
+#include "harness.h"
+#include "stats.h"
+
+#define	NLIMIT		32
+#define	NSLEEPERS	4
+#define	WAIT_SECONDS	10.0	/* bound on every wait for another thread */
+
+static void
+pin_one_cpu(void)
+{
+	cpu_set_t set;
+
+	CHECK(sched_getaffinity(0, sizeof(set), &set) == 0);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set)) {
+			CPU_ZERO(&set);
+			CPU_SET(c, &set);
+			CHECK(sched_setaffinity(0, sizeof(set), &set) == 0);
+			return;
+		}
+	CHECK(0);
+}
+
+static struct uma__zone_stat
+zstat(uma_zone_t z)
+{
+	struct uma__zone_stat zs;
+
+	CHECK(uma__zone_stat(z, &zs, NULL, 0) == 0);
+	return (zs);
+}
+
+static void
+nap(void)
+{
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+struct sleeper {
+	pthread_t	 td;
+	uma_zone_t	 z;
+	void		*item;
+	_Atomic int	*done;
+};
+
+static void *
+sleeper_main(void *arg)
+{
+	struct sleeper *s = arg;
+
+	s->item = uma_zalloc(s->z, M_WAITOK);
+	atomic_fetch_add(s->done, 1);
+	return (NULL);
+}
+
+/* Poll until *v >= want or the bound passes; returns the last value. */
+static int
+wait_atomic(_Atomic int *v, int want)
+{
+	double end = test_now() + WAIT_SECONDS;
+	int x;
+
+	while ((x = atomic_load(v)) < want && test_now() < end)
+		nap();
+	return (x);
+}
+
+static uint64_t
+wait_sleepers(uma_zone_t z, uint64_t want)
+{
+	double end = test_now() + WAIT_SECONDS;
+	uint64_t x;
+
+	while ((x = zstat(z).zs_sleepers) != want && test_now() < end)
+		nap();
+	return (x);
+}
+
+UMA_TEST(zone_limit_waitok_sleeps_until_free_and_nowait_fails_once)
+{
+	static struct sleeper s[NSLEEPERS];
+	static void *held[NLIMIT];
+	struct uma__zone_stat zs;
+	_Atomic int done = 0;
+	uma_zone_t z;
+
+	pin_one_cpu();
+	z = uma_zcreate("limit", 128, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR,
+	    0);
+	CHECK(z != NULL);
+	CHECK_EQ(uma_zone_get_max(z), 0);
+	CHECK_EQ(uma_zone_set_max(z, NLIMIT), NLIMIT);
+	CHECK_EQ(uma_zone_get_max(z), NLIMIT);
+	CHECK_EQ(zstat(z).zs_limit, NLIMIT);
+	CHECK(uma_zone_exhausted(z) == 0);
+
+	for (int i = 0; i < NLIMIT; i++) {
+		held[i] = uma_zalloc(z, i % 2 ? M_NOWAIT : M_WAITOK);
+		CHECK(held[i] != NULL);
+	}
+	zs = zstat(z);
+	CHECK_EQ(zs.zs_items, NLIMIT);
+	CHECK_EQ(zs.zs_allocs, NLIMIT);
+	CHECK_EQ(zs.zs_fails, 0);
+	CHECK_EQ(uma_zone_get_cur(z), NLIMIT);
+	CHECK(uma_zone_exhausted(z) != 0);
+
+	/* At the limit M_NOWAIT fails, and counts exactly one failure. */
+	CHECK(uma_zalloc(z, M_NOWAIT) == NULL);
+	zs = zstat(z);
+	CHECK_EQ(zs.zs_fails, 1);
+	CHECK_EQ(zs.zs_allocs, NLIMIT);
+	CHECK_EQ(zs.zs_sleeps, 0);
+
+	/* Four threads block in M_WAITOK. */
+	for (int i = 0; i < NSLEEPERS; i++) {
+		s[i].z = z;
+		s[i].done = &done;
+		CHECK(pthread_create(&s[i].td, NULL, sleeper_main, &s[i]) == 0);
+	}
+	CHECK_EQ(wait_sleepers(z, NSLEEPERS), NSLEEPERS);
+	CHECK_EQ(atomic_load(&done), 0);
+	CHECK(uma_zone_exhausted(z) != 0);
+	zs = zstat(z);
+	CHECK(zs.zs_sleeps >= NSLEEPERS);
+	CHECK_EQ(zs.zs_items, NLIMIT);
+	CHECK_EQ(zs.zs_fails, 1);
+
+	/* Each free lets exactly one sleeper through. */
+	for (int i = 0; i < NSLEEPERS; i++) {
+		uma_zfree(z, held[NLIMIT - 1 - i]);
+		CHECK_EQ(wait_atomic(&done, i + 1), i + 1);
+		/* Give a wrongly woken second sleeper the chance to run. */
+		for (int k = 0; k < 5; k++)
+			nap();
+		CHECK_EQ(atomic_load(&done), i + 1);
+		CHECK_EQ(wait_sleepers(z, NSLEEPERS - 1 - i),
+		    NSLEEPERS - 1 - i);
+	}
+	for (int i = 0; i < NSLEEPERS; i++) {
+		CHECK(pthread_join(s[i].td, NULL) == 0);
+		CHECK(s[i].item != NULL);
+		for (int j = 0; j < NLIMIT - NSLEEPERS; j++)
+			CHECK(s[i].item != held[j]);
+	}
+	zs = zstat(z);
+	CHECK_EQ(zs.zs_sleepers, 0);
+	CHECK(zs.zs_sleeps >= NSLEEPERS);
+	CHECK_EQ(zs.zs_fails, 1);
+	CHECK_EQ(zs.zs_allocs, NLIMIT + NSLEEPERS);
+	CHECK_EQ(zs.zs_frees, NSLEEPERS);
+	CHECK_EQ(zs.zs_items, NLIMIT);
+	CHECK_EQ(uma_zone_get_cur(z), NLIMIT);
+
+	/* Still at the limit: M_NOWAIT fails again, one more failure. */
+	CHECK(uma_zalloc(z, M_NOWAIT) == NULL);
+	CHECK_EQ(zstat(z).zs_fails, 2);
+
+	for (int i = 0; i < NSLEEPERS; i++)
+		uma_zfree(z, s[i].item);
+	for (int i = 0; i < NLIMIT - NSLEEPERS; i++)
+		uma_zfree(z, held[i]);
+	zs = zstat(z);
+	CHECK_EQ(zs.zs_allocs, zs.zs_frees);
+	CHECK(zs.zs_items <= NLIMIT);
+	CHECK(uma_zone_exhausted(z) == 0 || zs.zs_items == NLIMIT);
+	uma_reclaim(UMA_RECLAIM_DRAIN);
+	zs = zstat(z);
+	CHECK_EQ(zs.zs_items, 0);
+	CHECK_EQ(zs.zs_pages, 0);
+	CHECK(uma_zone_exhausted(z) == 0);
+	/* After the drain the whole limit is available again. */
+	for (int i = 0; i < NLIMIT; i++)
+		CHECK((held[i] = uma_zalloc(z, M_NOWAIT)) != NULL);
+	CHECK(uma_zalloc(z, M_NOWAIT) == NULL);
+	for (int i = 0; i < NLIMIT; i++)
+		uma_zfree(z, held[i]);
+	uma_zdestroy(z);
+}
+
+/* Cached items count against the limit, but a drain returns them. */
+UMA_TEST(zone_limit_counts_cached_items_until_drained)
+{
+	static void *held[NLIMIT];
+	struct uma__zone_stat zs;
+	uma_zone_t z;
+
+	pin_one_cpu();
+	z = uma_zcreate("limit-cache", 64, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, 0);
+	CHECK(z != NULL);
+	CHECK_EQ(uma_zone_set_max(z, NLIMIT), NLIMIT);
+	for (int i = 0; i < NLIMIT / 2; i++)
+		CHECK((held[i] = uma_zalloc(z, M_NOWAIT)) != NULL);
+	for (int i = 0; i < NLIMIT / 2; i++)
+		uma_zfree(z, held[i]);
+	zs = zstat(z);
+	/* Items out of the keg are those cached: allocated ones are back. */
+	CHECK_EQ(zs.zs_items, zs.zs_cpu_free + zs.zs_zone_free);
+	CHECK(zs.zs_items <= NLIMIT);
+	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN_CPU);
+	zs = zstat(z);
+	CHECK_EQ(zs.zs_items, 0);
+	CHECK_EQ(zs.zs_cpu_free + zs.zs_zone_free, 0);
+	uma_zdestroy(z);
+}
+
+/* A sleeper is woken by a free from another thread, on another CPU. */
+UMA_TEST(zone_limit_sleeper_woken_by_free_from_other_thread)
+{
+	static struct sleeper s;
+	static void *held[NLIMIT];
+	_Atomic int done = 0;
+	uma_zone_t z;
+
+	z = uma_zcreate("limit-xthread", 512, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, 0);
+	CHECK(z != NULL);
+	CHECK_EQ(uma_zone_set_max(z, 1), 1);
+	CHECK((held[0] = uma_zalloc(z, M_WAITOK)) != NULL);
+	CHECK(uma_zalloc(z, M_NOWAIT) == NULL);
+	s.z = z;
+	s.done = &done;
+	CHECK(pthread_create(&s.td, NULL, sleeper_main, &s) == 0);
+	CHECK_EQ(wait_sleepers(z, 1), 1);
+	CHECK_EQ(atomic_load(&done), 0);
+	uma_zfree(z, held[0]);
+	CHECK_EQ(wait_atomic(&done, 1), 1);
+	CHECK(pthread_join(s.td, NULL) == 0);
+	CHECK(s.item != NULL);
+	uma_zfree(z, s.item);
+	CHECK_EQ(zstat(z).zs_fails, 1);
+	CHECK(zstat(z).zs_sleeps >= 1);
+	uma_zdestroy(z);
+}
