@@ -257,6 +257,21 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 }
 
 /*
+ * A full bucket is about to leave this CPU for the zone, where any CPU may
+ * hand its items out: make sure each is an item of this zone's keg.  This
+ * is where release builds catch foreign pointers and frees to the wrong
+ * zone (see zalloc.c).
+ */
+static void
+cache_bucket_check(uma_zone_t zone, uma_bucket_t b)
+{
+	for (int i = 0; i < b->ub_cnt; i++)
+		if (__predict_false(!uma__item_plausible(zone,
+		    b->ub_bucket[i])))
+			uma__item_check(zone, b->ub_bucket[i]);
+}
+
+/*
  * The alloc bucket is full (or missing).  Make room: swap with the free
  * bucket if it has room, else send the full free bucket to the zone, move
  * the full alloc bucket to the free slot and start an empty alloc bucket.
@@ -306,8 +321,10 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 		cache_seq_end(c);
 		cache_open(c, w);
 		pthread_mutex_unlock(&c->uc_lock);
-		if (full != NULL)
+		if (full != NULL) {
+			cache_bucket_check(zone, full);
 			uma__bucket_put(zone, full);
+		}
 		if (done) {
 			if (empty != NULL)
 				uma__bucket_free(zone, empty);

@@ -33,7 +33,7 @@ rseq_ptr(void)
  * slow path.
  */
 #if defined(__x86_64__)
-#define	RSEQ_DESCRIPTOR							\
+#define	RSEQ_DESCRIPTOR(tmp)						\
 	".pushsection __rseq_cs, \"aw\"\n\t"				\
 	".balign 32\n\t"						\
 	"3:\n\t"							\
@@ -41,8 +41,8 @@ rseq_ptr(void)
 	".quad 1f, (2f - 1f), 4f\n\t"					\
 	".popsection\n\t"						\
 	"6:\n\t"							\
-	"leaq 3b(%%rip), %%rax\n\t"					\
-	"movq %%rax, " STR(RSEQ_CS_OFF) "(%[rs])\n\t"			\
+	"leaq 3b(%%rip), " tmp "\n\t"					\
+	"movq " tmp ", " STR(RSEQ_CS_OFF) "(%[rs])\n\t"			\
 	"1:\n\t"
 
 #define	RSEQ_ABORT(fail)						\
@@ -56,34 +56,43 @@ rseq_ptr(void)
 	"jmp 2b\n\t"							\
 	".popsection\n\t"
 
-/* Pop from this CPU's alloc bucket; NULL sends the caller to a slow path. */
+/*
+ * Pop from this CPU's alloc bucket; NULL sends the caller to a slow path.
+ * Scratch registers are the compiler's to pick, so that the caller's
+ * arguments stay where they are.
+ */
 static inline void *
 cache_pop_rseq(uma_cache_t caches)
 {
-	void *item;
+	register uint64_t c __asm__("rcx");
+	register uint64_t w __asm__("r8");
+	register uint64_t ix __asm__("r9");
+	register void *it __asm__("rax");
+	register char *rs __asm__("r10") = rseq_ptr();
+	register uma_cache_t cs __asm__("r11") = caches;
 
 	__asm__ __volatile__(
-	    RSEQ_DESCRIPTOR
-	    "movl " STR(RSEQ_CPU_OFF) "(%[rs]), %%eax\n\t"
-	    "testl %%eax, %%eax\n\t"
+	    RSEQ_DESCRIPTOR("%[it]")
+	    "movslq " STR(RSEQ_CPU_OFF) "(%[rs]), %[ix]\n\t"
+	    "testq %[ix], %[ix]\n\t"
 	    "js 5f\n\t"
-	    "shlq $" STR(UC_SHIFT) ", %%rax\n\t"
-	    "addq %[caches], %%rax\n\t"
-	    "movq (%%rax), %%rdx\n\t"
-	    "testq $0xfff, %%rdx\n\t"
+	    "shlq $" STR(UC_SHIFT) ", %[ix]\n\t"
+	    "addq %[caches], %[ix]\n\t"
+	    "movq %[ix], %[c]\n\t"
+	    "movq (%[c]), %[w]\n\t"
+	    "movl %k[w], %k[ix]\n\t"
+	    "andl $0xfff, %k[ix]\n\t"
 	    "jz 5f\n\t"
-	    "movq 8(%%rax), %%rcx\n\t"
-	    "movl %%edx, %%esi\n\t"
-	    "andl $0xfff, %%esi\n\t"
-	    "movq -8(%%rcx,%%rsi,8), %[item]\n\t"
-	    "addq $" STR(UC_ALLOC_DELTA_IMM) ", %%rdx\n\t"
-	    "movq %%rdx, (%%rax)\n\t"
+	    "movq 8(%[c]), %[it]\n\t"
+	    "movq -8(%[it],%[ix],8), %[it]\n\t"
+	    "addq $" STR(UC_ALLOC_DELTA_IMM) ", %[w]\n\t"
+	    "movq %[w], (%[c])\n\t"
 	    "2:\n\t"
-	    RSEQ_ABORT("xorl %k[item], %k[item]\n\t")
-	    : [item] "=&r" (item)
-	    : [rs] "r" (rseq_ptr()), [caches] "r" (caches)
-	    : "rax", "rcx", "rdx", "rsi", "memory", "cc");
-	return (item);
+	    RSEQ_ABORT("xorl %k[it], %k[it]\n\t")
+	    : [c] "=&r" (c), [w] "=&r" (w), [ix] "=&r" (ix), [it] "=&r" (it)
+	    : [rs] "r" (rs), [caches] "r" (cs)
+	    : "memory", "cc");
+	return (it);
 }
 
 /*
@@ -94,33 +103,41 @@ cache_pop_rseq(uma_cache_t caches)
 static inline int
 cache_push_rseq(uma_cache_t caches, void *item)
 {
-	int ok;
+	register uint64_t c __asm__("rcx");
+	register uint64_t w __asm__("r8");
+	register uint64_t ix __asm__("r9");
+	register uint64_t it __asm__("rax");
+	register char *rs __asm__("r10") = rseq_ptr();
+	register uma_cache_t cs __asm__("r11") = caches;
 
-	__asm__ __volatile__(
-	    "movl $1, %[ok]\n\t"
-	    RSEQ_DESCRIPTOR
-	    "movl " STR(RSEQ_CPU_OFF) "(%[rs]), %%eax\n\t"
-	    "testl %%eax, %%eax\n\t"
+	__asm__ goto __volatile__(
+	    RSEQ_DESCRIPTOR("%[it]")
+	    "movslq " STR(RSEQ_CPU_OFF) "(%[rs]), %[ix]\n\t"
+	    "testq %[ix], %[ix]\n\t"
 	    "js 5f\n\t"
-	    "shlq $" STR(UC_SHIFT) ", %%rax\n\t"
-	    "addq %[caches], %%rax\n\t"
-	    "movq (%%rax), %%rdx\n\t"
-	    "testq $0xfff000, %%rdx\n\t"
+	    "shlq $" STR(UC_SHIFT) ", %[ix]\n\t"
+	    "addq %[caches], %[ix]\n\t"
+	    "movq %[ix], %[c]\n\t"
+	    "movq (%[c]), %[w]\n\t"
+	    "testq $0xfff000, %[w]\n\t"
 	    "jz 5f\n\t"
-	    "movq 8(%%rax), %%rcx\n\t"
-	    "movl %%edx, %%esi\n\t"
-	    "andl $0xfff, %%esi\n\t"
-	    "cmpq %[item], -8(%%rcx,%%rsi,8)\n\t"
+	    "movl %k[w], %k[ix]\n\t"
+	    "andl $0xfff, %k[ix]\n\t"
+	    "movq 8(%[c]), %[it]\n\t"
+	    "cmpq %[item], -8(%[it],%[ix],8)\n\t"
 	    "je 5f\n\t"
-	    "movq %[item], (%%rcx,%%rsi,8)\n\t"
-	    "addq $-4095, %%rdx\n\t"
-	    "movq %%rdx, (%%rax)\n\t"
+	    "movq %[item], (%[it],%[ix],8)\n\t"
+	    "addq $-4095, %[w]\n\t"
+	    "movq %[w], (%[c])\n\t"
 	    "2:\n\t"
-	    RSEQ_ABORT("xorl %[ok], %[ok]\n\t")
-	    : [ok] "=&r" (ok)
-	    : [rs] "r" (rseq_ptr()), [caches] "r" (caches), [item] "r" (item)
-	    : "rax", "rcx", "rdx", "rsi", "memory", "cc");
-	return (ok);
+	    RSEQ_ABORT("jmp %l[slow]\n\t")
+	    : [c] "=&r" (c), [w] "=&r" (w), [ix] "=&r" (ix), [it] "=&r" (it)
+	    : [rs] "r" (rs), [caches] "r" (cs), [item] "r" (item)
+	    : "memory", "cc"
+	    : slow);
+	return (1);
+slow:
+	return (0);
 }
 
 /*
@@ -135,7 +152,7 @@ cache_close_rseq(uma_cache_t c, int cpu, uint64_t *wp)
 
 	__asm__ __volatile__(
 	    "movl $1, %[ok]\n\t"
-	    RSEQ_DESCRIPTOR
+	    RSEQ_DESCRIPTOR("%%rax")
 	    "cmpl " STR(RSEQ_CPU_OFF) "(%[rs]), %[cpu]\n\t"
 	    "jne 5f\n\t"
 	    "movq (%[c]), %[w]\n\t"

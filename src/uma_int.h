@@ -456,6 +456,21 @@ uma_vtoslab(const void *p)
 	    uma_vm_base) >> UMA_PAGE_SHIFT], memory_order_relaxed));
 }
 
+/*
+ * Is `item` the start-of-slab-region of this zone's keg?  Two loads; a
+ * false answer goes to uma__item_check for the full diagnosis.
+ */
+static inline bool
+uma__item_plausible(uma_zone_t zone, const void *item)
+{
+	uma_slab_t slab;
+
+	if (__predict_false(!uma_vm_contains(item)))
+		return (false);
+	slab = uma_vtoslab(item);
+	return (__predict_true(slab != NULL && slab->us_keg == zone->uz_keg));
+}
+
 /* debug.c: misuse reports, trash, panics */
 int	uma__zero_init(void *mem, int size, int flags) UMA_HIDDEN;
 void	uma__panic(const char *fmt, ...) UMA_HIDDEN

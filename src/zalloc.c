@@ -14,6 +14,7 @@
 #include "uma_int.h"
 #include "cache_fast.h"
 
+
 static void *zalloc_ctor(uma_zone_t zone, void *item, void *udata,
     int flags, bool cached);
 
@@ -141,6 +142,10 @@ uma__zalloc_slow(uma_zone_t zone, void *udata, int flags)
 	void *item;
 	int error = 0;
 
+	/* Every zone's first allocation comes here: its caches start empty. */
+	if (__predict_false(!atomic_load_explicit(&zone->uz_used,
+	    memory_order_relaxed)))
+		atomic_store(&zone->uz_used, true);
 	if (!(zone->uz_fast & UZ_FAST_NOCACHE)) {
 		item = uma__cache_alloc_slow(zone, flags, &error);
 		if (item != NULL) {
@@ -162,22 +167,43 @@ uma__zalloc_slow(uma_zone_t zone, void *udata, int flags)
 	return (uma__zone_alloc_item(zone, udata, flags));
 }
 
+/*
+ * The rest of an allocation that the fast path could not finish: a miss,
+ * or an item that needs its ctor.  Also the whole allocation in locked
+ * mode, so that the rseq fast path makes only tail calls and keeps its
+ * arguments in their registers.
+ */
+static __attribute__((noinline)) void *
+zalloc_tail(uma_zone_t zone, void *udata, int flags, void *item)
+{
+	if (item == NULL && !uma.ug_rseq)
+		item = uma__cache_pop_locked(zone);
+	if (item == NULL)
+		return (uma__zalloc_slow(zone, udata, flags));
+#ifdef UMA_TSAN
+	__tsan_acquire(item);
+#endif
+	if (zone->uz_fast & (UZ_FAST_CTOR | UZ_FAST_TRASH) || flags & M_ZERO)
+		return (zalloc_ctor(zone, item, udata, flags, true));
+	return (item);
+}
+
 /* See uma.h */
 void *
 uma_zalloc_arg(uma_zone_t zone, void *udata, int flags)
 {
 	void *item;
 
-	__atomic_store_n(&zone->uz_used, true, __ATOMIC_RELAXED);
-	item = cache_pop(zone);
-	if (__predict_false(item == NULL))
-		return (uma__zalloc_slow(zone, udata, flags));
+	if (__predict_false(!uma.ug_rseq))
+		return (zalloc_tail(zone, udata, flags, NULL));
+	item = cache_pop_rseq(zone->uz_cpu);
+	if (__predict_false(item == NULL ||
+	    ((zone->uz_fast & (UZ_FAST_CTOR | UZ_FAST_TRASH)) |
+	    (flags & M_ZERO))))
+		return (zalloc_tail(zone, udata, flags, item));
 #ifdef UMA_TSAN
 	__tsan_acquire(item);
 #endif
-	if (__predict_false((zone->uz_fast & (UZ_FAST_CTOR | UZ_FAST_TRASH)) |
-	    (flags & M_ZERO)))
-		return (zalloc_ctor(zone, item, udata, flags, true));
 	return (item);
 }
 
@@ -215,20 +241,18 @@ uma__zfree_slow(uma_zone_t zone, void *item, void *udata)
 }
 
 /*
- * A cheap sanity check on every free: the pointer must lie in uma's arena
- * and on a slab of this zone's keg.  It catches foreign pointers and frees
- * to the wrong zone at the call, at the price of two loads.
+ * Where a free is checked.  Release builds check nothing on the hit path
+ * but a repeated free of the item on top of the CPU's bucket: a foreign
+ * pointer or an item of another zone is caught when its bucket leaves the
+ * CPU (cache.c) or reaches the keg, before any other CPU can hand it out.
+ * Checking every free at the call (the arena, then the slab's keg) costs
+ * about 30% of the hit path, so it is for UMA_DEBUG builds.
  */
-static inline bool
-zfree_plausible(uma_zone_t zone, void *item)
-{
-	uma_slab_t slab;
-
-	if (__predict_false(!uma_vm_contains(item)))
-		return (false);
-	slab = uma_vtoslab(item);
-	return (__predict_true(slab != NULL && slab->us_keg == zone->uz_keg));
-}
+#if UMA_DEBUG > 0
+#define	zfree_plausible(zone, item)	uma__item_plausible(zone, item)
+#else
+#define	zfree_plausible(zone, item)	true
+#endif
 
 /* See uma.h */
 void
@@ -236,8 +260,8 @@ uma_zfree_arg(uma_zone_t zone, void *item, void *udata)
 {
 	if (__predict_false(item == NULL))
 		return;
-	if (__predict_false(zone->uz_fast & (UZ_FAST_DTOR | UZ_FAST_TRASH |
-	    UZ_FAST_SLEEPERS | UZ_FAST_NOCACHE) ||
+	if (__predict_false(!uma.ug_rseq || zone->uz_fast & (UZ_FAST_DTOR |
+	    UZ_FAST_TRASH | UZ_FAST_SLEEPERS | UZ_FAST_NOCACHE) ||
 	    !zfree_plausible(zone, item))) {
 		uma__zfree_slow(zone, item, udata);
 		return;
@@ -245,7 +269,7 @@ uma_zfree_arg(uma_zone_t zone, void *item, void *udata)
 #ifdef UMA_TSAN
 	__tsan_release(item);
 #endif
-	if (__predict_true(cache_push(zone, item)))
+	if (__predict_true(cache_push_rseq(zone->uz_cpu, item)))
 		return;
 	uma__zfree_slow(zone, item, udata);
 }
