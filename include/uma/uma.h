@@ -79,9 +79,13 @@ typedef void (*uma_fini)(void *mem, int size);
 #define	UMA_ZONE_REFCNT		0x1000	/* a 32-bit reference count per item */
 #define	UMA_ZONE_CACHESPREAD	0x2000	/* spread items over cache lines */
 
-/* Reclaim requests for uma_reclaim() and uma_zone_reclaim(). */
-#define	UMA_RECLAIM_DRAIN	1	/* free cached buckets and empty slabs */
-#define	UMA_RECLAIM_DRAIN_CPU	2	/* also flush every CPU's cache */
+/*
+ * Reclaim requests for uma_reclaim() and uma_zone_reclaim().  Unlike
+ * FreeBSD's, DRAIN also flushes the per-CPU caches: in user space a
+ * thread's CPU cache is not sure to be used again soon.
+ */
+#define	UMA_RECLAIM_DRAIN	1	/* free every cached item, empty slabs */
+#define	UMA_RECLAIM_DRAIN_CPU	2	/* the same, and shrink future buckets */
 #define	UMA_RECLAIM_TRIM	3	/* trim caches to the working set */
 
 /*
@@ -110,8 +114,11 @@ void uma_zdestroy(uma_zone_t zone);
 
 /*
  * Allocate an item.  `udata` is passed to the constructor.  Returns NULL if
- * M_NOWAIT was given and no item can be had, or if an init or the
- * constructor failed; the failure is counted in the zone's statistics.
+ * M_NOWAIT was given and the zone is at its limit, if the OS refused memory
+ * (with M_WAITOK too: uma does not wait for pages), if M_NOVM was given and
+ * no cached item is left, or if an init or the constructor failed.  Every
+ * NULL is counted as a failure in the zone's statistics.  M_WAITOK at the
+ * limit sleeps until an item is freed (counted as a sleep).
  */
 void *uma_zalloc_arg(uma_zone_t zone, void *udata, int flags);
 void *uma_zalloc(uma_zone_t zone, int flags);
@@ -119,7 +126,10 @@ void *uma_zalloc(uma_zone_t zone, int flags);
 /*
  * Free an item to the zone it came from.  NULL is ignored.  Freeing an item
  * twice, to the wrong zone, or a pointer uma never gave is reported on
- * stderr, naming the zone, and aborts.
+ * stderr, naming the zone, and aborts: at the call when the item is on top
+ * of the CPU's cache or in the keg, or in UMA_DEBUG builds; otherwise no
+ * later than when its bucket leaves the CPU's cache (before another thread
+ * on another CPU can be handed it) or a reclaim drains it.
  */
 void uma_zfree_arg(uma_zone_t zone, void *item, void *udata);
 void uma_zfree(uma_zone_t zone, void *item);
