@@ -58,8 +58,9 @@ rseq_ptr(void)
 
 /*
  * Pop from this CPU's alloc bucket; NULL sends the caller to a slow path.
- * Scratch registers are the compiler's to pick, so that the caller's
- * arguments stay where they are.
+ * Scratch registers are pinned to ones that carry no argument, so that
+ * the caller's arguments stay where they are for its tail calls, and a
+ * miss jumps straight to the caller's NULL branch.
  */
 static inline void *
 cache_pop_rseq(uma_cache_t caches)
@@ -71,7 +72,7 @@ cache_pop_rseq(uma_cache_t caches)
 	register char *rs __asm__("r10") = rseq_ptr();
 	register uma_cache_t cs __asm__("r11") = caches;
 
-	__asm__ __volatile__(
+	__asm__ goto __volatile__(
 	    RSEQ_DESCRIPTOR("%[it]")
 	    "movslq " STR(RSEQ_CPU_OFF) "(%[rs]), %[ix]\n\t"
 	    "testq %[ix], %[ix]\n\t"
@@ -88,11 +89,14 @@ cache_pop_rseq(uma_cache_t caches)
 	    "addq $" STR(UC_ALLOC_DELTA_IMM) ", %[w]\n\t"
 	    "movq %[w], (%[c])\n\t"
 	    "2:\n\t"
-	    RSEQ_ABORT("xorl %k[it], %k[it]\n\t")
+	    RSEQ_ABORT("jmp %l[miss]\n\t")
 	    : [c] "=&r" (c), [w] "=&r" (w), [ix] "=&r" (ix), [it] "=&r" (it)
 	    : [rs] "r" (rs), [caches] "r" (cs)
-	    : "memory", "cc");
+	    : "memory", "cc"
+	    : miss);
 	return (it);
+miss:
+	return (NULL);
 }
 
 /*

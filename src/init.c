@@ -229,7 +229,10 @@ uma_fork_child(void)
 	for (int i = 0; i < uma.ug_ncpus; i++)
 		pthread_mutex_init(&closed_caches[i].uc_lock, NULL);
 	pthread_rwlock_init(&uma.ug_lock, NULL);
-	if (uma.ug_rseq)
-		uma.ug_rseq = uma__rseq_child();
+	if (uma.ug_rseq && !uma__rseq_child()) {
+		uma.ug_rseq = false;
+		TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
+			uma__zone_set_fast(zone);
+	}
 	uma__timeout_child();
 }

@@ -110,6 +110,10 @@
 #define	UZ_FAST_TRASH	0x04	/* debug trash fill/check */
 #define	UZ_FAST_SLEEPERS 0x08	/* threads sleep at the limit: free to keg */
 #define	UZ_FAST_NOCACHE	0x10	/* no per-CPU cache (NOBUCKET, internal) */
+#define	UZ_FAST_LOCKED	0x20	/* caches in locked mode (no rseq) */
+#define	UZ_FAST_ALLOC	(UZ_FAST_CTOR | UZ_FAST_TRASH | UZ_FAST_LOCKED)
+#define	UZ_FAST_FREE	(UZ_FAST_DTOR | UZ_FAST_TRASH | UZ_FAST_SLEEPERS | \
+	UZ_FAST_NOCACHE | UZ_FAST_LOCKED)
 
 /* Debug levels (UMA_DEBUG, set by the build). */
 #ifndef UMA_DEBUG

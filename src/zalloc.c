@@ -168,16 +168,18 @@ uma__zalloc_slow(uma_zone_t zone, void *udata, int flags)
 }
 
 /*
- * The rest of an allocation that the fast path could not finish: a miss,
- * or an item that needs its ctor.  Also the whole allocation in locked
- * mode, so that the rseq fast path makes only tail calls and keeps its
+ * An allocation the rseq fast path does not make: the zone has a ctor or
+ * debug work, the caller wants M_ZERO, or the caches are in locked mode.
+ * Out of line, so that the fast path makes only tail calls and keeps its
  * arguments in their registers.
  */
 static __attribute__((noinline)) void *
-zalloc_tail(uma_zone_t zone, void *udata, int flags, void *item)
+zalloc_full(uma_zone_t zone, void *udata, int flags)
 {
-	if (item == NULL && !uma.ug_rseq)
-		item = uma__cache_pop_locked(zone);
+	void *item;
+
+	item = uma.ug_rseq ? cache_pop_rseq(zone->uz_cpu) :
+	    uma__cache_pop_locked(zone);
 	if (item == NULL)
 		return (uma__zalloc_slow(zone, udata, flags));
 #ifdef UMA_TSAN
@@ -194,13 +196,11 @@ uma_zalloc_arg(uma_zone_t zone, void *udata, int flags)
 {
 	void *item;
 
-	if (__predict_false(!uma.ug_rseq))
-		return (zalloc_tail(zone, udata, flags, NULL));
+	if (__predict_false((zone->uz_fast & UZ_FAST_ALLOC) | (flags & M_ZERO)))
+		return (zalloc_full(zone, udata, flags));
 	item = cache_pop_rseq(zone->uz_cpu);
-	if (__predict_false(item == NULL ||
-	    ((zone->uz_fast & (UZ_FAST_CTOR | UZ_FAST_TRASH)) |
-	    (flags & M_ZERO))))
-		return (zalloc_tail(zone, udata, flags, item));
+	if (__predict_false(item == NULL))
+		return (uma__zalloc_slow(zone, udata, flags));
 #ifdef UMA_TSAN
 	__tsan_acquire(item);
 #endif
@@ -260,8 +260,7 @@ uma_zfree_arg(uma_zone_t zone, void *item, void *udata)
 {
 	if (__predict_false(item == NULL))
 		return;
-	if (__predict_false(!uma.ug_rseq || zone->uz_fast & (UZ_FAST_DTOR |
-	    UZ_FAST_TRASH | UZ_FAST_SLEEPERS | UZ_FAST_NOCACHE) ||
+	if (__predict_false(zone->uz_fast & UZ_FAST_FREE ||
 	    !zfree_plausible(zone, item))) {
 		uma__zfree_slow(zone, item, udata);
 		return;

@@ -38,6 +38,8 @@ zone_set_fast(uma_zone_t zone)
 	if (zone->uz_flags & (UMA_ZONE_NOBUCKET | UMA_ZFLAG_INTERNAL) ||
 	    zone->uz_bucket_size == 0)
 		fast |= UZ_FAST_NOCACHE;
+	if (!uma.ug_rseq)
+		fast |= UZ_FAST_LOCKED;
 #if UMA_DEBUG > 1
 	/*
 	 * Trash only items whose "initialized" state is raw memory: no inits,
