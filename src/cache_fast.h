@@ -74,12 +74,11 @@ cache_pop_rseq(uma_cache_t caches)
 
 	__asm__ goto __volatile__(
 	    RSEQ_DESCRIPTOR("%[it]")
-	    "movslq " STR(RSEQ_CPU_OFF) "(%[rs]), %[ix]\n\t"
-	    "testq %[ix], %[ix]\n\t"
+	    "movslq " STR(RSEQ_CPU_OFF) "(%[rs]), %[c]\n\t"
+	    "testq %[c], %[c]\n\t"
 	    "js 5f\n\t"
-	    "shlq $" STR(UC_SHIFT) ", %[ix]\n\t"
-	    "addq %[caches], %[ix]\n\t"
-	    "movq %[ix], %[c]\n\t"
+	    "shlq $" STR(UC_SHIFT) ", %[c]\n\t"
+	    "addq %[caches], %[c]\n\t"
 	    "movq (%[c]), %[w]\n\t"
 	    "movl %k[w], %k[ix]\n\t"
 	    "andl $0xfff, %k[ix]\n\t"
@@ -116,12 +115,11 @@ cache_push_rseq(uma_cache_t caches, void *item)
 
 	__asm__ goto __volatile__(
 	    RSEQ_DESCRIPTOR("%[it]")
-	    "movslq " STR(RSEQ_CPU_OFF) "(%[rs]), %[ix]\n\t"
-	    "testq %[ix], %[ix]\n\t"
+	    "movslq " STR(RSEQ_CPU_OFF) "(%[rs]), %[c]\n\t"
+	    "testq %[c], %[c]\n\t"
 	    "js 5f\n\t"
-	    "shlq $" STR(UC_SHIFT) ", %[ix]\n\t"
-	    "addq %[caches], %[ix]\n\t"
-	    "movq %[ix], %[c]\n\t"
+	    "shlq $" STR(UC_SHIFT) ", %[c]\n\t"
+	    "addq %[caches], %[c]\n\t"
 	    "movq (%[c]), %[w]\n\t"
 	    "testq $0xfff000, %[w]\n\t"
 	    "jz 5f\n\t"
