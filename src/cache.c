@@ -103,10 +103,10 @@ cache_fold_locked(uma_cache_t c, uint64_t w)
 static inline uma_cache_t
 cache_lock(uma_zone_t zone, int *cpup)
 {
-	int cpu = uma__curcpu();
+	int cpu = uma.ug_rseq ? uma__curcpu() : uma_curcpu_locked();
 	uma_cache_t c = &zone->uz_cpu[cpu];
 
-	pthread_mutex_lock(&c->uc_lock);
+	uma_lock(&c->uc_lock);
 	*cpup = cpu;
 	return (c);
 }
@@ -118,7 +118,7 @@ uma__cache_init(uma_zone_t zone)
 		uma_cache_t c = &zone->uz_cpu[i];
 
 		memset(c, 0, sizeof(*c));
-		pthread_mutex_init(&c->uc_lock, NULL);
+		uma_lock_init(&c->uc_lock);
 	}
 }
 
@@ -134,12 +134,12 @@ uma__cache_pop_locked(uma_zone_t zone)
 	c = cache_lock(zone, &cpu);
 	w = atomic_load_explicit(&c->uc_word, memory_order_relaxed);
 	if (uc_word_cnt(w) == 0) {
-		pthread_mutex_unlock(&c->uc_lock);
+		uma_unlock(&c->uc_lock);
 		return (NULL);
 	}
 	item = c->uc_items[uc_word_cnt(w) - 1];
 	cache_open(c, w + UC_ALLOC_DELTA);
-	pthread_mutex_unlock(&c->uc_lock);
+	uma_unlock(&c->uc_lock);
 	return (item);
 }
 
@@ -154,12 +154,12 @@ uma__cache_push_locked(uma_zone_t zone, void *item)
 	w = atomic_load_explicit(&c->uc_word, memory_order_relaxed);
 	if (uc_word_room(w) == 0 || (uc_word_cnt(w) > 0 &&
 	    c->uc_items[uc_word_cnt(w) - 1] == item)) {
-		pthread_mutex_unlock(&c->uc_lock);
+		uma_unlock(&c->uc_lock);
 		return (0);
 	}
 	c->uc_items[uc_word_cnt(w)] = item;
 	cache_open(c, w + UC_FREE_DELTA);
-	pthread_mutex_unlock(&c->uc_lock);
+	uma_unlock(&c->uc_lock);
 	return (1);
 }
 
@@ -237,7 +237,7 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 		item = uc_word_cnt(w) > 0 ? cache_pop_locked(c, &w) : NULL;
 		cache_seq_end(c);
 		cache_open(c, w);
-		pthread_mutex_unlock(&c->uc_lock);
+		uma_unlock(&c->uc_lock);
 		if (old != NULL)
 			uma__bucket_free(zone, old);
 		if (item != NULL) {
@@ -292,7 +292,7 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 		w = cache_close(c, cpu);
 		if (uc_word_cnt(w) > 0 && c->uc_items[uc_word_cnt(w) - 1] == item) {
 			cache_open(c, w);
-			pthread_mutex_unlock(&c->uc_lock);
+			uma_unlock(&c->uc_lock);
 			uma__misuse(zone, "double free of %p", item);
 		}
 		cache_seq_begin(c);
@@ -320,7 +320,7 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 		}
 		cache_seq_end(c);
 		cache_open(c, w);
-		pthread_mutex_unlock(&c->uc_lock);
+		uma_unlock(&c->uc_lock);
 		if (full != NULL) {
 			cache_bucket_check(zone, full);
 			uma__bucket_put(zone, full);
@@ -351,7 +351,7 @@ uma__cache_drain(uma_zone_t zone)
 		return;
 	for (int cpu = 0; cpu < uma.ug_ncpus; cpu++) {
 		c = &zone->uz_cpu[cpu];
-		pthread_mutex_lock(&c->uc_lock);
+		uma_lock(&c->uc_lock);
 		w = cache_close(c, cpu);
 		cache_seq_begin(c);
 		cache_fold_locked(c, w);
@@ -368,7 +368,7 @@ uma__cache_drain(uma_zone_t zone)
 		w = cache_set_alloc(c, w, NULL, 0);
 		cache_seq_end(c);
 		cache_open(c, w);
-		pthread_mutex_unlock(&c->uc_lock);
+		uma_unlock(&c->uc_lock);
 		if (ab != NULL) {
 			uma__bucket_drain(zone, ab);
 			uma__bucket_free(zone, ab);
@@ -390,11 +390,11 @@ uma__cache_fold(uma_zone_t zone)
 		return;
 	for (int cpu = 0; cpu < uma.ug_ncpus; cpu++) {
 		c = &zone->uz_cpu[cpu];
-		pthread_mutex_lock(&c->uc_lock);
+		uma_lock(&c->uc_lock);
 		cache_seq_begin(c);
 		cache_fold_locked(c, atomic_load(&c->uc_word));
 		cache_seq_end(c);
-		pthread_mutex_unlock(&c->uc_lock);
+		uma_unlock(&c->uc_lock);
 	}
 }
 

@@ -124,7 +124,7 @@ uma_startup_once(void)
 	if (closed_caches == MAP_FAILED)
 		uma__panic("uma: cannot map the closed caches");
 	for (int i = 0; i < uma.ug_ncpus; i++)
-		pthread_mutex_init(&closed_caches[i].uc_lock, NULL);
+		uma_lock_init(&closed_caches[i].uc_lock);
 	bootstrap_zone(&kegs_zone, &kegs_keg, "UMA Kegs",
 	    sizeof(struct uma_keg));
 	bootstrap_zone(&zones_zone, &zones_keg, "UMA Zones",
@@ -174,7 +174,7 @@ uma_fork_prepare(void)
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
 		if (zone->uz_cpu != closed_caches)
 			for (int i = 0; i < uma.ug_ncpus; i++)
-				pthread_mutex_lock(&zone->uz_cpu[i].uc_lock);
+				uma_lock(&zone->uz_cpu[i].uc_lock);
 		pthread_mutex_lock(&zone->uz_lock);
 	}
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
@@ -199,7 +199,7 @@ uma_fork_parent(void)
 		pthread_mutex_unlock(&zone->uz_lock);
 		if (zone->uz_cpu != closed_caches)
 			for (int i = 0; i < uma.ug_ncpus; i++)
-				pthread_mutex_unlock(&zone->uz_cpu[i].uc_lock);
+				uma_unlock(&zone->uz_cpu[i].uc_lock);
 	}
 	pthread_rwlock_unlock(&uma.ug_lock);
 	uma__keg_fork_parent();
@@ -219,15 +219,14 @@ uma_fork_child(void)
 		pthread_mutex_init(&zone->uz_lock, NULL);
 		if (zone->uz_cpu != closed_caches)
 			for (int i = 0; i < uma.ug_ncpus; i++)
-				pthread_mutex_init(&zone->uz_cpu[i].uc_lock,
-				    NULL);
+				uma_lock_init(&zone->uz_cpu[i].uc_lock);
 	}
 	uma__vm_fork_child();
 	uma__keg_fork_child();
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
 		pthread_mutex_init(&keg->uk_lock, NULL);
 	for (int i = 0; i < uma.ug_ncpus; i++)
-		pthread_mutex_init(&closed_caches[i].uc_lock, NULL);
+		uma_lock_init(&closed_caches[i].uc_lock);
 	pthread_rwlock_init(&uma.ug_lock, NULL);
 	if (uma.ug_rseq && !uma__rseq_child()) {
 		uma.ug_rseq = false;

@@ -86,6 +86,15 @@ uma__rseq_startup(void)
 }
 
 /*
+ * Locked mode asks for the CPU on every allocation and free.  Any cache is
+ * correct there (each has its lock), the CPU only buys locality, so a
+ * thread asks the kernel once every 64 calls and reuses the answer.
+ */
+__thread int uma_cpu_hint __attribute__((tls_model("initial-exec"))) = -1;
+__thread unsigned uma_cpu_hint_uses
+    __attribute__((tls_model("initial-exec")));
+
+/*
  * The current CPU, in [0, ncpus).  In rseq mode a thread whose area is not
  * registered yet (ours, lazily) gets registered here.
  */
@@ -93,6 +102,7 @@ int
 uma__curcpu(void)
 {
 	int cpu;
+
 
 	if (uma.ug_rseq) {
 		cpu = (int32_t)rseq_area()->cpu_id;
@@ -105,6 +115,7 @@ uma__curcpu(void)
 	cpu = sched_getcpu();
 	if (cpu < 0 || cpu >= uma.ug_ncpus)
 		cpu = 0;
+	uma_cpu_hint = cpu;
 	return (cpu);
 }
 

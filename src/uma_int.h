@@ -71,6 +71,7 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+#include "lock.h"
 #include "queue.h"
 #include "stats.h"
 #include "vm.h"
@@ -232,7 +233,7 @@ struct uma_cache {
 	_Atomic uint64_t uc_allocs_base;
 	_Atomic uint64_t uc_allocs_last;
 	_Atomic uint64_t uc_unwound;	/* pops undone by a failed ctor */
-	pthread_mutex_t	 uc_lock;
+	uma_lock_t	 uc_lock;
 } __cacheline;
 typedef struct uma_cache *uma_cache_t;
 
@@ -492,6 +493,20 @@ int	uma__rseq_startup(void) UMA_HIDDEN;
 int	uma__curcpu(void) UMA_HIDDEN;
 int	uma__rseq_fence(int cpu) UMA_HIDDEN;
 int	uma__rseq_child(void) UMA_HIDDEN;
+extern __thread int uma_cpu_hint UMA_HIDDEN
+    __attribute__((tls_model("initial-exec")));
+extern __thread unsigned uma_cpu_hint_uses UMA_HIDDEN
+    __attribute__((tls_model("initial-exec")));
+
+/* The CPU for locked mode: the thread's hint, refreshed every 64 calls. */
+static inline int
+uma_curcpu_locked(void)
+{
+	if (__predict_true(uma_cpu_hint >= 0 &&
+	    (++uma_cpu_hint_uses & 63) != 0))
+		return (uma_cpu_hint);
+	return (uma__curcpu());
+}
 extern ptrdiff_t uma_rseq_offset UMA_HIDDEN;
 
 /* tunable.c */

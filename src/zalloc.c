@@ -221,7 +221,10 @@ uma_zalloc(uma_zone_t zone, int flags)
 void
 uma__zfree_slow(uma_zone_t zone, void *item, void *udata)
 {
-	uma__item_check(zone, item);
+	/* Locked mode alone is no reason to pay for the full check. */
+	if (UMA_DEBUG > 0 ||
+	    zone->uz_fast & (UZ_FAST_FREE & ~UZ_FAST_LOCKED))
+		uma__item_check(zone, item);
 	if (zone->uz_dtor != NULL)
 		zone->uz_dtor(item, zone->uz_size, udata);
 #if UMA_DEBUG > 1
