@@ -115,9 +115,13 @@ uma__keg_layout(uma_keg_t keg)
 		}
 		if (best_eff >= (100 - UMA_MAX_WASTE) * 100)
 			break;
-		/* Large items: the next useful size holds one more item. */
+		/*
+		 * Large items: the next useful size holds one more item than
+		 * this one (not than the best so far: on a tie in efficiency
+		 * that would step back and loop forever, e.g. 7168 bytes).
+		 */
 		if (rsize > UMA_PAGE_SIZE)
-			pages = (uint32_t)howmany((size_t)(best_ipers + 1) *
+			pages = (uint32_t)howmany((bytes / rsize + 1) *
 			    rsize, UMA_PAGE_SIZE) - 1;
 	}
 	if (best_ipers == 0)

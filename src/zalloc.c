@@ -221,9 +221,12 @@ uma_zalloc(uma_zone_t zone, int flags)
 void
 uma__zfree_slow(uma_zone_t zone, void *item, void *udata)
 {
-	/* Locked mode alone is no reason to pay for the full check. */
-	if (UMA_DEBUG > 0 ||
-	    zone->uz_fast & (UZ_FAST_FREE & ~UZ_FAST_LOCKED))
+	/*
+	 * Before a dtor runs on it: is it an item of this zone at all?  The
+	 * full check (double free in the keg, start of an item) is for debug
+	 * builds; release builds get it at the bucket flush and the keg.
+	 */
+	if (UMA_DEBUG > 0 || !uma__item_plausible(zone, item))
 		uma__item_check(zone, item);
 	if (zone->uz_dtor != NULL)
 		zone->uz_dtor(item, zone->uz_size, udata);

@@ -1,0 +1,170 @@
+/*
+ * memstat_malloc.c - the "kern.malloc_stats" stream: validation, the
+ * per-type sums (FreeBSD's memstat_sysctl_malloc), the malloc back ends
+ * and the malloc(9) size-class table.
+ *
+ * Layout (version 1, native endianness): a malloc_type_stream_header, then
+ * for each of mtsh_count types a malloc_type_header and mtsh_maxcpus
+ * malloc_type_stats records.  The buffer must hold exactly that.
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "memstat_int.h"
+#include "memstat_stream.h"
+
+#define	MTS(f)	offsetof(struct malloc_type_stats, f)
+
+/*
+ * The size classes malloc-16 ... malloc-65536; bit i of a size mask is
+ * class i.  Not powers of two throughout: class 5 is 384.
+ */
+static const size_t malloc_zone_sizes[] = {
+	16, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192, 16384,
+	32768, 65536,
+};
+#define	MALLOC_NZONES	(sizeof(malloc_zone_sizes) / sizeof(size_t))
+
+size_t
+memstat_malloc_zone_get_count(void)
+{
+	return (MALLOC_NZONES);
+}
+
+size_t
+memstat_malloc_zone_get_size(size_t n)
+{
+	return (n < MALLOC_NZONES ? malloc_zone_sizes[n] : 0);
+}
+
+int
+memstat_malloc_zone_used(const struct memory_type *mtp, size_t n)
+{
+	return (n < 64 && (memstat_get_sizemask(mtp) & (1ull << n)) != 0);
+}
+
+static void
+malloc_fill(struct memory_type *mtp, const unsigned char *mth,
+    uint32_t maxcpus)
+{
+	struct memory_type_stats *st = &mtp->mt_stats;
+	const unsigned char *mts = mth + sizeof(struct malloc_type_header);
+
+	for (uint32_t cpu = 0; cpu < maxcpus; cpu++) {
+		struct memory_type_percpu *p = &mtp->mt_percpu[cpu];
+
+		p->mtp_memalloced = _memstat_u64(mts, MTS(mts_memalloced));
+		p->mtp_memfreed = _memstat_u64(mts, MTS(mts_memfreed));
+		p->mtp_numallocs = _memstat_u64(mts, MTS(mts_numallocs));
+		p->mtp_numfrees = _memstat_u64(mts, MTS(mts_numfrees));
+		p->mtp_sizemask = _memstat_u64(mts, MTS(mts_size));
+		st->mts_memalloced += p->mtp_memalloced;
+		st->mts_memfreed += p->mtp_memfreed;
+		st->mts_numallocs += p->mtp_numallocs;
+		st->mts_numfrees += p->mtp_numfrees;
+		st->mts_sizemask |= p->mtp_sizemask;
+		mts += sizeof(struct malloc_type_stats);
+	}
+	/* A free may be seen before its alloc on another CPU (bug 3). */
+	if (st->mts_numallocs < st->mts_numfrees)
+		st->mts_numallocs = st->mts_numfrees;
+	if (st->mts_memalloced < st->mts_memfreed)
+		st->mts_memalloced = st->mts_memfreed;
+	st->mts_bytes = st->mts_memalloced - st->mts_memfreed;
+	st->mts_count = st->mts_numallocs - st->mts_numfrees;
+}
+
+int
+memstat_buf_malloc(struct memory_type_list *list, const void *buf,
+    size_t len)
+{
+	const unsigned char *p = buf;
+	struct memstat_stream mss = {
+		.mss_allocator = ALLOCATOR_MALLOC,
+		.mss_fill = malloc_fill,
+	};
+	uint64_t need;
+	int error;
+
+	if (buf == NULL || len < sizeof(struct malloc_type_stream_header))
+		return (_memstat_fail(list, MEMSTAT_ERROR_DATAERROR));
+	if (_memstat_u32(p, offsetof(struct malloc_type_stream_header,
+	    mtsh_version)) != MALLOC_TYPE_STREAM_VERSION)
+		return (_memstat_fail(list, MEMSTAT_ERROR_VERSION));
+	mss.mss_maxcpus = _memstat_u32(p,
+	    offsetof(struct malloc_type_stream_header, mtsh_maxcpus));
+	mss.mss_count = _memstat_u32(p,
+	    offsetof(struct malloc_type_stream_header, mtsh_count));
+	if (mss.mss_maxcpus == 0 || mss.mss_maxcpus > MEMSTAT_MAX_CPUS)
+		return (_memstat_fail(list, MEMSTAT_ERROR_DATAERROR));
+	mss.mss_recsize = sizeof(struct malloc_type_header) +
+	    (size_t)mss.mss_maxcpus * sizeof(struct malloc_type_stats);
+	need = sizeof(struct malloc_type_stream_header) +
+	    (uint64_t)mss.mss_count * mss.mss_recsize;
+	if (need != len)
+		return (_memstat_fail(list, MEMSTAT_ERROR_DATAERROR));
+	mss.mss_first = p + sizeof(struct malloc_type_stream_header);
+	error = _memstat_refresh(list, &mss);
+	if (error != 0)
+		return (_memstat_fail(list, error));
+	return (0);
+}
+
+int
+memstat_sysctl_malloc(struct memory_type_list *list, int flags)
+{
+	struct memstat_source *src = memstat_source_self();
+	int ret;
+
+	ret = memstat_source_malloc(list, src);
+	memstat_source_close(src);
+	return (ret);
+}
+
+int
+memstat_pid_malloc(struct memory_type_list *list, pid_t pid, int flags)
+{
+	struct memstat_source *src = memstat_source_pid(pid);
+	int ret;
+
+	if (src == NULL)
+		return (_memstat_fail(list, _memstat_errno_error(errno)));
+	ret = memstat_source_malloc(list, src);
+	memstat_source_close(src);
+	return (ret);
+}
+
+int
+memstat_socket_malloc(struct memory_type_list *list, const char *path,
+    int flags)
+{
+	struct memstat_source *src = memstat_source_socket(path);
+	int ret;
+
+	if (src == NULL)
+		return (_memstat_fail(list, _memstat_errno_error(errno)));
+	ret = memstat_source_malloc(list, src);
+	memstat_source_close(src);
+	return (ret);
+}
+
+int
+memstat_file_malloc(struct memory_type_list *list, const char *path,
+    int flags)
+{
+	struct memstat_source *src = memstat_source_file(path);
+	int ret;
+
+	if (src == NULL)
+		return (_memstat_fail(list, _memstat_errno_error(errno)));
+	ret = memstat_source_malloc(list, src);
+	memstat_source_close(src);
+	return (ret);
+}
+
+int
+memstat_source_malloc(struct memory_type_list *list,
+    struct memstat_source *src)
+{
+	return (_memstat_source_stream(list, src, ALLOCATOR_MALLOC, 0));
+}

@@ -1,0 +1,165 @@
+/*
+ * sysctl_int.h - how the layers put nodes in the sysctl tree (internal).
+ *
+ * Static nodes are declared where their data lives, with one macro each
+ * (FreeBSD's SYSCTL_* macros).  Each macro adds its node to the tree from
+ * a constructor of priority 101, i.e. before other constructors and
+ * before main, so that boot tunables can be checked against the whole tree
+ * before the first zone.  A node of a module that is not linked in does
+ * not exist.  (A linker set would need no constructor, but GNU ld puts
+ * __start_/__stop_ symbols in the dynamic symbol table.)
+ *
+ *   UMA_SYSCTL_INT(id, "vm.zone_warnings", &var, UMA_CTLFLAG_RWTUN, 0, 1,
+ *       "Warn when a zone hits its limit");
+ *   UMA_SYSCTL_U64(id, name, &u64var, flags, min, max, descr);
+ *   UMA_SYSCTL_STRING(id, name, buf, sizeof(buf), flags, descr);
+ *   UMA_SYSCTL_PROC(id, name, UMA_CTLTYPE_OPAQUE, UMA_CTLFLAG_RD,
+ *       "S,malloc_type_ustats", handler, arg, descr);
+ *
+ * A handler writes the current value with uma__sysctl_out() and, when
+ * req->newp is not NULL, validates and applies the new value: it returns 0
+ * or an errno value and must change nothing when it fails.  INT/U64 nodes
+ * refuse values outside [min, max] with EINVAL.  Writes reach a handler
+ * only if the node is writable at run time (WR) or, at boot, a tunable
+ * (TUN; req->boot is then set).  Handlers run without any uma lock held.
+ *
+ * A subtree (UMA_SYSCTL_SUBTREE) serves every name under a prefix from
+ * its own functions: the per-zone vm.uma.<zone>.* nodes are generated from
+ * the zone list at each request, so zones need no registration.
+ */
+#ifndef _UMA_SYSCTL_INT_H_
+#define	_UMA_SYSCTL_INT_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uma/sysctl.h>
+
+/* One request: the caller's buffers and how far the handler got. */
+struct uma__sysctl_req {
+	void		*oldp;		/* NULL: size probe */
+	size_t		 oldlen;	/* room at oldp */
+	size_t		 oldidx;	/* bytes produced (or needed) so far */
+	const void	*newp;		/* NULL: read only */
+	size_t		 newlen;
+	int		 boot;		/* set by UMA_TUNABLES at startup */
+	int		 type;		/* out: the node's UMA_CTLTYPE_* */
+};
+
+struct uma__sysctl_oid;
+typedef int uma__sysctl_handler_t(struct uma__sysctl_req *req,
+    const struct uma__sysctl_oid *oid);
+
+/* Serve `rest` (the name after "prefix.") or return ENOENT. */
+typedef int uma__sysctl_subreq_t(const char *rest,
+    struct uma__sysctl_req *req);
+/* Call fn for every node of the subtree (as uma_sysctl_list). */
+typedef int uma__sysctl_sublist_t(int (*fn)(const struct uma_sysctl_info *,
+    void *), void *arg);
+
+struct uma__sysctl_oid {
+	const char	*oid_name;
+	int		 oid_type;	/* UMA_CTLTYPE_*, 0 for a subtree */
+	int		 oid_flags;	/* UMA_CTLFLAG_* */
+	const char	*oid_descr;
+	const char	*oid_fmt;	/* opaque nodes */
+	uma__sysctl_handler_t *oid_handler;
+	void		*oid_arg;	/* the variable, or the handler's */
+	size_t		 oid_size;	/* STRING: room at oid_arg */
+	int64_t		 oid_min;	/* INT/U64: accepted values */
+	uint64_t	 oid_max;
+	uma__sysctl_subreq_t *oid_subreq;
+	uma__sysctl_sublist_t *oid_sublist;
+};
+
+#define	UMA__SYSCTL_SET(id)						\
+	__attribute__((constructor(101))) static void			\
+	uma_sysctl_reg_##id(void)					\
+	{								\
+		uma__sysctl_register(&(id));				\
+	}								\
+	struct uma__sysctl_swallow_semicolon_##id
+
+#define	UMA_SYSCTL_INT(id, name, ptr, flags, min, max, descr)		\
+	static const struct uma__sysctl_oid id = { (name),		\
+	    UMA_CTLTYPE_INT, (flags), (descr), "I", uma__sysctl_handle_int, \
+	    (int *)(ptr), sizeof(int), (min), (uint64_t)(max) };	\
+	UMA__SYSCTL_SET(id)
+
+#define	UMA_SYSCTL_U64(id, name, ptr, flags, min, max, descr)		\
+	static const struct uma__sysctl_oid id = { (name),		\
+	    UMA_CTLTYPE_U64, (flags), (descr), "QU", uma__sysctl_handle_u64, \
+	    (uint64_t *)(ptr), sizeof(uint64_t), (min), (max) };	\
+	UMA__SYSCTL_SET(id)
+
+#define	UMA_SYSCTL_STRING(id, name, buf, size, flags, descr)		\
+	static const struct uma__sysctl_oid id = { (name),		\
+	    UMA_CTLTYPE_STRING, (flags), (descr), "A",			\
+	    uma__sysctl_handle_string, (buf), (size) };			\
+	UMA__SYSCTL_SET(id)
+
+#define	UMA_SYSCTL_PROC(id, name, type, flags, fmt, handler, arg, descr) \
+	static const struct uma__sysctl_oid id = { (name), (type),	\
+	    (flags), (descr), (fmt), (handler), (arg), 0, INT64_MIN,	\
+	    UINT64_MAX };						\
+	UMA__SYSCTL_SET(id)
+
+#define	UMA_SYSCTL_SUBTREE(id, prefix, subreq, sublist)		\
+	static const struct uma__sysctl_oid id = { (prefix), 0,	\
+	    UMA_CTLFLAG_RD, NULL, NULL, NULL, NULL, 0, 0, 0,		\
+	    (subreq), (sublist) };					\
+	UMA__SYSCTL_SET(id)
+
+/* Add a node (from the UMA_SYSCTL_* constructors only: no lock). */
+void	uma__sysctl_register(const struct uma__sysctl_oid *oid);
+
+/*
+ * Append len bytes of the value.  With no room left it still counts them
+ * (so oldidx ends as the size needed) and returns ENOMEM.
+ */
+int	uma__sysctl_out(struct uma__sysctl_req *req, const void *p,
+	    size_t len);
+
+/*
+ * Typed helpers for handlers: write *val out and, for a write, check
+ * newlen and [min, max] and store the new value in *val.  Return 0 or an
+ * errno value; *val is unchanged on error.
+ */
+int	uma__sysctl_rw_int(struct uma__sysctl_req *req, int *val, int64_t min,
+	    int64_t max);
+int	uma__sysctl_rw_u64(struct uma__sysctl_req *req, uint64_t *val,
+	    uint64_t min, uint64_t max);
+int	uma__sysctl_rw_string(struct uma__sysctl_req *req, char *buf,
+	    size_t size);
+
+uma__sysctl_handler_t uma__sysctl_handle_int;
+uma__sysctl_handler_t uma__sysctl_handle_u64;
+uma__sysctl_handler_t uma__sysctl_handle_string;
+
+/* The static node `name`, or NULL (subtrees are not searched). */
+const struct uma__sysctl_oid *uma__sysctl_find(const char *name);
+
+/* Run a request on a node (checks access; see uma_sysctlbyname). */
+int	uma__sysctl_run(const struct uma__sysctl_oid *oid,
+	    struct uma__sysctl_req *req);
+
+/* Look `name` up (subtrees too) and run req on it: 0 or an errno value. */
+int	uma__sysctl_request(const char *name, struct uma__sysctl_req *req);
+
+/* The UMA_CTLFLAG_* combination as "RD", "RW", "RDTUN", "RWTUN". */
+const char *uma__sysctl_access_name(int flags);
+/* The UMA_CTLTYPE_* as "int", "u64", "string", "opaque". */
+const char *uma__sysctl_type_name(int type);
+
+/* stream.c: the vm.zone_stats handler. */
+uma__sysctl_handler_t uma__zone_stats_handler;
+
+/* sysctl_zone.c: the vm.uma.<zone> subtree. */
+uma__sysctl_subreq_t uma__zone_sysctl_req;
+uma__sysctl_sublist_t uma__zone_sysctl_list;
+
+/* export.c: start the endpoint at boot if uma.export or UMA_EXPORT ask. */
+void	uma__export_boot(void);
+extern int uma_export_tunable;
+
+#endif /* !_UMA_SYSCTL_INT_H_ */

@@ -1,0 +1,251 @@
+/*
+ * main.c - umastat: FreeBSD's vmstat -z / vmstat -m / netstat -m views,
+ * a kmem report and sysctl(8), for uma processes, through libmemstat.
+ *
+ * Owns option parsing, the choice of source (this process, -p PID,
+ * --socket PATH, -f FILE), the -w/-c sampling loop and the output
+ * helpers; each view lives in its own file.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "umastat.h"
+
+uint64_t
+counter_delta(struct memory_type *mtp, int slot, uint64_t value,
+    const struct umastat_opts *uo)
+{
+	uint64_t prev = memstat_get_caller_uint64(mtp, slot);
+	int first = uo->uo_sample == 0 ||
+	    memstat_get_caller_uint64(mtp, SLOT_SEEN) == 0;
+
+	memstat_set_caller_uint64(mtp, slot, value);
+	if (first)
+		return (value);
+	return (value > prev ? value - prev : 0);
+}
+
+void
+counter_seen(struct memory_type *mtp)
+{
+	memstat_set_caller_uint64(mtp, SLOT_SEEN, 1);
+}
+
+void
+json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+void
+prom_label(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void
+prom_label_name(FILE *f, struct memory_type_list *list,
+    struct memory_type *mtp)
+{
+	struct memory_type *m;
+	int dup = 0;
+
+	for (m = memstat_mtl_first(list); m != mtp; m = memstat_mtl_next(m))
+		if (memstat_get_allocator(m) == memstat_get_allocator(mtp) &&
+		    strcmp(memstat_get_name(m), memstat_get_name(mtp)) == 0)
+			dup++;
+	prom_label(f, memstat_get_name(mtp));
+	if (dup > 0)
+		fprintf(f, "_%d", dup);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: umastat [-z | -m | -n | -k] [-p pid | --socket path | "
+	    "-f file]\n"
+	    "               [--json | --prometheus] [--percpu] "
+	    "[-w seconds [-c count]]\n"
+	    "       umastat [-p pid | --socket path] --save file\n"
+	    "       umastat [-p pid | --socket path | -f file] sysctl [-a] "
+	    "[-d] [name[=value] ...]\n");
+	exit(2);
+}
+
+struct umastat_args {
+	int		 view;		/* 'z', 'm', 'n' or 'k' */
+	pid_t		 pid;
+	const char	*socket, *file, *save;
+	long		 count;
+	struct umastat_opts opts;
+};
+
+static void
+args_parse(struct umastat_args *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "prometheus", no_argument, NULL, 'P' },
+		{ "percpu", no_argument, NULL, 'C' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "save", required_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+zmnkp:f:w:c:h", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'z': case 'm': case 'n': case 'k':
+			a->view = c;
+			break;
+		case 'p':
+			a->pid = (pid_t)strtol(optarg, &end, 10);
+			if (*end != '\0' || a->pid <= 0)
+				usage();
+			break;
+		case 'f': a->file = optarg; break;
+		case 'S': a->socket = optarg; break;
+		case 'V': a->save = optarg; break;
+		case 'J': a->opts.uo_format = OUT_JSON; break;
+		case 'P': a->opts.uo_format = OUT_PROM; break;
+		case 'C': a->opts.uo_percpu = 1; break;
+		case 'w':
+			a->opts.uo_interval = strtod(optarg, &end);
+			if (*end != '\0' || a->opts.uo_interval <= 0)
+				usage();
+			break;
+		case 'c':
+			a->count = strtol(optarg, &end, 10);
+			if (*end != '\0' || a->count <= 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+}
+
+static struct memstat_source *
+source_open(const struct umastat_args *a)
+{
+	struct memstat_source *src;
+	const char *what;
+
+	if (a->file != NULL) {
+		src = memstat_source_file(a->file);
+		what = a->file;
+	} else if (a->socket != NULL) {
+		src = memstat_source_socket(a->socket);
+		what = a->socket;
+	} else if (a->pid != 0) {
+		src = memstat_source_pid(a->pid);
+		what = "pid";
+	} else
+		return (memstat_source_self());
+	if (src == NULL) {
+		fprintf(stderr, "umastat: %s: %s\n", what, strerror(errno));
+		exit(1);
+	}
+	return (src);
+}
+
+static int
+sample(struct memory_type_list *list, struct memstat_source *src,
+    const struct umastat_args *a)
+{
+	int ret;
+
+	ret = a->view == 'z' || a->view == 'k' ?
+	    memstat_source_uma(list, src) : memstat_source_all(list, src);
+	if (ret != 0) {
+		fprintf(stderr, "umastat: reading statistics: %s\n",
+		    memstat_strerror(memstat_mtl_geterror(list)));
+		return (1);
+	}
+	switch (a->view) {
+	case 'm': return (malloc_show(list, &a->opts));
+	case 'n': return (mbuf_show(list, &a->opts));
+	case 'k': return (kmem_show(list, &a->opts));
+	default: return (zones_show(list, &a->opts));
+	}
+}
+
+static void
+sleep_seconds(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s,
+	    .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct umastat_args a = { .view = 'z' };
+	struct memory_type_list *list;
+	struct memstat_source *src;
+	int status = 0;
+
+	args_parse(&a, argc, argv);
+	src = source_open(&a);
+	if (optind < argc && strcmp(argv[optind], "sysctl") == 0) {
+		status = sysctl_main(src, argc - optind, argv + optind);
+		memstat_source_close(src);
+		return (status);
+	}
+	if (optind < argc)
+		usage();
+	if (a.save != NULL) {
+		if (memstat_save(src, a.save) != 0) {
+			fprintf(stderr, "umastat: --save %s: %s\n", a.save,
+			    strerror(errno));
+			status = 1;
+		}
+		memstat_source_close(src);
+		return (status);
+	}
+	if ((list = memstat_mtl_alloc()) == NULL) {
+		perror("umastat");
+		return (1);
+	}
+	if (a.opts.uo_interval <= 0)
+		a.count = 1;
+	for (long i = 0; status == 0 && (a.count == 0 || i < a.count); i++) {
+		if (i > 0)
+			sleep_seconds(a.opts.uo_interval);
+		a.opts.uo_sample = (int)(i > 0);
+		status = sample(list, src, &a);
+		fflush(stdout);
+	}
+	memstat_mtl_free(list);
+	memstat_source_close(src);
+	return (status);
+}

@@ -1,0 +1,131 @@
+/*
+ * malloc.c - `umastat -m`: the malloc types as FreeBSD's vmstat -m table,
+ * as JSON, or as Prometheus text exposition.  Sizes come from the size
+ * mask through the size-class table (class 5 is 384, not 512).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "umastat.h"
+
+#define	SLOT_REQ	0
+
+static void
+malloc_sizes(struct memory_type *mtp, const char *sep)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < memstat_malloc_zone_get_count(); i++)
+		if (memstat_malloc_zone_used(mtp, i))
+			printf("%s%zu", n++ ? sep : "",
+			    memstat_malloc_zone_get_size(i));
+}
+
+static int
+malloc_skip(struct memory_type *mtp)
+{
+	return (memstat_get_allocator(mtp) != ALLOCATOR_MALLOC ||
+	    (memstat_get_numallocs(mtp) == 0 && memstat_get_count(mtp) == 0));
+}
+
+static void
+malloc_text(struct memory_type_list *list, const struct umastat_opts *uo)
+{
+	struct memory_type *mtp;
+
+	if (uo->uo_interval > 0 && uo->uo_sample > 0)
+		printf("\n(Requests: change over the last %g s)\n",
+		    uo->uo_interval);
+	printf("%13s %5s %6s %7s %8s  %s\n", "Type", "InUse", "MemUse",
+	    "HighUse", "Requests", "Size(s)");
+	for (mtp = memstat_mtl_first(list); mtp != NULL;
+	    mtp = memstat_mtl_next(mtp)) {
+		if (malloc_skip(mtp))
+			continue;
+		printf("%13s %5ju %5juK %7s %8ju  ", memstat_get_name(mtp),
+		    (uintmax_t)memstat_get_count(mtp),
+		    (uintmax_t)((memstat_get_bytes(mtp) + 1023) / 1024), "-",
+		    (uintmax_t)counter_delta(mtp, SLOT_REQ,
+		    memstat_get_numallocs(mtp), uo));
+		counter_seen(mtp);
+		malloc_sizes(mtp, ",");
+		printf("\n");
+	}
+}
+
+static void
+malloc_json(struct memory_type_list *list)
+{
+	struct memory_type *mtp;
+	int n = 0;
+
+	printf("{\"malloc-statistics\":{\"memory\":[");
+	for (mtp = memstat_mtl_first(list); mtp != NULL;
+	    mtp = memstat_mtl_next(mtp)) {
+		if (malloc_skip(mtp))
+			continue;
+		printf("%s\n{\"type\":", n++ ? "," : "");
+		json_string(stdout, memstat_get_name(mtp));
+		printf(",\"in-use\":%" PRIu64 ",\"memory-use\":%" PRIu64
+		    ",\"high-use\":\"-\",\"requests\":%" PRIu64
+		    ",\"frees\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"size\":[",
+		    memstat_get_count(mtp),
+		    (memstat_get_bytes(mtp) + 1023) / 1024,
+		    memstat_get_numallocs(mtp), memstat_get_numfrees(mtp),
+		    memstat_get_bytes(mtp));
+		malloc_sizes(mtp, ",");
+		printf("]}");
+	}
+	printf("\n]}}\n");
+}
+
+static const struct malloc_metric {
+	const char	*mm_name;
+	const char	*mm_type;
+	const char	*mm_help;
+	uint64_t	(*mm_get)(const struct memory_type *);
+} malloc_metrics[] = {
+	{ "uma_malloc_used_items", "gauge",
+	    "Allocations of the malloc type not freed.", memstat_get_count },
+	{ "uma_malloc_used_bytes", "gauge",
+	    "Bytes of the malloc type in use, at size-class size.",
+	    memstat_get_bytes },
+	{ "uma_malloc_requests_total", "counter",
+	    "Allocations of the malloc type.", memstat_get_numallocs },
+	{ "uma_malloc_frees_total", "counter", "Frees of the malloc type.",
+	    memstat_get_numfrees },
+};
+
+static void
+malloc_prom(struct memory_type_list *list)
+{
+	struct memory_type *mtp;
+
+	for (size_t i = 0; i < sizeof(malloc_metrics) /
+	    sizeof(malloc_metrics[0]); i++) {
+		const struct malloc_metric *mm = &malloc_metrics[i];
+
+		printf("# HELP %s %s\n# TYPE %s %s\n", mm->mm_name,
+		    mm->mm_help, mm->mm_name, mm->mm_type);
+		for (mtp = memstat_mtl_first(list); mtp != NULL;
+		    mtp = memstat_mtl_next(mtp)) {
+			if (memstat_get_allocator(mtp) != ALLOCATOR_MALLOC)
+				continue;
+			printf("%s{type=\"", mm->mm_name);
+			prom_label_name(stdout, list, mtp);
+			printf("\"} %" PRIu64 "\n", mm->mm_get(mtp));
+		}
+	}
+}
+
+int
+malloc_show(struct memory_type_list *list, const struct umastat_opts *uo)
+{
+	if (uo->uo_format == OUT_JSON)
+		malloc_json(list);
+	else if (uo->uo_format == OUT_PROM)
+		malloc_prom(list);
+	else
+		malloc_text(list, uo);
+	return (0);
+}
