@@ -101,6 +101,32 @@ uma__page_free(void *mem, size_t npages)
 	be->ub_free(mem, npages, be->ub_arg);
 }
 
+int
+uma__vm_alloc_run(size_t len, size_t align, uintptr_t low, uintptr_t high,
+    size_t boundary, void **memp)
+{
+	uintptr_t addr;
+	int error;
+
+	pthread_mutex_lock(&vm.lock);
+	error = vmmap_alloc(&vm.map, len, align, low, high, boundary, &addr);
+	pthread_mutex_unlock(&vm.lock);
+	if (error != 0)
+		return (error);
+	atomic_fetch_add_explicit(&vm.pages, len >> UMA_PAGE_SHIFT,
+	    memory_order_relaxed);
+	*memp = (void *)addr;
+	return (0);
+}
+
+void
+uma__vm_free_run(void *mem, size_t len)
+{
+	atomic_fetch_sub_explicit(&vm.pages, len >> UMA_PAGE_SHIFT,
+	    memory_order_relaxed);
+	arena_free(mem, len >> UMA_PAGE_SHIFT, NULL);
+}
+
 uint64_t
 uma__vm_pages(void)
 {

@@ -39,6 +39,16 @@ void	uma__backend_set(const struct uma__backend *be);
 void	*uma__page_alloc(size_t npages, int flags);
 void	uma__page_free(void *mem, size_t npages);
 
+/*
+ * A run of `len` bytes (a page multiple) straight from the arena's map,
+ * with vmmap_alloc's constraints (align, [low, high), boundary): large
+ * malloc and contigmalloc.  Zero-filled.  Returns 0 or vmmap_alloc's
+ * errno.  uma__vm_free_run takes back exactly such a run.
+ */
+int	uma__vm_alloc_run(size_t len, size_t align, uintptr_t low,
+	    uintptr_t high, size_t boundary, void **memp);
+void	uma__vm_free_run(void *mem, size_t len);
+
 /* Page counts the backend has handed out and not taken back. */
 uint64_t uma__vm_pages(void);
 

@@ -1,0 +1,151 @@
+/*
+ * malloc.h - typed malloc(9) and contigmalloc(9) on uma zones.
+ *
+ * Every allocation names a malloc type, a statistics bucket defined once
+ * with MALLOC_DEFINE and declared elsewhere with MALLOC_DECLARE.  Small
+ * requests come from the size-class zones "malloc-16" ... "malloc-65536";
+ * larger ones are page runs of uma's arena.  The type only decides where
+ * the allocation is counted: free() finds the zone from the page.
+ *
+ * The names follow FreeBSD's malloc(9) with a uma_ prefix where libc has
+ * the plain name (malloc, free, realloc, ...).  contigmalloc and contigfree
+ * keep FreeBSD's names.
+ */
+#ifndef _UMA_MALLOC_H_
+#define	_UMA_MALLOC_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uma/uma.h>	/* M_NOWAIT, M_WAITOK, M_ZERO */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default)
+
+#define	M_MAGIC		877983977	/* FreeBSD's ks_magic */
+#define	MALLOC_MAX_NAME	32		/* bytes of a type's name in streams */
+
+/*
+ * A malloc type.  Fields are uma's; users only take its address.
+ * ks_handle is NULL until the type is registered (by its constructor).
+ */
+struct malloc_type {
+	struct malloc_type *ks_next;	/* on the list of types */
+	unsigned long	 ks_magic;	/* M_MAGIC */
+	const char	*ks_shortdesc;	/* the name streams and vmstat -m show */
+	void		*ks_handle;	/* per-CPU counters (internal) */
+};
+
+/* Register and unregister a statically defined type (MALLOC_DEFINE). */
+void	malloc_init(struct malloc_type *type);
+void	malloc_uninit(struct malloc_type *type);
+
+/*
+ * Define a type: a static struct registered by a constructor when the
+ * program or library is loaded, and unregistered silently when a library
+ * is unloaded (its counters stay valid for late frees).  `longdesc` is
+ * accepted for FreeBSD compatibility and not kept.
+ */
+#define	MALLOC_DEFINE(type, shortdesc, longdesc)			\
+	struct malloc_type type[1] = {					\
+		{ NULL, M_MAGIC, shortdesc, NULL }			\
+	};								\
+	__attribute__((constructor)) static void			\
+	type##_malloc_init(void)					\
+	{								\
+		malloc_init(type);					\
+	}								\
+	__attribute__((destructor)) static void				\
+	type##_malloc_uninit(void)					\
+	{								\
+		malloc_uninit(type);					\
+	}
+
+#define	MALLOC_DECLARE(type)	extern struct malloc_type type[1]
+
+/*
+ * Create a type at run time; `name` is copied (up to MALLOC_MAX_NAME - 1
+ * bytes).  Returns NULL with errno ENOMEM if no memory.
+ */
+struct malloc_type *malloc_type_create(const char *name);
+
+/*
+ * Destroy a type made by malloc_type_create: it leaves the statistics.
+ * If allocations are still live it prints FreeBSD's "Warning: memory type
+ * %s leaked memory on destroy (%ld allocations, %ld bytes leaked)." on
+ * stderr; the leaked memory stays valid.
+ */
+void	malloc_type_destroy(struct malloc_type *type);
+
+/*
+ * Allocate `size` bytes counted in `type`.  flags: M_WAITOK or M_NOWAIT,
+ * optionally M_ZERO.  Memory is aligned to 16 bytes (to the largest power
+ * of two dividing the size class, up to a page, for small sizes; to a page
+ * for large ones).  size 0 gives a 16-byte allocation.  Returns NULL with
+ * errno ENOMEM when memory cannot be had (whatever the flags: user space
+ * has no pagedaemon to wait for).
+ */
+void	*uma_malloc(size_t size, struct malloc_type *type, int flags);
+
+/*
+ * Free memory from uma_malloc (or contigmalloc), counting the free in
+ * `type`.  NULL is ignored.  A pointer uma never gave, the inside of an
+ * allocation, or a double free is reported on stderr and aborts.
+ */
+void	uma_free(void *addr, struct malloc_type *type);
+
+/*
+ * Resize: the same pointer when the new size fits the allocation and uses
+ * more than half of it, otherwise a new allocation with the contents
+ * copied and the old one freed.  NULL addr acts as uma_malloc.  On failure
+ * returns NULL and the old memory is untouched (uma_realloc) or freed
+ * (uma_reallocf).
+ */
+void	*uma_realloc(void *addr, size_t size, struct malloc_type *type,
+	    int flags);
+void	*uma_reallocf(void *addr, size_t size, struct malloc_type *type,
+	    int flags);
+
+/*
+ * Allocate with `align` (a power of 2) alignment: small sizes from a size
+ * class whose items fall on that alignment, larger ones as aligned page
+ * runs.  Returns NULL with errno EINVAL (bad align) or ENOMEM.
+ */
+void	*uma_malloc_aligned(size_t size, size_t align,
+	    struct malloc_type *type, int flags);
+
+/* Bytes usable at addr (the size class, or the page-rounded size). */
+size_t	uma_malloc_usable_size(const void *addr);
+
+/*
+ * contigmalloc: `size` bytes (rounded up to pages) of uma's arena, the
+ * user-space stand-in for physical memory, such that
+ *	low <= start and start + size - 1 <= high (addresses, clipped to the
+ *	    arena; low = 0, high = ~0UL mean anywhere),
+ *	start % alignment == 0 (a power of 2; 0 or up to a page means a page),
+ *	[start, start + size) does not cross a multiple of boundary (a power
+ *	    of 2, or 0 for none).
+ * The memory is zero-filled (whether or not M_ZERO is given) and counted
+ * in `type` as round_page(size) bytes, with no size-class bit.  Returns
+ * NULL with errno EINVAL for malformed arguments (size 0, alignment or
+ * boundary not a power of 2, boundary below the rounded size, low > high)
+ * and ENOMEM when no run satisfies the constraints.
+ */
+void	*contigmalloc(unsigned long size, struct malloc_type *type, int flags,
+	    uintptr_t low, uintptr_t high, unsigned long alignment,
+	    uintptr_t boundary);
+
+/*
+ * Free a contigmalloc run; `size` must be the size given to contigmalloc
+ * (a different size is reported and aborts).  uma_free() also accepts it.
+ */
+void	contigfree(void *addr, unsigned long size, struct malloc_type *type);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* !_UMA_MALLOC_H_ */

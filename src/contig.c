@@ -1,0 +1,76 @@
+/*
+ * contig.c - contigmalloc(9) and contigfree(9) over uma's arena.
+ *
+ * Layer: malloc.  uma has no physical memory to hand out; its arena is the
+ * stand-in.  low and high are plain virtual addresses, and the run must
+ * lie in [low, high] and inside the arena (so low = 0, high = ~0 mean
+ * anywhere, and a range that misses the arena cannot be satisfied).
+ * Alignment and boundary are honoured by the first-fit map (vmmap_alloc).
+ * The run is a large run of malloc.c (one descriptor, found from its first
+ * page), so uma_free accepts it as newer FreeBSD's free(9) does.
+ *
+ * Statistics as FreeBSD's malloc_type_allocated: round_page(size) bytes
+ * and one request in the type, no size-class bit.
+ */
+#include <errno.h>
+
+#include "malloc_int.h"
+#include "malloc_mstat.h"
+
+static bool
+powerof2(uintptr_t x)
+{
+	return (x != 0 && (x & (x - 1)) == 0);
+}
+
+/* See malloc.h */
+void *
+contigmalloc(unsigned long size, struct malloc_type *mtp, int flags,
+    uintptr_t low, uintptr_t high, unsigned long alignment,
+    uintptr_t boundary)
+{
+	size_t len = roundup2(size, UMA_PAGE_SIZE);
+	void *mem;
+	int error;
+
+	if (size == 0 || len < size || (alignment != 0 &&
+	    !powerof2(alignment)) || (boundary != 0 && (!powerof2(boundary) ||
+	    boundary < len)) || low > high) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	if (__atomic_load_n(&mtp->ks_handle, __ATOMIC_ACQUIRE) == NULL)
+		uma__malloc_type_ready(mtp);
+	if (alignment < UMA_PAGE_SIZE)
+		alignment = UMA_PAGE_SIZE;
+	/* vmmap takes [low, high); ours is inclusive. */
+	mem = uma__malloc_large(len, alignment, low, high == UINTPTR_MAX ?
+	    UINTPTR_MAX : high + 1, boundary, true, &error);
+	if (mem == NULL) {
+		errno = error;
+		return (NULL);
+	}
+	/* Runs come zero-filled from the arena: M_ZERO costs nothing. */
+	mstat_add(mtp, MSTAT_LARGE_BYTES, len);
+	mstat_add(mtp, MSTAT_LARGE_COUNT, 1);
+	return (mem);
+}
+
+/* See malloc.h */
+void
+contigfree(void *addr, unsigned long size, struct malloc_type *mtp)
+{
+	struct malloc_large *ml;
+
+	ml = uma__malloc_large_find(addr);
+	if (ml == NULL)
+		uma__malloc_invalid("contigfree", addr, "not a contigmalloc "
+		    "allocation (or already freed)");
+	if (ml->ml_size != roundup2(size, UMA_PAGE_SIZE))
+		uma__malloc_invalid("contigfree", addr, "size does not match "
+		    "the allocation");
+	uma__malloc_large_free(ml);
+	mstat_add(mtp, MSTAT_FREE + MSTAT_LARGE_BYTES,
+	    roundup2(size, UMA_PAGE_SIZE));
+	mstat_add(mtp, MSTAT_FREE + MSTAT_LARGE_COUNT, 1);
+}

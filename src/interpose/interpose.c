@@ -1,0 +1,223 @@
+/*
+ * interpose.c - malloc(3) for unmodified programs, built into
+ * libuma-malloc.so (LD_PRELOAD) and libuma-malloc.a (link it before libc).
+ *
+ * Layer: above malloc(9).  Every libc allocation function becomes a
+ * uma_malloc/uma_free on the malloc type "libc", so a program's heap shows
+ * up as the malloc-<size> zones (umastat -z) and as the type "libc"
+ * (umastat -m).  Not part of libuma: it lives outside the src glob.
+ *
+ * Start-up.  uma is the allocator from the program's first malloc call:
+ * ld.so's own early allocations use its private minimal malloc and are
+ * never passed to free(), so "free of a pointer from before preloading"
+ * cannot happen.  uma never calls malloc, but libc does inside uma's
+ * start-up (fopen of /sys/devices/system/cpu/possible, pthread_create of
+ * the timeout thread): such re-entrant calls on the starting thread are
+ * served from a static bootstrap area (malloc.c), and free() of them is a
+ * no-op.  No dlsym, so no recursion through it.
+ *
+ * Misuse (double free, free of a stack, static or foreign pointer, free of
+ * the inside of a block, realloc of a freed block) prints
+ * "uma: free(0x...): <why>" or names the zone, and aborts.
+ *
+ * Environment: UMA_MALLOC_STATS=1 prints a vmstat -z / vmstat -m like
+ * summary on stderr at exit.  UMA_TUNABLES applies as for any uma program;
+ * the export endpoint (umastat -p PID) is switched on with UMA_EXPORT=1.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../malloc_int.h"
+#include "../stats.h"
+
+#define	IP_EXPORT	__attribute__((visibility("default")))
+
+static struct malloc_type M_LIBC[1] = {
+	{ NULL, M_MAGIC, "libc", NULL }
+};
+
+IP_EXPORT void *
+malloc(size_t size)
+{
+	return (uma_malloc(size, M_LIBC, M_NOWAIT));
+}
+
+IP_EXPORT void
+free(void *ptr)
+{
+	uma_free(ptr, M_LIBC);
+}
+
+IP_EXPORT void
+cfree(void *ptr)
+{
+	uma_free(ptr, M_LIBC);
+}
+
+IP_EXPORT void *
+calloc(size_t nmemb, size_t size)
+{
+	size_t n;
+
+	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		errno = ENOMEM;
+		return (NULL);
+	}
+	return (uma_malloc(n, M_LIBC, M_NOWAIT | M_ZERO));
+}
+
+/* glibc semantics: realloc(p, 0) frees p and returns NULL. */
+IP_EXPORT void *
+realloc(void *ptr, size_t size)
+{
+	if (ptr != NULL && size == 0) {
+		uma_free(ptr, M_LIBC);
+		return (NULL);
+	}
+	return (uma_realloc(ptr, size, M_LIBC, M_NOWAIT));
+}
+
+IP_EXPORT void *
+reallocarray(void *ptr, size_t nmemb, size_t size)
+{
+	size_t n;
+
+	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		errno = ENOMEM;
+		return (NULL);
+	}
+	return (realloc(ptr, n));
+}
+
+IP_EXPORT int
+posix_memalign(void **memptr, size_t alignment, size_t size)
+{
+	void *p;
+
+	if (alignment < sizeof(void *) || (alignment & (alignment - 1)) != 0)
+		return (EINVAL);
+	p = uma_malloc_aligned(size, alignment, M_LIBC, M_NOWAIT);
+	if (p == NULL)
+		return (ENOMEM);
+	*memptr = p;
+	return (0);
+}
+
+IP_EXPORT void *
+aligned_alloc(size_t alignment, size_t size)
+{
+	return (uma_malloc_aligned(size, alignment, M_LIBC, M_NOWAIT));
+}
+
+/* glibc rounds a non-power-of-2 alignment up; so do we. */
+IP_EXPORT void *
+memalign(size_t alignment, size_t size)
+{
+	size_t a = 16;
+
+	while (a < alignment && a != 0)
+		a <<= 1;
+	if (a == 0) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	return (uma_malloc_aligned(size, a, M_LIBC, M_NOWAIT));
+}
+
+IP_EXPORT void *
+__libc_memalign(size_t alignment, size_t size)
+{
+	return (memalign(alignment, size));
+}
+
+IP_EXPORT void *
+valloc(size_t size)
+{
+	return (uma_malloc_aligned(size, UMA_PAGE_SIZE, M_LIBC, M_NOWAIT));
+}
+
+IP_EXPORT void *
+pvalloc(size_t size)
+{
+	size_t n = roundup2(size, UMA_PAGE_SIZE);
+
+	if (n < size) {
+		errno = ENOMEM;
+		return (NULL);
+	}
+	return (uma_malloc_aligned(n == 0 ? UMA_PAGE_SIZE : n, UMA_PAGE_SIZE,
+	    M_LIBC, M_NOWAIT));
+}
+
+IP_EXPORT size_t
+malloc_usable_size(void *ptr)
+{
+	return (uma_malloc_usable_size(ptr));
+}
+
+/* ---- UMA_MALLOC_STATS ------------------------------------------------- */
+
+static int
+stats_zone(uma_zone_t zone, void *arg)
+{
+	struct uma__zone_stat zs;
+
+	uma__zone_stat(zone, &zs, NULL, 0);
+	if (zs.zs_allocs == 0)
+		return (0);
+	fprintf(stderr, "%-18s %6u, %6ju, %8ju, %8ju, %10ju, %4ju, %4ju\n",
+	    zs.zs_name, zs.zs_size, (uintmax_t)zs.zs_limit,
+	    (uintmax_t)(zs.zs_allocs - zs.zs_frees),
+	    (uintmax_t)(zs.zs_keg_free + zs.zs_zone_free + zs.zs_cpu_free),
+	    (uintmax_t)zs.zs_allocs, (uintmax_t)zs.zs_fails,
+	    (uintmax_t)zs.zs_sleeps);
+	return (0);
+}
+
+static int
+stats_type(struct malloc_type *mtp, void *arg)
+{
+	struct malloc_type_totals tt;
+	const char *sep = "";
+
+	uma__malloc_type_totals(mtp, &tt);
+	if (tt.mt_numallocs == 0)
+		return (0);
+	fprintf(stderr, "%13s %5ju %5juK %7s %8ju  ", mtp->ks_shortdesc,
+	    (uintmax_t)(tt.mt_numallocs - tt.mt_numfrees),
+	    (uintmax_t)((tt.mt_memalloced - tt.mt_memfreed + 1023) / 1024),
+	    "-", (uintmax_t)tt.mt_numallocs);
+	for (int i = 0; i < MALLOC_NCLASSES; i++) {
+		if (tt.mt_sizemask & (1ull << i)) {
+			fprintf(stderr, "%s%u", sep, malloc_class_sizes[i]);
+			sep = ",";
+		}
+	}
+	fputc('\n', stderr);
+	return (0);
+}
+
+static void
+stats_print(void)
+{
+	fprintf(stderr, "%-18s %6s %7s %9s %9s %11s %5s %5s\n", "ITEM",
+	    "SIZE", "LIMIT", "USED", "FREE", "REQ", "FAIL", "SLEEP");
+	uma__zone_foreach(stats_zone, NULL, 0);
+	fprintf(stderr, "\n%13s %5s %6s %7s %8s  %s\n", "Type", "InUse",
+	    "MemUse", "HighUse", "Requests", "Size(s)");
+	uma__malloc_type_foreach(stats_type, NULL);
+}
+
+__attribute__((constructor)) static void
+interpose_init(void)
+{
+	const char *s = getenv("UMA_MALLOC_STATS");
+
+	free(malloc(1));	/* start uma and register "libc" now */
+	if (s != NULL && *s != '\0' && *s != '0')
+		atexit(stats_print);
+}

@@ -1,0 +1,109 @@
+/*
+ * malloc_int.h - internals shared by malloc.c (size classes, large runs),
+ * malloc_type.c (types, per-CPU counters, the stream) and contig.c.
+ *
+ * Size classes.  malloc_classes[i] is the i-th size class; bit i of a
+ * type's mts_size says class i was used, so the table is the meaning of
+ * the bits (vm.malloc.zone_count / vm.malloc.zone_sizes).  FreeBSD's
+ * classes 16, 32, 64, 128, 256, 384, 512, 1024 ... 65536 are all present,
+ * with finer ones between them (4 per doubling from 128 up).
+ *
+ * Counters.  A type's counters are one record of MSTAT_WORDS 64-bit words
+ * per CPU, plus one spill record (index ncpus) for the rare call that
+ * cannot tell its CPU:
+ *	words [0, 64)	allocs per class; word 62 large bytes, 63 large count
+ *	words [64, 128)	frees, the same layout
+ * An allocation adds 1 to one word of its CPU's record inside a
+ * restartable sequence (no lock prefix, never lost or doubled by a
+ * migration), so the byte counts, request counts and size mask all follow
+ * from the class counts: memalloced = sum(allocs[c] * size[c]) + large
+ * bytes.  Exact once the type is quiet.
+ *
+ * Large allocations and contigmalloc runs are page runs of the arena whose
+ * first page's vtoslab entry points at a descriptor (struct malloc_large)
+ * that looks like a slab of the pseudo-keg malloc_large_keg: zone code that
+ * meets such a page reports a foreign pointer instead of misreading it.
+ */
+#ifndef _UMA_MALLOC_INT_H_
+#define	_UMA_MALLOC_INT_H_
+
+#include <uma/malloc.h>
+
+#include "uma_int.h"
+
+#define	MALLOC_NCLASSES		44
+#define	MALLOC_MAXSIZE		65536	/* larger requests are page runs */
+#define	MSTAT_WORDS		128
+#define	MSTAT_SHIFT		10	/* log2(MSTAT_WORDS * 8) */
+#define	MSTAT_FREE		64	/* offset of the frees half */
+#define	MSTAT_LARGE_BYTES	62
+#define	MSTAT_LARGE_COUNT	63
+
+struct malloc_class {
+	uma_zone_t	 mc_zone;
+	uma_keg_t	 mc_keg;
+	uint32_t	 mc_size;
+	uint64_t	 mc_inv;	/* 2^40 / size + 1: offset -> index */
+};
+extern struct malloc_class malloc_classes[MALLOC_NCLASSES] UMA_HIDDEN;
+extern const uint32_t malloc_class_sizes[MALLOC_NCLASSES] UMA_HIDDEN;
+
+/* A large run or contigmalloc run (see above). */
+struct malloc_large {
+	struct uma_slab	 ml_slab;	/* us_keg == &malloc_large_keg */
+	uint64_t	 ml_pad;
+	void		*ml_addr;
+	size_t		 ml_size;	/* bytes, a page multiple */
+	bool		 ml_contig;
+};
+extern struct uma_keg malloc_large_keg UMA_HIDDEN;
+
+/* malloc.c */
+void	uma__malloc_startup(void) UMA_HIDDEN;
+void	uma__malloc_type_ready(struct malloc_type *mtp) UMA_HIDDEN;
+int	uma__malloc_class(size_t size) UMA_HIDDEN;
+void	*uma__malloc_large(size_t size, size_t align, uintptr_t low,
+	    uintptr_t high, size_t boundary, bool contig, int *errorp)
+	    UMA_HIDDEN;
+void	uma__malloc_large_free(struct malloc_large *ml) UMA_HIDDEN;
+struct malloc_large *uma__malloc_large_find(const void *addr) UMA_HIDDEN;
+void	uma__malloc_invalid(const char *what, const void *addr,
+	    const char *why) UMA_HIDDEN __attribute__((noreturn));
+
+/* malloc_type.c */
+void	uma__mstat_add(struct malloc_type *mtp, size_t word, uint64_t delta)
+	    UMA_HIDDEN;
+void	uma__malloc_type_register(struct malloc_type *mtp) UMA_HIDDEN;
+void	uma__malloc_type_fork_prepare(void) UMA_HIDDEN;
+void	uma__malloc_type_fork_parent(void) UMA_HIDDEN;
+void	uma__malloc_type_fork_child(void) UMA_HIDDEN;
+
+/*
+ * Totals of one type over all CPUs; *sizemask gets the classes used.
+ * Returns allocations live (numallocs - numfrees).
+ */
+struct malloc_type_totals {
+	uint64_t	mt_memalloced;
+	uint64_t	mt_memfreed;
+	uint64_t	mt_numallocs;
+	uint64_t	mt_numfrees;
+	uint64_t	mt_sizemask;
+};
+void	uma__malloc_type_totals(struct malloc_type *mtp,
+	    struct malloc_type_totals *tt) UMA_HIDDEN;
+
+/*
+ * kern.malloc_stats: write FreeBSD's malloc type stream (version 1) into
+ * buf if it holds `len` bytes.  Returns the stream's length either way
+ * (call with NULL, 0 to size the buffer).
+ */
+size_t	uma__malloc_stream(void *buf, size_t len) UMA_HIDDEN;
+
+/* kern.malloc_count: types registered. */
+int	uma__malloc_count(void) UMA_HIDDEN;
+
+/* Call fn on every registered type, under the type list lock. */
+int	uma__malloc_type_foreach(int (*fn)(struct malloc_type *, void *),
+	    void *arg) UMA_HIDDEN;
+
+#endif /* !_UMA_MALLOC_INT_H_ */

@@ -1,0 +1,471 @@
+/*
+ * malloc_type.c - malloc types: registration, per-CPU counters, totals,
+ * FreeBSD's malloc type stream and the kern.malloc_* / vm.malloc.* nodes.
+ *
+ * Layer: malloc.  Owns the list of types (malloc_mtx, FreeBSD's name for
+ * it) and each type's counter run; reads the size-class table of malloc.c.
+ * Nothing here runs on the allocation fast path but the spill-record add
+ * of uma__mstat_add.
+ *
+ * Every registered type owns one page run of the arena (FreeBSD took its
+ * per-CPU stats from pcpu_zone_64): a header with a copy of the name, then
+ * at MSTAT_RUN_OFF one record per CPU and the spill record.  The run of a
+ * static type is never given back, so frees that arrive after its library
+ * was unloaded still land on valid counters.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "malloc_int.h"
+#include "malloc_mstat.h"
+#include "sysctl_int.h"
+
+#define	MSTAT_RUN_OFF		1024	/* counters start here in the run */
+#define	MALLOC_STREAM_VERSION	0x00000001
+
+/* FreeBSD's stream records (sys/malloc.h), field for field. */
+struct malloc_type_stream_header {
+	uint32_t	mtsh_version;
+	uint32_t	mtsh_maxcpus;
+	uint32_t	mtsh_count;
+	uint32_t	_mtsh_pad;
+};
+
+struct malloc_type_header {
+	char		mth_name[MALLOC_MAX_NAME];
+};
+
+struct malloc_type_stats {
+	uint64_t	mts_memalloced;
+	uint64_t	mts_memfreed;
+	uint64_t	mts_numallocs;
+	uint64_t	mts_numfrees;
+	uint64_t	mts_size;
+	uint64_t	_mts_reserved1;
+	uint64_t	_mts_reserved2;
+	uint64_t	_mts_reserved3;
+};
+
+/* The head of a type's run. */
+struct mtype_run {
+	struct malloc_type mr_type;	/* used by malloc_type_create */
+	char		 mr_name[MALLOC_MAX_NAME];
+	size_t		 mr_len;	/* bytes of the run */
+	bool		 mr_dynamic;
+};
+
+static pthread_mutex_t malloc_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct malloc_type *kmemstatistics;	/* the list of types */
+static int kmemcount;
+
+/* The type's counters, or NULL before its first allocation. */
+static inline uint64_t *
+mtype_counts(struct malloc_type *mtp)
+{
+	return (__atomic_load_n((uint64_t **)&mtp->ks_handle,
+	    __ATOMIC_ACQUIRE));
+}
+
+static inline struct mtype_run *
+mtype_run(struct malloc_type *mtp)
+{
+	return ((struct mtype_run *)((char *)mtype_counts(mtp) - MSTAT_RUN_OFF));
+}
+
+/* A counter run for `name`: zeroed, or NULL. */
+static struct mtype_run *
+mtype_run_alloc(const char *name)
+{
+	struct mtype_run *mr;
+	size_t len;
+	void *mem;
+
+	len = roundup2(MSTAT_RUN_OFF + ((size_t)uma__ncpus() + 1) *
+	    MSTAT_WORDS * sizeof(uint64_t), UMA_PAGE_SIZE);
+	if (uma__vm_alloc_run(len, 0, 0, UINTPTR_MAX, 0, &mem) != 0)
+		return (NULL);
+	mr = mem;
+	snprintf(mr->mr_name, sizeof(mr->mr_name), "%s",
+	    name != NULL ? name : "(null)");
+	mr->mr_len = len;
+	return (mr);
+}
+
+static void
+mtype_link_locked(struct malloc_type *mtp)
+{
+	struct malloc_type *t;
+
+	for (t = kmemstatistics; t != NULL; t = t->ks_next)
+		if (t == mtp)
+			return;
+	mtp->ks_next = kmemstatistics;
+	kmemstatistics = mtp;
+	kmemcount++;
+}
+
+static bool
+mtype_unlink_locked(struct malloc_type *mtp)
+{
+	struct malloc_type **tp;
+
+	for (tp = &kmemstatistics; *tp != NULL; tp = &(*tp)->ks_next) {
+		if (*tp == mtp) {
+			*tp = mtp->ks_next;
+			mtp->ks_next = NULL;
+			kmemcount--;
+			return (true);
+		}
+	}
+	return (false);
+}
+
+/*
+ * See malloc.h.  Only links the type: MALLOC_DEFINE runs this from a load
+ * time constructor, and loading a library must not start uma (its boot
+ * tunables may not be set yet).  The counters come with the first
+ * allocation (uma__malloc_type_ready).
+ */
+void
+malloc_init(struct malloc_type *mtp)
+{
+	pthread_mutex_lock(&malloc_mtx);
+	mtype_link_locked(mtp);
+	pthread_mutex_unlock(&malloc_mtx);
+}
+
+/* A type's first use: start uma, give the type its counters. */
+void
+uma__malloc_type_ready(struct malloc_type *mtp)
+{
+	struct mtype_run *mr;
+
+	uma__malloc_startup();
+	pthread_mutex_lock(&malloc_mtx);
+	if (mtype_counts(mtp) == NULL) {
+		mr = mtype_run_alloc(mtp->ks_shortdesc);
+		if (mr == NULL)
+			uma__panic("uma: no memory for malloc type %s",
+			    mtp->ks_shortdesc);
+		__atomic_store_n(&mtp->ks_handle, (char *)mr + MSTAT_RUN_OFF,
+		    __ATOMIC_RELEASE);
+	}
+	mtype_link_locked(mtp);
+	pthread_mutex_unlock(&malloc_mtx);
+}
+
+/* See malloc.h */
+void
+malloc_uninit(struct malloc_type *mtp)
+{
+	pthread_mutex_lock(&malloc_mtx);
+	mtype_unlink_locked(mtp);
+	pthread_mutex_unlock(&malloc_mtx);
+}
+
+/* See malloc.h */
+struct malloc_type *
+malloc_type_create(const char *name)
+{
+	struct mtype_run *mr;
+
+	uma__malloc_startup();
+	mr = mtype_run_alloc(name);
+	if (mr == NULL) {
+		errno = ENOMEM;
+		return (NULL);
+	}
+	mr->mr_dynamic = true;
+	mr->mr_type.ks_magic = M_MAGIC;
+	mr->mr_type.ks_shortdesc = mr->mr_name;
+	mr->mr_type.ks_handle = (char *)mr + MSTAT_RUN_OFF;
+	pthread_mutex_lock(&malloc_mtx);
+	mtype_link_locked(&mr->mr_type);
+	pthread_mutex_unlock(&malloc_mtx);
+	return (&mr->mr_type);
+}
+
+/* See malloc.h */
+void
+malloc_type_destroy(struct malloc_type *mtp)
+{
+	struct malloc_type_totals tt;
+	struct mtype_run *mr;
+	bool linked;
+
+	if (mtp == NULL || mtype_counts(mtp) == NULL)
+		return;
+	mr = mtype_run(mtp);
+	pthread_mutex_lock(&malloc_mtx);
+	linked = mtype_unlink_locked(mtp);
+	pthread_mutex_unlock(&malloc_mtx);
+	if (!linked)
+		uma__panic("uma: malloc_type_destroy(%p): not a registered "
+		    "type", (void *)mtp);
+	uma__malloc_type_totals(mtp, &tt);
+	if (tt.mt_numallocs != tt.mt_numfrees) {
+		fprintf(stderr, "Warning: memory type %s leaked memory on "
+		    "destroy (%ld allocations, %ld bytes leaked).\n",
+		    mtp->ks_shortdesc, (long)(tt.mt_numallocs -
+		    tt.mt_numfrees), (long)(tt.mt_memalloced -
+		    tt.mt_memfreed));
+		return;		/* the leaked memory may still be freed */
+	}
+	if (mr->mr_dynamic)
+		uma__vm_free_run(mr, mr->mr_len);
+}
+
+/*
+ * The slow add: the type is not registered yet, or this thread has no rseq
+ * area (registered now, for next time), or caches run in locked mode.
+ */
+void
+uma__mstat_add(struct malloc_type *mtp, size_t word, uint64_t delta)
+{
+	uint64_t *counts;
+	int cpu;
+
+	if (mtype_counts(mtp) == NULL)
+		uma__malloc_type_ready(mtp);
+	counts = mtype_counts(mtp);
+	cpu = uma__curcpu();
+	if (uma.ug_rseq) {
+		if (mstat_add_rseq(counts, word, delta))
+			return;
+		cpu = uma.ug_ncpus;	/* the spill record */
+	}
+	__atomic_fetch_add(&counts[(size_t)cpu * MSTAT_WORDS + word], delta,
+	    __ATOMIC_RELAXED);
+}
+
+/* One CPU's figures (the spill record folds into CPU 0). */
+static void
+mstat_cpu(struct malloc_type *mtp, int cpu, struct malloc_type_stats *mts)
+{
+	const uint64_t *counts = mtype_counts(mtp);
+	const uint64_t *recs[2];
+	uint64_t a, f;
+	int nrecs = 1;
+
+	memset(mts, 0, sizeof(*mts));
+	if (counts == NULL)		/* defined, never used */
+		return;
+	recs[0] = counts + (size_t)cpu * MSTAT_WORDS;
+	if (cpu == 0) {
+		recs[1] = counts + (size_t)uma.ug_ncpus * MSTAT_WORDS;
+		nrecs = 2;
+	}
+	for (int r = 0; r < nrecs; r++) {
+		for (int c = 0; c < MALLOC_NCLASSES; c++) {
+			a = __atomic_load_n(&recs[r][c], __ATOMIC_RELAXED);
+			f = __atomic_load_n(&recs[r][MSTAT_FREE + c],
+			    __ATOMIC_RELAXED);
+			mts->mts_numallocs += a;
+			mts->mts_numfrees += f;
+			mts->mts_memalloced += a * malloc_class_sizes[c];
+			mts->mts_memfreed += f * malloc_class_sizes[c];
+			if (a != 0)
+				mts->mts_size |= 1ull << c;
+		}
+		mts->mts_numallocs += __atomic_load_n(
+		    &recs[r][MSTAT_LARGE_COUNT], __ATOMIC_RELAXED);
+		mts->mts_numfrees += __atomic_load_n(
+		    &recs[r][MSTAT_FREE + MSTAT_LARGE_COUNT], __ATOMIC_RELAXED);
+		mts->mts_memalloced += __atomic_load_n(
+		    &recs[r][MSTAT_LARGE_BYTES], __ATOMIC_RELAXED);
+		mts->mts_memfreed += __atomic_load_n(
+		    &recs[r][MSTAT_FREE + MSTAT_LARGE_BYTES], __ATOMIC_RELAXED);
+	}
+}
+
+void
+uma__malloc_type_totals(struct malloc_type *mtp, struct malloc_type_totals *tt)
+{
+	struct malloc_type_stats mts;
+
+	memset(tt, 0, sizeof(*tt));
+	if (mtype_counts(mtp) == NULL)
+		return;
+	for (int cpu = 0; cpu < uma.ug_ncpus; cpu++) {
+		mstat_cpu(mtp, cpu, &mts);
+		tt->mt_memalloced += mts.mts_memalloced;
+		tt->mt_memfreed += mts.mts_memfreed;
+		tt->mt_numallocs += mts.mts_numallocs;
+		tt->mt_numfrees += mts.mts_numfrees;
+		tt->mt_sizemask |= mts.mts_size;
+	}
+}
+
+int
+uma__malloc_type_foreach(int (*fn)(struct malloc_type *, void *), void *arg)
+{
+	struct malloc_type *mtp;
+	int error = 0;
+
+	pthread_mutex_lock(&malloc_mtx);
+	for (mtp = kmemstatistics; mtp != NULL && error == 0;
+	    mtp = mtp->ks_next)
+		error = fn(mtp, arg);
+	pthread_mutex_unlock(&malloc_mtx);
+	return (error);
+}
+
+int
+uma__malloc_count(void)
+{
+	int n;
+
+	pthread_mutex_lock(&malloc_mtx);
+	n = kmemcount;
+	pthread_mutex_unlock(&malloc_mtx);
+	return (n);
+}
+
+static size_t
+stream_len(int ntypes, int ncpus)
+{
+	return (sizeof(struct malloc_type_stream_header) + (size_t)ntypes *
+	    (sizeof(struct malloc_type_header) + (size_t)ncpus *
+	    sizeof(struct malloc_type_stats)));
+}
+
+size_t
+uma__malloc_stream(void *buf, size_t len)
+{
+	struct malloc_type_stream_header mtsh = {
+		.mtsh_version = MALLOC_STREAM_VERSION };
+	struct malloc_type_header mth;
+	struct malloc_type *mtp;
+	char *p = buf;
+	size_t need;
+	int ncpus = uma__ncpus();
+
+	pthread_mutex_lock(&malloc_mtx);
+	need = stream_len(kmemcount, ncpus);
+	if (buf == NULL || len < need) {
+		pthread_mutex_unlock(&malloc_mtx);
+		return (need);
+	}
+	mtsh.mtsh_maxcpus = (uint32_t)ncpus;
+	mtsh.mtsh_count = (uint32_t)kmemcount;
+	memcpy(p, &mtsh, sizeof(mtsh));
+	p += sizeof(mtsh);
+	for (mtp = kmemstatistics; mtp != NULL; mtp = mtp->ks_next) {
+		memset(&mth, 0, sizeof(mth));
+		snprintf(mth.mth_name, sizeof(mth.mth_name), "%s",
+		    mtype_counts(mtp) != NULL ? mtype_run(mtp)->mr_name :
+		    mtp->ks_shortdesc);
+		memcpy(p, &mth, sizeof(mth));
+		p += sizeof(mth);
+		for (int cpu = 0; cpu < ncpus; cpu++) {
+			struct malloc_type_stats mts;
+
+			mstat_cpu(mtp, cpu, &mts);
+			memcpy(p, &mts, sizeof(mts));
+			p += sizeof(mts);
+		}
+	}
+	pthread_mutex_unlock(&malloc_mtx);
+	return (need);
+}
+
+/* fork(): the child must not inherit a held list lock. */
+void
+uma__malloc_type_fork_prepare(void)
+{
+	pthread_mutex_lock(&malloc_mtx);
+}
+
+void
+uma__malloc_type_fork_parent(void)
+{
+	pthread_mutex_unlock(&malloc_mtx);
+}
+
+void
+uma__malloc_type_fork_child(void)
+{
+	pthread_mutex_init(&malloc_mtx, NULL);
+}
+
+/* ---- sysctl nodes ----------------------------------------------------- */
+
+static int
+sysctl_malloc_count(struct uma__sysctl_req *req,
+    const struct uma__sysctl_oid *oid)
+{
+	int v;
+
+	uma__malloc_startup();
+	v = uma__malloc_count();
+	return (uma__sysctl_out(req, &v, sizeof(v)));
+}
+
+/*
+ * The stream is written to a buffer first (the list may grow between the
+ * size probe and the copy: retry with the new size a few times).
+ */
+static int
+sysctl_malloc_stats(struct uma__sysctl_req *req,
+    const struct uma__sysctl_oid *oid)
+{
+	size_t need, got;
+	void *buf;
+	int error;
+
+	uma__malloc_startup();
+	need = uma__malloc_stream(NULL, 0);
+	if (req->oldp == NULL)
+		return (uma__sysctl_out(req, NULL, need));
+	for (int tries = 0; tries < 8; tries++) {
+		if (uma__vm_alloc_run(roundup2(need, UMA_PAGE_SIZE), 0, 0,
+		    UINTPTR_MAX, 0, &buf) != 0)
+			return (ENOMEM);
+		got = uma__malloc_stream(buf, roundup2(need, UMA_PAGE_SIZE));
+		if (got <= roundup2(need, UMA_PAGE_SIZE)) {
+			error = uma__sysctl_out(req, buf, got);
+			uma__vm_free_run(buf, roundup2(need, UMA_PAGE_SIZE));
+			return (error);
+		}
+		uma__vm_free_run(buf, roundup2(need, UMA_PAGE_SIZE));
+		need = got;
+	}
+	return (EAGAIN);
+}
+
+static int
+sysctl_zone_count(struct uma__sysctl_req *req,
+    const struct uma__sysctl_oid *oid)
+{
+	int v = MALLOC_NCLASSES;
+
+	return (uma__sysctl_out(req, &v, sizeof(v)));
+}
+
+static int
+sysctl_zone_sizes(struct uma__sysctl_req *req,
+    const struct uma__sysctl_oid *oid)
+{
+	int error = 0, v;
+
+	for (int i = 0; i < MALLOC_NCLASSES && error == 0; i++) {
+		v = (int)malloc_class_sizes[i];
+		error = uma__sysctl_out(req, &v, sizeof(v));
+	}
+	return (error);
+}
+
+UMA_SYSCTL_PROC(sysctl_kern_malloc_count, "kern.malloc_count",
+    UMA_CTLTYPE_INT, UMA_CTLFLAG_RD, "I", sysctl_malloc_count, NULL,
+    "Count of kernel malloc types");
+UMA_SYSCTL_PROC(sysctl_kern_malloc_stats, "kern.malloc_stats",
+    UMA_CTLTYPE_OPAQUE, UMA_CTLFLAG_RD, "S,malloc_type_ustats",
+    sysctl_malloc_stats, NULL,
+    "Return malloc types (struct malloc_type_stream_header, version 1)");
+UMA_SYSCTL_PROC(sysctl_vm_malloc_zone_count, "vm.malloc.zone_count",
+    UMA_CTLTYPE_INT, UMA_CTLFLAG_RD, "I", sysctl_zone_count, NULL,
+    "Number of malloc size-class zones (bits of mts_size)");
+UMA_SYSCTL_PROC(sysctl_vm_malloc_zone_sizes, "vm.malloc.zone_sizes",
+    UMA_CTLTYPE_OPAQUE, UMA_CTLFLAG_RD, "S", sysctl_zone_sizes, NULL,
+    "Zone sizes used by malloc (int per class, bit i of mts_size)");

@@ -1,0 +1,146 @@
+/*
+ * malloc_classes.c - typed malloc's size classes, usable sizes, alignment,
+ * realloc semantics and large allocations.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "harness.h"
+#include "malloc_int.h"
+
+MALLOC_DEFINE(M_TEST, "test", "unit test type");
+
+UMA_TEST(malloc_every_size_gets_the_smallest_class_that_fits)
+{
+	for (size_t size = 0; size <= MALLOC_MAXSIZE; size++) {
+		int c = uma__malloc_class(size);
+
+		if (c < 0 || c >= MALLOC_NCLASSES) {
+			CHECK(!"class out of range");
+			return;
+		}
+		CHECK(malloc_class_sizes[c] >= size);
+		CHECK(c == 0 || malloc_class_sizes[c - 1] < size);
+	}
+	CHECK(uma__malloc_class(MALLOC_MAXSIZE + 1) == -1);
+}
+
+UMA_TEST(malloc_freebsd_classes_are_all_present)
+{
+	static const uint32_t fbsd[] = { 16, 32, 64, 128, 256, 384, 512, 1024,
+	    2048, 4096, 8192, 16384, 32768, 65536 };
+
+	for (size_t i = 0; i < nitems(fbsd); i++)
+		CHECK(malloc_class_sizes[uma__malloc_class(fbsd[i])] ==
+		    fbsd[i]);
+}
+
+UMA_TEST(malloc_usable_size_is_the_class_and_items_are_aligned)
+{
+	for (size_t size = 1; size <= 3 * MALLOC_MAXSIZE; size = size * 5 / 4 +
+	    1) {
+		char *p = uma_malloc(size, M_TEST, M_WAITOK);
+		size_t u = uma_malloc_usable_size(p);
+
+		CHECK(p != NULL);
+		CHECK(((uintptr_t)p & 15) == 0);
+		CHECK(u >= size);
+		if (size <= MALLOC_MAXSIZE)
+			CHECK_EQ(u, malloc_class_sizes[uma__malloc_class(size)]);
+		else
+			CHECK_EQ(u, roundup2(size, UMA_PAGE_SIZE));
+		memset(p, 0xa5, u);
+		uma_free(p, M_TEST);
+	}
+}
+
+UMA_TEST(malloc_zero_flag_zeroes)
+{
+	for (int round = 0; round < 2; round++) {
+		for (size_t size = 8; size <= 200000; size *= 3) {
+			unsigned char *p = uma_malloc(size, M_TEST, M_ZERO);
+
+			for (size_t i = 0; i < size; i++)
+				CHECK(p[i] == 0);
+			memset(p, 0xff, size);
+			uma_free(p, M_TEST);
+		}
+	}
+}
+
+UMA_TEST(malloc_realloc_keeps_contents_and_pointer_when_it_fits)
+{
+	char *p = uma_malloc(100, M_TEST, M_WAITOK), *q;
+
+	for (int i = 0; i < 100; i++)
+		p[i] = (char)i;
+	q = uma_realloc(p, 110, M_TEST, M_WAITOK);	/* same class (112) */
+	CHECK(q == p);
+	q = uma_realloc(p, 5000, M_TEST, M_WAITOK);
+	CHECK(q != p);
+	for (int i = 0; i < 100; i++)
+		CHECK(q[i] == (char)i);
+	p = uma_realloc(q, 300000, M_TEST, M_WAITOK);	/* to large */
+	for (int i = 0; i < 100; i++)
+		CHECK(p[i] == (char)i);
+	q = uma_realloc(p, 290000, M_TEST, M_WAITOK);	/* same pages */
+	CHECK(q == p);
+	p = uma_realloc(q, 50, M_TEST, M_WAITOK);	/* shrinks: moves */
+	CHECK(p != q);
+	for (int i = 0; i < 50; i++)
+		CHECK(p[i] == (char)i);
+	CHECK_EQ(uma_malloc_usable_size(p), 64);
+	p = uma_reallocf(p, 20, M_TEST, M_WAITOK);
+	uma_free(p, M_TEST);
+	p = uma_realloc(NULL, 10, M_TEST, M_WAITOK);
+	CHECK(p != NULL);
+	uma_free(p, M_TEST);
+	uma_free(NULL, M_TEST);
+}
+
+UMA_TEST(malloc_aligned_honours_every_power_of_two)
+{
+	for (size_t align = 16; align <= (1u << 20); align <<= 1) {
+		for (size_t size = 1; size < 200000; size = size * 3 + 7) {
+			char *p = uma_malloc_aligned(size, align, M_TEST,
+			    M_WAITOK);
+
+			CHECK(p != NULL);
+			CHECK(((uintptr_t)p & (align - 1)) == 0);
+			CHECK(uma_malloc_usable_size(p) >= size);
+			memset(p, 1, size);
+			uma_free(p, M_TEST);
+		}
+	}
+	errno = 0;
+	CHECK(uma_malloc_aligned(10, 24, M_TEST, M_WAITOK) == NULL);
+	CHECK(errno == EINVAL);
+}
+
+UMA_TEST(malloc_large_runs_are_page_aligned_and_reused)
+{
+	void *p[64];
+
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 64; i++) {
+			p[i] = uma_malloc(MALLOC_MAXSIZE + 1 + (size_t)i *
+			    10000, M_TEST, M_WAITOK);
+			CHECK(((uintptr_t)p[i] & UMA_PAGE_MASK) == 0);
+			memset(p[i], i, MALLOC_MAXSIZE + 1);
+		}
+		for (int i = 0; i < 64; i++)
+			uma_free(p[i], M_TEST);
+	}
+}
+
+UMA_TEST(malloc_zones_are_named_like_freebsd)
+{
+	uma__malloc_startup();		/* types start uma at first use */
+	for (int i = 0; i < MALLOC_NCLASSES; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "malloc-%u", malloc_class_sizes[i]);
+		CHECK(strcmp(uma_zone_name(malloc_classes[i].mc_zone),
+		    want) == 0);
+	}
+}
