@@ -28,17 +28,20 @@
 #define	HDRLEN		14
 #define	PAYLOAD		1400
 #define	NDRIVERS	2
+#define	QUEUE_MAX	1024	/* a driver ring: bounded, like a NIC's */
 
 struct pktqueue {
 	pthread_mutex_t	 lock;
-	pthread_cond_t	 cv;
+	pthread_cond_t	 cv;		/* packets arrived */
+	pthread_cond_t	 room;		/* packets left */
 	struct mbuf	*head, *tail;
+	int		 len;
 	int		 drivers_left;
 };
 
 static struct pktqueue q = {
-	PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL,
-	NDRIVERS
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	PTHREAD_COND_INITIALIZER, NULL, NULL, 0, NDRIVERS
 };
 static long npackets = 100000;
 
@@ -46,6 +49,9 @@ static void
 enqueue(struct mbuf *m)
 {
 	pthread_mutex_lock(&q.lock);
+	while (q.len >= QUEUE_MAX)
+		pthread_cond_wait(&q.room, &q.lock);
+	q.len++;
 	m->m_nextpkt = NULL;
 	if (q.tail != NULL)
 		q.tail->m_nextpkt = m;
@@ -70,6 +76,8 @@ dequeue(void)
 		if (q.head == NULL)
 			q.tail = NULL;
 		m->m_nextpkt = NULL;
+		if (q.len-- == QUEUE_MAX)
+			pthread_cond_broadcast(&q.room);
 	}
 	pthread_mutex_unlock(&q.lock);
 	return (m);
