@@ -188,8 +188,5 @@ uma_zone_set_warning(uma_zone_t zone, const char *msg)
 int
 uma_zone_exhausted(uma_zone_t zone)
 {
-	uint64_t max = zone->uz_max_items;
-
-	return (atomic_load(&zone->uz_sleepers) != 0 ||
-	    (max != 0 && atomic_load(&zone->uz_items) >= max));
+	return (uma__zone_exhausted(zone));
 }

@@ -167,7 +167,7 @@ mb_dtor_pack(void *mem, int size, void *arg)
 	    (m->m_ext.ext_flags & EXT_FLAG_EMBREF),
 	    "mbuf: packet %p returns with a bad cluster (type %u count %u)",
 	    mem, m->m_ext.ext_type, m->m_ext.ext_count);
-	if (uma_zone_exhausted(mb_zones.mz_clust))
+	if (uma__zone_exhausted(mb_zones.mz_clust))
 		uma_zone_reclaim(mb_zones.mz_pack, UMA_RECLAIM_DRAIN_CPU);
 }
 
@@ -320,7 +320,7 @@ m_getcl(int how, short type, int flags)
 
 	mb_ensure_init();
 	if (__predict_false(!(how & M_NOWAIT) &&
-	    uma_zone_exhausted(mb_zones.mz_clust)))
+	    uma__zone_exhausted(mb_zones.mz_clust)))
 		return (m_getcl_slow(type, flags));
 	m = uma_zalloc_arg(mb_zones.mz_pack, &args, how);
 	if (__predict_false(m == NULL) && !(how & M_NOWAIT))
@@ -347,7 +347,7 @@ m_clget(struct mbuf *m, int how)
 			uma_zalloc_arg(mb_zones.mz_clust, m, how);
 		}
 	} else {
-		if (uma_zone_exhausted(mb_zones.mz_clust))
+		if (uma__zone_exhausted(mb_zones.mz_clust))
 			uma_zone_reclaim(mb_zones.mz_pack,
 			    UMA_RECLAIM_DRAIN_CPU);
 		uma_zalloc_arg(mb_zones.mz_clust, m, how);

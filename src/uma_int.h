@@ -406,6 +406,17 @@ void	uma__zfree_slow(uma_zone_t zone, void *item, void *udata)
 	    UMA_HIDDEN;
 
 /* limit.c */
+/* uma_zone_exhausted, inline for layers that ask on every call (mbufs). */
+static inline bool
+uma__zone_exhausted(uma_zone_t zone)
+{
+	uint64_t max = atomic_load_explicit(&zone->uz_max_items,
+	    memory_order_relaxed);
+
+	return (atomic_load_explicit(&zone->uz_sleepers,
+	    memory_order_relaxed) != 0 || (max != 0 &&
+	    atomic_load_explicit(&zone->uz_items, memory_order_relaxed) >= max));
+}
 int	uma__limit_take(uma_zone_t zone, int count, int flags) UMA_HIDDEN;
 void	uma__limit_release(uma_zone_t zone, int count) UMA_HIDDEN;
 void	uma__limit_init(uma_zone_t zone) UMA_HIDDEN;
