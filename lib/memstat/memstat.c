@@ -134,7 +134,7 @@ _memstat_u64(const unsigned char *p, size_t off)
  */
 struct refresh {
 	const struct memstat_stream	 *rf_mss;
-	struct memory_type		**rf_hash;	/* name -> unclaimed entries */
+	struct memory_type		**rf_hash;	/* name -> entries, in order */
 	size_t				  rf_hmask;
 	struct memory_type		**rf_match;	/* per record */
 	struct memory_type_percpu	**rf_percpu;	/* per record, or NULL */
@@ -173,12 +173,29 @@ hash_slot(struct refresh *rf, const char *name)
 	return (&rf->rf_hash[i]);
 }
 
-/* Index the allocator's entries by name, each chain in list order. */
+static struct memory_type *
+chain_reverse(struct memory_type *mtp)
+{
+	struct memory_type *prev = NULL, *next;
+
+	for (; mtp != NULL; mtp = next) {
+		next = mtp->mt_hnext;
+		mtp->mt_hnext = prev;
+		prev = mtp;
+	}
+	return (prev);
+}
+
+/*
+ * Index the allocator's entries by name, each chain in list order.  Each
+ * entry is pushed on its chain, and the chains are reversed afterwards:
+ * appending would walk the chain, quadratic in the number of duplicates.
+ */
 static int
 refresh_index(struct refresh *rf, struct memory_type_list *list,
     size_t nold)
 {
-	struct memory_type *mtp, **slot, **tail;
+	struct memory_type *mtp, **slot;
 	size_t size = 16;
 
 	while (size < 2 * (nold + 1))
@@ -190,12 +207,12 @@ refresh_index(struct refresh *rf, struct memory_type_list *list,
 	for (mtp = list->mtl_head; mtp != NULL; mtp = mtp->mt_next) {
 		if (mtp->mt_allocator != rf->rf_mss->mss_allocator)
 			continue;
-		mtp->mt_hnext = NULL;
 		slot = hash_slot(rf, mtp->mt_name);
-		for (tail = slot; *tail != NULL; tail = &(*tail)->mt_hnext)
-			;
-		*tail = mtp;
+		mtp->mt_hnext = *slot;
+		*slot = mtp;
 	}
+	for (size_t i = 0; i < size; i++)
+		rf->rf_hash[i] = chain_reverse(rf->rf_hash[i]);
 	return (0);
 }
 
@@ -207,9 +224,16 @@ refresh_prepare_one(struct refresh *rf, size_t i)
 	char name[MEMTYPE_MAXNAME + 1];
 
 	name_copy(name, mss->mss_first + i * mss->mss_recsize);
+	/*
+	 * A claimed entry is marked by pointing mt_hnext at itself.  The last
+	 * entry of a chain stays in its slot once claimed: emptying the slot
+	 * would end the probes of names that collided past it.
+	 */
 	slot = hash_slot(rf, name);
-	if ((mtp = *slot) != NULL) {
-		*slot = mtp->mt_hnext;	/* claimed */
+	if ((mtp = *slot) != NULL && mtp->mt_hnext != mtp) {
+		if (mtp->mt_hnext != NULL)
+			*slot = mtp->mt_hnext;
+		mtp->mt_hnext = mtp;
 		rf->rf_match[i] = mtp;
 		if ((uint32_t)mtp->mt_maxcpus == mss->mss_maxcpus)
 			return (0);
@@ -268,14 +292,46 @@ refresh_resize(struct refresh *rf, size_t i, struct memory_type *mtp)
 /*
  * Rebuild the list: entries of other allocators keep their places, the
  * refreshed allocator's entries take the place of its first old entry (or
- * the end) in stream order, and its unmatched entries are freed.
+ * the end) in stream order, and its unmatched entries are freed.  The
+ * matched entries are linked only after the walk of the old list: linking
+ * them during it would rewrite the mt_next of entries not yet walked, and
+ * a stream that reorders known types would close the list into a cycle.
  */
+static void
+refresh_relink(struct refresh *rf, struct memory_type_list *list)
+{
+	const struct memstat_stream *mss = rf->rf_mss;
+	struct memory_type *mtp, *next, *rest, *head = NULL, **tail = &head;
+	struct memory_type **at = NULL;
+
+	for (mtp = list->mtl_head; mtp != NULL; mtp = next) {
+		next = mtp->mt_next;
+		if (mtp->mt_allocator != mss->mss_allocator) {
+			*tail = mtp;
+			tail = &mtp->mt_next;
+		} else if (mtp->mt_hnext != mtp)
+			mt_free(mtp);
+		else if (at == NULL)
+			at = tail;
+	}
+	*tail = NULL;
+	if (at == NULL)
+		at = tail;
+	rest = *at;
+	for (size_t i = 0; i < mss->mss_count; i++) {
+		*at = rf->rf_match[i];
+		at = &rf->rf_match[i]->mt_next;
+	}
+	*at = rest;
+	list->mtl_head = head;
+}
+
+/* Fill the matched entries from their records, then relink the list. */
 static void
 refresh_commit(struct refresh *rf, struct memory_type_list *list)
 {
 	const struct memstat_stream *mss = rf->rf_mss;
-	struct memory_type *mtp, *next, *head = NULL, **tail = &head;
-	int placed = 0;
+	struct memory_type *mtp;
 
 	for (size_t i = 0; i < mss->mss_count; i++) {
 		mtp = rf->rf_match[i];
@@ -287,32 +343,9 @@ refresh_commit(struct refresh *rf, struct memory_type_list *list)
 		mss->mss_fill(mtp, mss->mss_first + i * mss->mss_recsize,
 		    mss->mss_maxcpus);
 	}
-	for (mtp = list->mtl_head; mtp != NULL; mtp = next) {
-		next = mtp->mt_next;
-		if (mtp->mt_allocator != mss->mss_allocator) {
-			*tail = mtp;
-			tail = &mtp->mt_next;
-			continue;
-		}
-		if (mtp->mt_hnext != mtp)
-			mt_free(mtp);
-		else if (!placed) {
-			placed = 1;
-			for (size_t i = 0; i < mss->mss_count; i++) {
-				*tail = rf->rf_match[i];
-				tail = &rf->rf_match[i]->mt_next;
-			}
-		}
-	}
-	if (!placed)
-		for (size_t i = 0; i < mss->mss_count; i++) {
-			*tail = rf->rf_match[i];
-			tail = &rf->rf_match[i]->mt_next;
-		}
-	*tail = NULL;
+	refresh_relink(rf, list);
 	for (size_t i = 0; i < mss->mss_count; i++)
 		rf->rf_match[i]->mt_hnext = NULL;
-	list->mtl_head = head;
 }
 
 int

@@ -1,9 +1,11 @@
 /*
  * parse.c - libmemstat's stream parsers on hand-built streams: exact
  * numbers, keg free counted once, clamping, refresh keeping caller data,
- * duplicate names, vanished types, and every malformed stream refused.
+ * duplicate, reordered and colliding names, vanished types, and every
+ * malformed stream refused.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <memstat.h>
@@ -217,6 +219,69 @@ UMA_TEST(memstat_refresh_duplicate_names_stay_apart)
 		CHECK_EQ(memstat_get_caller_uint64(m2, 0), 2);
 	}
 	CHECK(memstat_mtl_find(list, ALLOCATOR_ANY, "dup") == m1);
+	memstat_mtl_free(list);
+	free(sb.buf);
+}
+
+/*
+ * A stream that lists known types in a new order must not link the list
+ * into a cycle: the fuzzer found a refresh that never returned.
+ */
+UMA_TEST(memstat_refresh_reordered_stream_terminates)
+{
+	struct sb ab, ba;
+	struct uma_type_header a = uth_make("a", 16, 0, 0);
+	struct uma_type_header b = uth_make("b", 32, 0, 0);
+	struct memory_type_list *list = memstat_mtl_alloc();
+	struct memory_type *ma, *mb, *mtp;
+
+	sb_uma_start(&ab, 1);
+	sb_zone(&ab, &a, NULL);
+	sb_zone(&ab, &b, NULL);
+	sb_uma_start(&ba, 1);
+	sb_zone(&ba, &b, NULL);
+	sb_zone(&ba, &a, NULL);
+	CHECK(memstat_buf_uma(list, ab.buf, ab.len) == 0);
+	ma = memstat_mtl_first(list);
+	mb = memstat_mtl_next(ma);
+	CHECK(memstat_buf_uma(list, ba.buf, ba.len) == 0);
+	mtp = memstat_mtl_first(list);
+	CHECK(mtp == mb && memstat_mtl_next(mtp) == ma);
+	CHECK(memstat_mtl_next(ma) == NULL);
+	memstat_mtl_free(list);
+	free(ab.buf);
+	free(ba.buf);
+}
+
+/*
+ * Every known type is matched, whatever its place in the name index: a
+ * matched type must not hide the types whose names collided with it.
+ */
+UMA_TEST(memstat_refresh_many_names_all_matched)
+{
+	struct sb sb;
+	struct malloc_type_stats mts = { .mts_numallocs = 1 };
+	struct memory_type_list *list = memstat_mtl_alloc();
+	struct memory_type *mtp;
+	char name[16];
+	uint64_t n = 0;
+
+	sb_malloc_start(&sb, 1);
+	for (int i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "type%d", i);
+		sb_mtype(&sb, name, &mts);
+	}
+	CHECK(memstat_buf_malloc(list, sb.buf, sb.len) == 0);
+	for (mtp = memstat_mtl_first(list); mtp != NULL;
+	    mtp = memstat_mtl_next(mtp))
+		memstat_set_caller_uint64(mtp, 0, ++n);
+	CHECK_EQ(n, 60);
+	CHECK(memstat_buf_malloc(list, sb.buf, sb.len) == 0);
+	n = 0;
+	for (mtp = memstat_mtl_first(list); mtp != NULL;
+	    mtp = memstat_mtl_next(mtp))
+		CHECK_EQ(memstat_get_caller_uint64(mtp, 0), ++n);
+	CHECK_EQ(n, 60);
 	memstat_mtl_free(list);
 	free(sb.buf);
 }
