@@ -223,6 +223,14 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 		if (uc_word_cnt(w) == 0 && c->uc_fcnt > 0)
 			w = cache_swap(c, w);
 		if (uc_word_cnt(w) == 0 && b != NULL) {
+#ifdef UMA_TSAN
+			/*
+			 * The fill's writes (zone init) happen before any
+			 * pop of these items; a pop by rseq takes no lock.
+			 */
+			for (int i = 0; i < b->ub_cnt; i++)
+				__tsan_release(b->ub_bucket[i]);
+#endif
 			/* Install the bucket we brought; keep an empty one. */
 			atomic_store_explicit(&c->uc_loaded,
 			    c->uc_loaded + b->ub_cnt, memory_order_relaxed);

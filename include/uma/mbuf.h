@@ -192,9 +192,13 @@ struct mbuf {
 static inline unsigned int
 m_extrefcnt(const struct mbuf *m)
 {
+	/*
+	 * Acquire: a count of 1 means the other holders are gone, and what
+	 * they did to the storage must be visible before we write to it.
+	 */
 	return ((m->m_ext.ext_flags & EXT_FLAG_EMBREF) ?
-	    __atomic_load_n(&m->m_ext.ext_count, __ATOMIC_RELAXED) :
-	    __atomic_load_n(m->m_ext.ext_cnt, __ATOMIC_RELAXED));
+	    __atomic_load_n(&m->m_ext.ext_count, __ATOMIC_ACQUIRE) :
+	    __atomic_load_n(m->m_ext.ext_cnt, __ATOMIC_ACQUIRE));
 }
 
 /* May the data be written in place (not read-only, not shared)? */

@@ -1,7 +1,8 @@
 /*
  * malloc.c - `umastat -m`: the malloc types as FreeBSD's vmstat -m table,
  * as JSON, or as Prometheus text exposition.  Sizes come from the size
- * mask through the size-class table (class 5 is 384, not 512).
+ * mask through the source's vm.malloc.zone_sizes, or libmemstat's table
+ * (FreeBSD's classes: class 5 is 384, not 512) when the source has none.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,13 +12,17 @@
 #define	SLOT_REQ	0
 
 static void
-malloc_sizes(struct memory_type *mtp, const char *sep)
+malloc_sizes(struct memory_type *mtp, const char *sep,
+    const struct umastat_opts *uo)
 {
+	size_t count = uo->uo_nmsizes > 0 ? uo->uo_nmsizes :
+	    memstat_malloc_zone_get_count();
 	int n = 0;
 
-	for (size_t i = 0; i < memstat_malloc_zone_get_count(); i++)
+	for (size_t i = 0; i < count; i++)
 		if (memstat_malloc_zone_used(mtp, i))
-			printf("%s%zu", n++ ? sep : "",
+			printf("%s%zu", n++ ? sep : "", uo->uo_nmsizes > 0 ?
+			    (size_t)uo->uo_msizes[i] :
 			    memstat_malloc_zone_get_size(i));
 }
 
@@ -48,13 +53,13 @@ malloc_text(struct memory_type_list *list, const struct umastat_opts *uo)
 		    (uintmax_t)counter_delta(mtp, SLOT_REQ,
 		    memstat_get_numallocs(mtp), uo));
 		counter_seen(mtp);
-		malloc_sizes(mtp, ",");
+		malloc_sizes(mtp, ",", uo);
 		printf("\n");
 	}
 }
 
 static void
-malloc_json(struct memory_type_list *list)
+malloc_json(struct memory_type_list *list, const struct umastat_opts *uo)
 {
 	struct memory_type *mtp;
 	int n = 0;
@@ -73,7 +78,7 @@ malloc_json(struct memory_type_list *list)
 		    (memstat_get_bytes(mtp) + 1023) / 1024,
 		    memstat_get_numallocs(mtp), memstat_get_numfrees(mtp),
 		    memstat_get_bytes(mtp));
-		malloc_sizes(mtp, ",");
+		malloc_sizes(mtp, ",", uo);
 		printf("]}");
 	}
 	printf("\n]}}\n");
@@ -122,7 +127,7 @@ int
 malloc_show(struct memory_type_list *list, const struct umastat_opts *uo)
 {
 	if (uo->uo_format == OUT_JSON)
-		malloc_json(list);
+		malloc_json(list, uo);
 	else if (uo->uo_format == OUT_PROM)
 		malloc_prom(list);
 	else

@@ -1,7 +1,8 @@
 /*
  * mbuf.c - `umastat -n`: FreeBSD's netstat -m lines from the mbuf zones
- * and the mbuf_tag malloc type.  Snapshots are not consistent across
- * zones, so every difference is clamped at 0 rather than wrapped (bug 2).
+ * and the mbuf_tag malloc type, as text or as JSON with netstat's libxo
+ * names.  Snapshots are not consistent across zones, so every difference
+ * is clamped at 0 rather than wrapped (bug 2).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,34 +46,25 @@ mbuf_jumbo(const struct mbzone *j, const char *what)
 	    (uintmax_t)j->limit, what);
 }
 
-int
-mbuf_show(struct memory_type_list *list, const struct umastat_opts *uo)
+/* The numbers netstat -m prints, by their libxo names. */
+struct mbstat {
+	uint64_t	mb_cur, mb_cache, cl_cur, cl_cache, cl_total;
+	uint64_t	bytes_cur, bytes_cache;
+};
+
+static void
+mbuf_text(const struct mbzone *z, const struct mbstat *s)
 {
-	static const char *const names[] = { "mbuf", "mbuf_packet",
-	    "mbuf_cluster", "mbuf_jumbo_page", "mbuf_jumbo_9k",
-	    "mbuf_jumbo_16k" };
-	struct mbzone z[6], *mb = &z[0], *pk = &z[1], *cl = &z[2];
-	struct memory_type *tag;
-	uint64_t tag_bytes, cur, cache;
+	const struct mbzone *mb = &z[0], *pk = &z[1], *cl = &z[2];
 	char page[32];
 
-	for (int i = 0; i < 6; i++)
-		if (mbzone_get(list, names[i], &z[i]) != 0) {
-			fprintf(stderr, "umastat: zone %s not found: this "
-			    "process has no mbuf allocator\n", names[i]);
-			return (1);
-		}
-	tag = memstat_mtl_find(list, ALLOCATOR_MALLOC, "mbuf_tag");
-	tag_bytes = tag != NULL ? memstat_get_bytes(tag) : 0;
-
 	printf("%ju/%ju/%ju mbufs in use (current/cache/total)\n",
-	    (uintmax_t)(mb->count + pk->count), (uintmax_t)(mb->free +
-	    pk->free), (uintmax_t)(mb->count + pk->count + mb->free +
-	    pk->free));
+	    (uintmax_t)s->mb_cur, (uintmax_t)s->mb_cache,
+	    (uintmax_t)(s->mb_cur + s->mb_cache));
 	printf("%ju/%ju/%ju/%ju mbuf clusters in use "
-	    "(current/cache/total/max)\n", (uintmax_t)sub0(cl->count,
-	    pk->free), (uintmax_t)(cl->free + pk->free),
-	    (uintmax_t)(cl->count + cl->free), (uintmax_t)cl->limit);
+	    "(current/cache/total/max)\n", (uintmax_t)s->cl_cur,
+	    (uintmax_t)s->cl_cache, (uintmax_t)s->cl_total,
+	    (uintmax_t)cl->limit);
 	printf("%ju/%ju mbuf+clusters out of packet secondary zone in use "
 	    "(current/cache)\n", (uintmax_t)pk->count, (uintmax_t)pk->free);
 	snprintf(page, sizeof(page), "%juk (page size)",
@@ -80,18 +72,10 @@ mbuf_show(struct memory_type_list *list, const struct umastat_opts *uo)
 	mbuf_jumbo(&z[3], page);
 	mbuf_jumbo(&z[4], "9k");
 	mbuf_jumbo(&z[5], "16k");
-
-	cur = mb->bytes + pk->bytes + pk->count * cl->size +
-	    sub0(cl->count, pk->count + pk->free) * cl->size + tag_bytes;
-	cache = mb->free * mb->size + pk->free * (mb->size + cl->size) +
-	    cl->free * cl->size;
-	for (int i = 3; i < 6; i++) {
-		cur += z[i].count * z[i].size;
-		cache += z[i].free * z[i].size;
-	}
 	printf("%juK/%juK/%juK bytes allocated to network "
-	    "(current/cache/total)\n", (uintmax_t)(cur / 1024),
-	    (uintmax_t)(cache / 1024), (uintmax_t)((cur + cache) / 1024));
+	    "(current/cache/total)\n", (uintmax_t)(s->bytes_cur / 1024),
+	    (uintmax_t)(s->bytes_cache / 1024),
+	    (uintmax_t)((s->bytes_cur + s->bytes_cache) / 1024));
 	printf("%ju/%ju/%ju requests for mbufs denied "
 	    "(mbufs/clusters/mbuf+clusters)\n", (uintmax_t)mb->failures,
 	    (uintmax_t)cl->failures, (uintmax_t)pk->failures);
@@ -104,6 +88,77 @@ mbuf_show(struct memory_type_list *list, const struct umastat_opts *uo)
 	printf("%ju/%ju/%ju requests for jumbo clusters denied "
 	    "(4k/9k/16k)\n", (uintmax_t)z[3].failures,
 	    (uintmax_t)z[4].failures, (uintmax_t)z[5].failures);
-	(void)uo;
+}
+
+/* The same numbers as FreeBSD's `netstat -m --libxo json` names them. */
+static void
+mbuf_json(const struct mbzone *z, const struct mbstat *s)
+{
+	static const char *const jumbo[3] = { "jumbop", "jumbo9", "jumbo16" };
+	const struct mbzone *mb = &z[0], *pk = &z[1], *cl = &z[2];
+
+	printf("{\"mbuf-statistics\":{\"mbuf-current\":%" PRIu64
+	    ",\"mbuf-cache\":%" PRIu64 ",\"mbuf-total\":%" PRIu64
+	    ",\"cluster-current\":%" PRIu64 ",\"cluster-cache\":%" PRIu64
+	    ",\"cluster-total\":%" PRIu64 ",\"cluster-max\":%" PRIu64
+	    ",\"packet-count\":%" PRIu64 ",\"packet-free\":%" PRIu64,
+	    s->mb_cur, s->mb_cache, s->mb_cur + s->mb_cache, s->cl_cur,
+	    s->cl_cache, s->cl_total, cl->limit, pk->count, pk->free);
+	for (int i = 0; i < 3; i++)
+		printf(",\"%s-count\":%" PRIu64 ",\"%s-cache\":%" PRIu64
+		    ",\"%s-total\":%" PRIu64 ",\"%s-max\":%" PRIu64,
+		    jumbo[i], z[3 + i].count, jumbo[i], z[3 + i].free,
+		    jumbo[i], z[3 + i].count + z[3 + i].free, jumbo[i],
+		    z[3 + i].limit);
+	printf(",\"jumbop-size\":%" PRIu64 ",\"bytes-in-use\":%" PRIu64
+	    ",\"bytes-in-cache\":%" PRIu64 ",\"bytes-total\":%" PRIu64
+	    ",\"mbuf-failures\":%" PRIu64 ",\"cluster-failures\":%" PRIu64
+	    ",\"packet-failures\":%" PRIu64 ",\"mbuf-sleeps\":%" PRIu64
+	    ",\"cluster-sleeps\":%" PRIu64 ",\"packet-sleeps\":%" PRIu64,
+	    z[3].size / 1024, s->bytes_cur / 1024, s->bytes_cache / 1024,
+	    (s->bytes_cur + s->bytes_cache) / 1024, mb->failures,
+	    cl->failures, pk->failures, mb->sleeps, cl->sleeps, pk->sleeps);
+	for (int i = 0; i < 3; i++)
+		printf(",\"%s-sleeps\":%" PRIu64 ",\"%s-failures\":%" PRIu64,
+		    jumbo[i], z[3 + i].sleeps, jumbo[i], z[3 + i].failures);
+	printf("}}\n");
+}
+
+int
+mbuf_show(struct memory_type_list *list, const struct umastat_opts *uo)
+{
+	static const char *const names[] = { "mbuf", "mbuf_packet",
+	    "mbuf_cluster", "mbuf_jumbo_page", "mbuf_jumbo_9k",
+	    "mbuf_jumbo_16k" };
+	struct mbzone z[6], *mb = &z[0], *pk = &z[1], *cl = &z[2];
+	struct memory_type *tag;
+	struct mbstat s;
+
+	for (int i = 0; i < 6; i++)
+		if (mbzone_get(list, names[i], &z[i]) != 0) {
+			fprintf(stderr, "umastat: zone %s not found: this "
+			    "process has no mbuf allocator\n", names[i]);
+			return (1);
+		}
+	tag = memstat_mtl_find(list, ALLOCATOR_MALLOC, "mbuf_tag");
+
+	s.mb_cur = mb->count + pk->count;
+	s.mb_cache = mb->free + pk->free;
+	s.cl_cur = sub0(cl->count, pk->free);
+	s.cl_cache = cl->free + pk->free;
+	s.cl_total = cl->count + cl->free;
+	s.bytes_cur = mb->bytes + pk->bytes + pk->count * cl->size +
+	    sub0(cl->count, pk->count + pk->free) * cl->size +
+	    (tag != NULL ? memstat_get_bytes(tag) : 0);
+	s.bytes_cache = mb->free * mb->size + pk->free * (mb->size +
+	    cl->size) + cl->free * cl->size;
+	for (int i = 3; i < 6; i++) {
+		s.bytes_cur += z[i].count * z[i].size;
+		s.bytes_cache += z[i].free * z[i].size;
+	}
+	if (uo->uo_format == OUT_JSON)
+		mbuf_json(z, &s);
+	else
+		mbuf_text(z, &s);
 	return (0);
 }
