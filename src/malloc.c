@@ -1,6 +1,6 @@
 /*
- * malloc.c - malloc(9) on uma: size-class zones, large page runs,
- * realloc, aligned allocation, and the checks on free.
+ * malloc.c - malloc(9) on uma: size-class zones, realloc, aligned
+ * allocation, and the checks on free (large runs: malloc_large.c).
  *
  * Layer: malloc, above the zones.  Allocates only through uma_zalloc and
  * the page layer's runs (vm.c); counts through malloc_type.c.  Must not
@@ -42,14 +42,14 @@ static const char *const malloc_class_names[MALLOC_NCLASSES] = {
 };
 
 struct malloc_class malloc_classes[MALLOC_NCLASSES];
-struct uma_keg malloc_large_keg = { .uk_name = "malloc large" };
 
-/* size -> class: by 16 bytes up to 1 KiB, by 256 bytes up to 64 KiB. */
-static uint8_t class_small[1024 / 16 + 1];
-static uint8_t class_big[MALLOC_MAXSIZE / 256 + 1];
+/*
+ * size -> class, by 16 bytes: one load and no branch on the way in and
+ * on the way out (free looks its keg's size up here), for 4 KiB.
+ */
+static uint8_t class_index[MALLOC_MAXSIZE / 16 + 1];
 
 static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
-static uma_zone_t large_zone;	/* struct malloc_large descriptors */
 
 /*
  * The bootstrap area: serves a thread that calls malloc while it is
@@ -71,9 +71,7 @@ malloc_type_cold(struct malloc_type *mtp)
 static inline int
 malloc_class_index(size_t size)
 {
-	if (size <= 1024)
-		return (class_small[(size + 15) >> 4]);
-	return (class_big[(size + 255) >> 8]);
+	return (class_index[(size + 15) >> 4]);
 }
 
 int
@@ -123,11 +121,7 @@ malloc_startup_once(void)
 	int i, c;
 
 	uma_ensure_started();
-	large_zone = uma__zcreate_internal("malloc large",
-	    sizeof(struct malloc_large), UMA_ALIGN_CACHE, 0);
-	if (large_zone == NULL)
-		uma__panic("uma: cannot create the malloc large zone");
-	LIST_INIT(&malloc_large_keg.uk_zones);
+	uma__malloc_large_startup();
 	for (i = 0; i < MALLOC_NCLASSES; i++) {
 		mc = &malloc_classes[i];
 		size = malloc_class_sizes[i];
@@ -140,15 +134,10 @@ malloc_startup_once(void)
 		mc->mc_size = size;
 		mc->mc_inv = ((uint64_t)1 << 40) / size + 1;
 	}
-	for (c = 0, i = 0; i < (int)nitems(class_small); i++) {
+	for (c = 0, i = 0; i < (int)nitems(class_index); i++) {
 		while (malloc_class_sizes[c] < (uint32_t)i * 16)
 			c++;
-		class_small[i] = (uint8_t)c;
-	}
-	for (c = 0, i = 0; i < (int)nitems(class_big); i++) {
-		while (malloc_class_sizes[c] < (uint32_t)i * 256)
-			c++;
-		class_big[i] = (uint8_t)c;
+		class_index[i] = (uint8_t)c;
 	}
 	pthread_atfork(uma__malloc_type_fork_prepare,
 	    uma__malloc_type_fork_parent, uma__malloc_type_fork_child);
@@ -165,74 +154,6 @@ void
 uma__malloc_invalid(const char *what, const void *addr, const char *why)
 {
 	uma__panic("uma: %s(%p): %s", what, addr, why);
-}
-
-/* ---- large runs ------------------------------------------------------ */
-
-void *
-uma__malloc_large(size_t size, size_t align, uintptr_t low, uintptr_t high,
-    size_t boundary, bool contig, int *errorp)
-{
-	struct malloc_large *ml;
-	size_t len;
-	void *mem;
-	int error;
-
-	len = roundup2(size, UMA_PAGE_SIZE);
-	if (len < size || len == 0) {
-		*errorp = size == 0 ? EINVAL : ENOMEM;
-		return (NULL);
-	}
-	ml = uma_zalloc(large_zone, M_NOWAIT);
-	if (ml == NULL) {
-		*errorp = ENOMEM;
-		return (NULL);
-	}
-	error = uma__vm_alloc_run(len, align, low, high, boundary, &mem);
-	if (error != 0) {
-		uma_zfree(large_zone, ml);
-		*errorp = error;
-		return (NULL);
-	}
-	memset(ml, 0, sizeof(*ml));
-	ml->ml_slab.us_keg = &malloc_large_keg;
-	ml->ml_addr = mem;
-	ml->ml_size = len;
-	ml->ml_contig = contig;
-	uma__vtoslab_set(mem, 1, ml);
-	return (mem);
-}
-
-/* The descriptor of the large run starting at addr, or NULL. */
-struct malloc_large *
-uma__malloc_large_find(const void *addr)
-{
-	struct malloc_large *ml;
-
-	if (!uma_vm_contains(addr) || ((uintptr_t)addr & UMA_PAGE_MASK) != 0)
-		return (NULL);
-	ml = uma_vtoslab(addr);
-	if (ml == NULL || ml->ml_slab.us_keg != &malloc_large_keg)
-		return (NULL);
-	return (ml);
-}
-
-/*
- * Take the run back.  Clearing the vtoslab entry with a compare-and-swap
- * makes a racing second free of the same run a reported double free.
- */
-void
-uma__malloc_large_free(struct malloc_large *ml)
-{
-	void *_Atomic *slot;
-	void *expect = ml;
-
-	slot = &uma_vm_slabtab[((uintptr_t)ml->ml_addr - uma_vm_base) >>
-	    UMA_PAGE_SHIFT];
-	if (!atomic_compare_exchange_strong(slot, &expect, NULL))
-		uma__malloc_invalid("free", ml->ml_addr, "double free");
-	uma__vm_free_run(ml->ml_addr, ml->ml_size);
-	uma_zfree(large_zone, ml);
 }
 
 /* ---- allocation ------------------------------------------------------- */
@@ -252,17 +173,18 @@ malloc_class_alloc(int idx, struct malloc_type *mtp, int flags)
 }
 
 static void *
-malloc_large_alloc(size_t size, size_t align, struct malloc_type *mtp)
+malloc_large_alloc(size_t size, size_t align, struct malloc_type *mtp,
+    int flags)
 {
+	size_t len;
 	void *mem;
-	int error;
 
-	mem = uma__malloc_large(size, align, 0, UINTPTR_MAX, 0, false, &error);
+	mem = uma__malloc_large_alloc(size, align, flags, &len);
 	if (mem == NULL) {
 		errno = ENOMEM;
 		return (NULL);
 	}
-	mstat_add(mtp, MSTAT_LARGE_BYTES, roundup2(size, UMA_PAGE_SIZE));
+	mstat_add(mtp, MSTAT_LARGE_BYTES, len);
 	mstat_add(mtp, MSTAT_LARGE_COUNT, 1);
 	return (mem);
 }
@@ -289,7 +211,7 @@ malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 		malloc_booting = 0;
 	}
 	if (size > MALLOC_MAXSIZE)
-		return (malloc_large_alloc(size, UMA_PAGE_SIZE, mtp));
+		return (malloc_large_alloc(size, UMA_PAGE_SIZE, mtp, flags));
 	return (malloc_class_alloc(malloc_class_index(size), mtp, flags));
 }
 
@@ -330,7 +252,7 @@ uma_malloc_aligned(size_t size, size_t align, struct malloc_type *mtp,
 			idx++;
 		return (malloc_class_alloc(idx, mtp, flags));
 	}
-	return (malloc_large_alloc(size, align, mtp));
+	return (malloc_large_alloc(size, align, mtp, flags));
 }
 
 /* ---- free ------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /*
- * malloc_int.h - internals shared by malloc.c (size classes, large runs),
- * malloc_type.c (types, per-CPU counters, the stream) and contig.c.
+ * malloc_int.h - internals shared by malloc.c (size classes),
+ * malloc_large.c (large runs and their cache), malloc_type.c (types,
+ * per-CPU counters, the stream) and contig.c.
  *
  * Size classes.  malloc_classes[i] is the i-th size class; bit i of a
  * type's mts_size says class i was used, so the table is the meaning of
@@ -48,13 +49,20 @@ struct malloc_class {
 extern struct malloc_class malloc_classes[MALLOC_NCLASSES] UMA_HIDDEN;
 extern const uint32_t malloc_class_sizes[MALLOC_NCLASSES] UMA_HIDDEN;
 
-/* A large run or contigmalloc run (see above). */
+/*
+ * A large run or contigmalloc run (see above).  Live: the vtoslab entry of
+ * its first page is the descriptor.  Cached (malloc_large.c): the entry is
+ * NULL and the run is on its bin and on the age list.
+ */
 struct malloc_large {
 	struct uma_slab	 ml_slab;	/* us_keg == &malloc_large_keg */
 	uint64_t	 ml_pad;
 	void		*ml_addr;
 	size_t		 ml_size;	/* bytes, a page multiple */
 	bool		 ml_contig;
+	uint64_t	 ml_tick;	/* cached: trim tick when freed */
+	TAILQ_ENTRY(malloc_large) ml_bin;	/* cached: newest first */
+	TAILQ_ENTRY(malloc_large) ml_age;	/* cached: newest first */
 };
 extern struct uma_keg malloc_large_keg UMA_HIDDEN;
 
@@ -62,13 +70,34 @@ extern struct uma_keg malloc_large_keg UMA_HIDDEN;
 void	uma__malloc_startup(void) UMA_HIDDEN;
 void	uma__malloc_type_ready(struct malloc_type *mtp) UMA_HIDDEN;
 int	uma__malloc_class(size_t size) UMA_HIDDEN;
+void	uma__malloc_invalid(const char *what, const void *addr,
+	    const char *why) UMA_HIDDEN __attribute__((noreturn));
+
+/* malloc_large.c */
+void	uma__malloc_large_startup(void) UMA_HIDDEN;
+/*
+ * A fresh, zero-filled run of roundup(size) bytes with vmmap_alloc's
+ * constraints (contigmalloc and cache misses).  NULL with *errorp set.
+ */
 void	*uma__malloc_large(size_t size, size_t align, uintptr_t low,
 	    uintptr_t high, size_t boundary, bool contig, int *errorp)
 	    UMA_HIDDEN;
+/*
+ * A run for malloc: from the run cache if one fits (zero-filled only for
+ * M_ZERO), else fresh.  *lenp gets its length, which the type counts.
+ * NULL with errno set.
+ */
+void	*uma__malloc_large_alloc(size_t size, size_t align, int flags,
+	    size_t *lenp) UMA_HIDDEN;
+/* Free a live run into the cache or the arena; a double free aborts. */
 void	uma__malloc_large_free(struct malloc_large *ml) UMA_HIDDEN;
+/* The descriptor of the live large run starting at addr, or NULL. */
 struct malloc_large *uma__malloc_large_find(const void *addr) UMA_HIDDEN;
-void	uma__malloc_invalid(const char *what, const void *addr,
-	    const char *why) UMA_HIDDEN __attribute__((noreturn));
+/*
+ * Give cached runs back: periodic (the timeout thread's trim) those not
+ * reused since the last periodic trim, otherwise (uma_reclaim) all.
+ */
+void	uma__malloc_large_reclaim(bool periodic) UMA_HIDDEN;
 
 /* malloc_type.c */
 void	uma__mstat_add(struct malloc_type *mtp, size_t word, uint64_t delta)

@@ -17,12 +17,17 @@
  * The periodic trim runs every vm.uma_timeout seconds (default 20) in a
  * thread of its own: it widens the per-CPU allocation counters, updates
  * the working-set estimates and trims.
+ *
+ * malloc's cache of freed large runs is not a zone; both paths trim it
+ * first (uma_reclaim empties it, the periodic trim ages it), outside the
+ * zone list lock, so the descriptors it frees are drained with uma's own
+ * zones in the same pass.
  */
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "uma_int.h"
+#include "malloc_int.h"
 
 static struct {
 	pthread_mutex_t	 lock;
@@ -102,6 +107,7 @@ uma_reclaim(int req)
 	if (!req_valid(req) || !__atomic_load_n(&uma.ug_ready,
 	    __ATOMIC_ACQUIRE))
 		return;
+	uma__malloc_large_reclaim(false);
 	pthread_rwlock_rdlock(&uma.ug_lock);
 	reclaim_all_locked(req, false);
 	pthread_rwlock_unlock(&uma.ug_lock);
@@ -117,6 +123,7 @@ timeout_main(void *arg)
 		ts.tv_nsec = 0;
 		while (nanosleep(&ts, &ts) != 0)
 			;
+		uma__malloc_large_reclaim(true);
 		pthread_rwlock_rdlock(&uma.ug_lock);
 		reclaim_all_locked(UMA_RECLAIM_TRIM, true);
 		pthread_rwlock_unlock(&uma.ug_lock);

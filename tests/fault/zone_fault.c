@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,6 +482,16 @@ run_forked(const struct workload *wk, int flags, long at, int mode,
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
+		cpu_set_t one;
+
+		/*
+		 * One CPU: every run must make the dry run's page requests in
+		 * the same order, and a migration makes a second CPU's
+		 * buckets (more requests) in one run and not in another.
+		 */
+		CPU_ZERO(&one);
+		CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+		(void)sched_setaffinity(0, sizeof(one), &one);
 		run_child(wk, flags, at, mode, sh);
 		fflush(NULL);
 #if SWEEP_POINTS > 0

@@ -1,0 +1,391 @@
+/*
+ * malloc_large.c - large runs: malloc requests above MALLOC_MAXSIZE and
+ * contigmalloc runs, their descriptors, and the cache of freed runs.
+ *
+ * Layer: malloc, beside the size-class zones.  Gets runs from the page
+ * layer (uma__vm_alloc_run) and descriptors from an internal zone; counts
+ * nothing (the callers own the type statistics).  Never on the small-object
+ * fast path: its lock is taken only for runs.
+ *
+ * The run cache.  Giving a run back costs a madvise and a map update, and
+ * its next use faults every page in again; programs that allocate and free
+ * big buffers in a loop pay that each time.  So a freed run of at most a
+ * quarter of vm.malloc.large_cache_mb MiB is kept, up to that many MiB in
+ * all, in bins of four size steps per doubling of its page count, newest
+ * first (its pages are the warmest), and handed out again to a request
+ * that fits.  The oldest run goes when room is needed; the periodic trim
+ * gives back runs not reused for a full period, so a program that stops
+ * using large blocks keeps them for at most two vm.uma_timeout periods;
+ * uma_reclaim gives back them all.  (A cap that followed the large bytes
+ * in use was tried: with few blocks live it misses on every change of
+ * size, and the workload it helps least is the one it is for.)
+ *
+ * A cached run is freed memory: the type counted the free, its vtoslab
+ * entry is NULL (so a second free is reported, as for a run given back),
+ * and only the page count of the arena still includes it.  Its pages hold
+ * old data: a reuse is zero-filled only for M_ZERO.
+ *
+ * Lock order: lcache.lock is a leaf; runs and descriptors it lets go are
+ * given back after it is dropped.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "malloc_int.h"
+#include "sysctl_int.h"
+
+#define	LCACHE_NBINS	128		/* bin 127: 2^32 pages and up */
+#define	LCACHE_SCAN	8		/* runs a lookup looks at in a bin */
+
+TAILQ_HEAD(malloc_large_list, malloc_large);
+
+/*
+ * Invariant (under lock): bytes == sum of ml_size over the runs on `age`,
+ * each run is on `age` and on bins[large_bin_floor(its pages)], and
+ * bytes <= the cap in force when the last run was added.
+ */
+static struct {
+	pthread_mutex_t		 lock;
+	struct malloc_large_list bins[LCACHE_NBINS];	/* newest first */
+	struct malloc_large_list age;			/* newest first */
+	size_t			 bytes;
+	uint64_t		 tick;		/* periodic trims so far */
+	bool			 ready;		/* lists initialized */
+} lcache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static uma_zone_t large_zone;		/* struct malloc_large descriptors */
+static int large_cache_mb = 64;
+static uint64_t large_cache_hits, large_cache_bytes;
+
+struct uma_keg malloc_large_keg = { .uk_name = "malloc large" };
+
+UMA_SYSCTL_INT(sysctl_large_cache_mb, "vm.malloc.large_cache_mb",
+    &large_cache_mb, UMA_CTLFLAG_RWTUN, 0, 1 << 20,
+    "MiB of freed large runs kept for reuse (0: none)");
+UMA_SYSCTL_U64(sysctl_large_cache_bytes, "vm.malloc.large_cache_bytes",
+    &large_cache_bytes, UMA_CTLFLAG_RD, 0, UINT64_MAX,
+    "Bytes of freed large runs kept for reuse");
+UMA_SYSCTL_U64(sysctl_large_cache_hits, "vm.malloc.large_cache_hits",
+    &large_cache_hits, UMA_CTLFLAG_RD, 0, UINT64_MAX,
+    "Large requests served from the run cache");
+
+/*
+ * Bins: sizes 1, 2, 3, 4, then 4 steps per doubling (5 6 7 8, 10 12 14
+ * 16, 20 24 28 32, ...) pages.  large_bin_ceil(n) is the bin of the
+ * smallest step >= n, large_bin_size(b) its step.
+ */
+static int
+large_bin_ceil(size_t n)
+{
+	size_t m = n - 1;
+	int lg;
+
+	if (n <= 4)
+		return ((int)n - 1);
+	lg = 63 - __builtin_clzll(m);
+	return (4 * (lg - 1) + (int)(m >> (lg - 2)) - 4);
+}
+
+static size_t
+large_bin_size(int bin)
+{
+	if (bin < 4)
+		return ((size_t)bin + 1);
+	return ((size_t)(bin % 4 + 5) << (bin / 4 - 1));
+}
+
+/* The bin of the largest step <= n: a run there serves the step. */
+static int
+large_bin_floor(size_t n)
+{
+	int bin = large_bin_ceil(n);
+
+	return (large_bin_size(bin) == n ? bin : bin - 1);
+}
+
+static size_t
+lcache_cap(void)
+{
+	return ((size_t)__atomic_load_n(&large_cache_mb, __ATOMIC_RELAXED) <<
+	    20);
+}
+
+static void
+lcache_remove_locked(struct malloc_large *ml)
+{
+	TAILQ_REMOVE(&lcache.bins[large_bin_floor(ml->ml_size >>
+	    UMA_PAGE_SHIFT)], ml, ml_bin);
+	TAILQ_REMOVE(&lcache.age, ml, ml_age);
+	lcache.bytes -= ml->ml_size;
+	__atomic_store_n(&large_cache_bytes, lcache.bytes, __ATOMIC_RELAXED);
+}
+
+/* Move the oldest runs to *out until `keep` bytes or fewer are cached. */
+static void
+lcache_shrink_locked(size_t keep, struct malloc_large_list *out)
+{
+	struct malloc_large *ml;
+
+	while (lcache.bytes > keep) {
+		ml = TAILQ_LAST(&lcache.age, malloc_large_list);
+		lcache_remove_locked(ml);
+		TAILQ_INSERT_TAIL(out, ml, ml_age);
+	}
+}
+
+/* Give back runs taken out of the cache (no lock held). */
+static void
+lcache_release(struct malloc_large_list *list)
+{
+	struct malloc_large *ml, *next;
+
+	TAILQ_FOREACH_SAFE(ml, list, ml_age, next) {
+		uma__vm_free_run(ml->ml_addr, ml->ml_size);
+		uma_zfree(large_zone, ml);
+	}
+}
+
+/* Keep a freed run (its vtoslab entry already cleared), or say no. */
+static bool
+lcache_put(struct malloc_large *ml)
+{
+	struct malloc_large_list out = TAILQ_HEAD_INITIALIZER(out);
+	size_t cap = lcache_cap(), npages = ml->ml_size >> UMA_PAGE_SHIFT;
+	int bin;
+
+	if (ml->ml_size > cap / 4 || (bin = large_bin_floor(npages)) >=
+	    LCACHE_NBINS)
+		return (false);
+	pthread_mutex_lock(&lcache.lock);
+	if (lcache.bytes + ml->ml_size > cap)
+		lcache_shrink_locked(cap - ml->ml_size, &out);
+	ml->ml_tick = lcache.tick;
+	ml->ml_contig = false;
+	TAILQ_INSERT_HEAD(&lcache.bins[bin], ml, ml_bin);
+	TAILQ_INSERT_HEAD(&lcache.age, ml, ml_age);
+	lcache.bytes += ml->ml_size;
+	__atomic_store_n(&large_cache_bytes, lcache.bytes, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&lcache.lock);
+	lcache_release(&out);
+	return (true);
+}
+
+/* The first of a few runs of `bin` that is >= len and aligned, or NULL. */
+static struct malloc_large *
+lcache_find_locked(int bin, size_t len, size_t align)
+{
+	struct malloc_large *ml;
+	int n = 0;
+
+	TAILQ_FOREACH(ml, &lcache.bins[bin], ml_bin) {
+		if (ml->ml_size >= len &&
+		    ((uintptr_t)ml->ml_addr & (align - 1)) == 0)
+			return (ml);
+		if (++n == LCACHE_SCAN)
+			break;
+	}
+	return (NULL);
+}
+
+/*
+ * A cached run of at least len bytes aligned to align, or NULL.  Runs of
+ * bin ceil(len) all fit; those of the bin below may (a run of exactly len
+ * pages sits there when len is not a step).
+ */
+static struct malloc_large *
+lcache_get(size_t len, size_t align)
+{
+	struct malloc_large *ml;
+	int bin = large_bin_ceil(len >> UMA_PAGE_SHIFT);
+
+	if (bin >= LCACHE_NBINS || __atomic_load_n(&large_cache_bytes,
+	    __ATOMIC_RELAXED) == 0)
+		return (NULL);
+	pthread_mutex_lock(&lcache.lock);
+	ml = lcache_find_locked(bin, len, align);
+	if (ml == NULL && bin > 0)
+		ml = lcache_find_locked(bin - 1, len, align);
+	if (ml != NULL)
+		lcache_remove_locked(ml);
+	pthread_mutex_unlock(&lcache.lock);
+	return (ml);
+}
+
+/* See malloc_int.h */
+void
+uma__malloc_large_reclaim(bool periodic)
+{
+	struct malloc_large_list out = TAILQ_HEAD_INITIALIZER(out);
+	struct malloc_large *ml;
+
+	pthread_mutex_lock(&lcache.lock);
+	if (!lcache.ready)
+		;	/* malloc not started: nothing cached */
+	else if (periodic) {
+		while ((ml = TAILQ_LAST(&lcache.age, malloc_large_list)) !=
+		    NULL && ml->ml_tick < lcache.tick) {
+			lcache_remove_locked(ml);
+			TAILQ_INSERT_TAIL(&out, ml, ml_age);
+		}
+		lcache.tick++;
+	} else
+		lcache_shrink_locked(0, &out);
+	pthread_mutex_unlock(&lcache.lock);
+	lcache_release(&out);
+}
+
+static void
+lcache_fork_prepare(void)
+{
+	pthread_mutex_lock(&lcache.lock);
+}
+
+static void
+lcache_fork_parent(void)
+{
+	pthread_mutex_unlock(&lcache.lock);
+}
+
+static void
+lcache_fork_child(void)
+{
+	pthread_mutex_init(&lcache.lock, NULL);
+}
+
+/* See malloc_int.h */
+void
+uma__malloc_large_startup(void)
+{
+	large_zone = uma__zcreate_internal("malloc large",
+	    sizeof(struct malloc_large), UMA_ALIGN_CACHE, 0);
+	if (large_zone == NULL)
+		uma__panic("uma: cannot create the malloc large zone");
+	LIST_INIT(&malloc_large_keg.uk_zones);
+	pthread_mutex_lock(&lcache.lock);
+	for (int i = 0; i < LCACHE_NBINS; i++)
+		TAILQ_INIT(&lcache.bins[i]);
+	TAILQ_INIT(&lcache.age);
+	lcache.ready = true;
+	pthread_mutex_unlock(&lcache.lock);
+	pthread_atfork(lcache_fork_prepare, lcache_fork_parent,
+	    lcache_fork_child);
+}
+
+/* A run from the arena, giving the cache back once if the arena is full. */
+static int
+large_run_alloc(size_t len, size_t align, uintptr_t low, uintptr_t high,
+    size_t boundary, void **memp)
+{
+	int error;
+
+	error = uma__vm_alloc_run(len, align, low, high, boundary, memp);
+	if (error == ENOMEM && __atomic_load_n(&large_cache_bytes,
+	    __ATOMIC_RELAXED) != 0) {
+		uma__malloc_large_reclaim(false);
+		error = uma__vm_alloc_run(len, align, low, high, boundary,
+		    memp);
+	}
+	return (error);
+}
+
+/* Point the run's first page at its descriptor: it is live from here. */
+static void *
+large_publish(struct malloc_large *ml)
+{
+	uma__vtoslab_set(ml->ml_addr, 1, ml);
+	return (ml->ml_addr);
+}
+
+/* See malloc_int.h */
+void *
+uma__malloc_large(size_t size, size_t align, uintptr_t low, uintptr_t high,
+    size_t boundary, bool contig, int *errorp)
+{
+	struct malloc_large *ml;
+	size_t len;
+	void *mem;
+	int error;
+
+	len = roundup2(size, UMA_PAGE_SIZE);
+	if (len < size || len == 0) {
+		*errorp = size == 0 ? EINVAL : ENOMEM;
+		return (NULL);
+	}
+	ml = uma_zalloc(large_zone, M_NOWAIT);
+	if (ml == NULL) {
+		*errorp = ENOMEM;
+		return (NULL);
+	}
+	error = large_run_alloc(len, align, low, high, boundary, &mem);
+	if (error != 0) {
+		uma_zfree(large_zone, ml);
+		*errorp = error;
+		return (NULL);
+	}
+	memset(ml, 0, sizeof(*ml));
+	ml->ml_slab.us_keg = &malloc_large_keg;
+	ml->ml_addr = mem;
+	ml->ml_size = len;
+	ml->ml_contig = contig;
+	return (large_publish(ml));
+}
+
+/* See malloc_int.h */
+void *
+uma__malloc_large_alloc(size_t size, size_t align, int flags, size_t *lenp)
+{
+	struct malloc_large *ml;
+	size_t len = roundup2(size, UMA_PAGE_SIZE);
+	void *mem;
+	int error;
+
+	if (len >= size && len != 0 && (ml = lcache_get(len, align)) != NULL) {
+		__atomic_fetch_add(&large_cache_hits, 1, __ATOMIC_RELAXED);
+		if (flags & M_ZERO)
+			memset(ml->ml_addr, 0, ml->ml_size);
+		*lenp = ml->ml_size;
+		return (large_publish(ml));
+	}
+	mem = uma__malloc_large(size, align, 0, UINTPTR_MAX, 0, false, &error);
+	if (mem == NULL) {
+		errno = error;
+		return (NULL);
+	}
+	*lenp = len;
+	return (mem);
+}
+
+/* See malloc_int.h */
+struct malloc_large *
+uma__malloc_large_find(const void *addr)
+{
+	struct malloc_large *ml;
+
+	if (!uma_vm_contains(addr) || ((uintptr_t)addr & UMA_PAGE_MASK) != 0)
+		return (NULL);
+	ml = uma_vtoslab(addr);
+	if (ml == NULL || ml->ml_slab.us_keg != &malloc_large_keg)
+		return (NULL);
+	return (ml);
+}
+
+/*
+ * See malloc_int.h.  Clearing the vtoslab entry with a compare-and-swap
+ * makes a racing second free of the same run a reported double free,
+ * whether the run then goes to the cache or back to the arena.
+ */
+void
+uma__malloc_large_free(struct malloc_large *ml)
+{
+	void *_Atomic *slot;
+	void *expect = ml;
+
+	slot = &uma_vm_slabtab[((uintptr_t)ml->ml_addr - uma_vm_base) >>
+	    UMA_PAGE_SHIFT];
+	if (!atomic_compare_exchange_strong(slot, &expect, NULL))
+		uma__malloc_invalid("free", ml->ml_addr, "double free");
+	if (lcache_put(ml))
+		return;
+	uma__vm_free_run(ml->ml_addr, ml->ml_size);
+	uma_zfree(large_zone, ml);
+}
