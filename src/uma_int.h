@@ -54,6 +54,13 @@
  *   is never held while taking another lock.
  * Statistics readers take none of uc_lock/uz_lock/uk_lock: they read
  * atomics and retry on a per-cache sequence count.
+ *
+ * Beside the zones, each a leaf unless said: malloc_mtx (malloc_type.c,
+ * the list of malloc types; the stream writer holds it), the large-run
+ * cache lock (malloc_large.c; never held while giving pages back), the
+ * mbuf limits lock (mbuf_limit.c; taken before uma_zone_set_max, so before
+ * uz_lock), and the export endpoint's start/stop lock (export.c; its
+ * server thread reads zones under uma_lock like any reader).
  */
 #ifndef _UMA_INT_H_
 #define	_UMA_INT_H_
