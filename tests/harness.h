@@ -57,4 +57,10 @@ double	test_seconds(double dflt);
 /* Monotonic time in seconds. */
 double	test_now(void);
 
+/*
+ * Pin this thread to the first CPU it may run on, so that "the caches are
+ * empty" is a statement about one cache the test can see.
+ */
+void	test_pin_one_cpu(void);
+
 #endif

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -20,22 +19,6 @@
 #include <uma/uma.h>
 
 #include "harness.h"
-
-static void
-pin_one_cpu(void)
-{
-	cpu_set_t set;
-
-	CHECK(sched_getaffinity(0, sizeof(set), &set) == 0);
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &set)) {
-			CPU_ZERO(&set);
-			CPU_SET(c, &set);
-			CHECK(sched_setaffinity(0, sizeof(set), &set) == 0);
-			return;
-		}
-	CHECK(0);
-}
 
 static uma_zone_t
 zmake(const char *name, size_t size, uint32_t flags)
@@ -408,7 +391,7 @@ UMA_TEST(zone_api_mzero_without_ctor_zeroes_reused_items)
 	uma_zone_t z = zmake("api-zero-noctor", 300, 0);
 	void *p;
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	for (int k = 0; k < 50; k++) {
 		p = uma_zalloc(z, M_WAITOK);
 		CHECK(p != NULL);
@@ -480,7 +463,7 @@ UMA_TEST(zone_api_limit_refuses_nowait_and_warns_once)
 	uma_zone_t z = zmake("api-warn", 64, 0);
 	void *p[4];
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	CHECK_EQ(uma_zone_get_max(z), 0);
 	CHECK_EQ(uma_zone_set_max(z, 4), 4);
 	CHECK_EQ(uma_zone_get_max(z), 4);
@@ -512,7 +495,7 @@ UMA_TEST(zone_api_novm_on_empty_zone_returns_null)
 	uma_zone_t z = zmake("api-novm", 128, 0);
 	void *p;
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	CHECK(uma_zalloc(z, M_NOWAIT | M_NOVM) == NULL);
 	CHECK_EQ(uma_zone_memory(z), 0);
 	CHECK_EQ(uma_zone_get_cur(z), 0);
@@ -531,7 +514,7 @@ UMA_TEST(zone_api_prealloc_gives_memory_and_novm_items)
 	static void *v[100];
 	uma_zone_t z = zmake("api-prealloc", 512, 0);
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	CHECK_EQ(uma_zone_memory(z), 0);
 	uma_prealloc(z, 100);
 	CHECK(uma_zone_memory(z) >= 100 * 512);
@@ -551,7 +534,7 @@ UMA_TEST(zone_api_reserve_reachable_only_with_use_reserve)
 	int n = 0, plain, res;
 	uma_zone_t z = zmake("api-reserve", 256, 0);
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	uma_zone_reserve(z, R);
 	uma_prealloc(z, R);
 	CHECK(uma_zone_memory(z) > 0);
@@ -698,7 +681,7 @@ UMA_TEST(zone_api_find_refcnt_gives_stable_per_item_counter)
 	uma_zone_t other = zmake("api-norefcnt", 2048, 0);
 	void *o;
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	for (int i = 0; i < N; i++) {
 		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
 		memset(v[i], 0xee, 2048);

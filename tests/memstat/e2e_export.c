@@ -6,17 +6,15 @@
  * Also times `umastat -p`-style reads of 1,000 zones.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <memstat.h>
-#include <uma/sysctl.h>
 #include <uma/uma.h>
 
+#include "e2e.h"
 #include "harness.h"
 
 #define	NTHREADS	4
@@ -48,10 +46,11 @@ freer(void *item)
 
 /* The workload; then report readiness on `fd` and wait to be killed. */
 static void
-child(int fd, int nzones)
+child(int fd, void *arg)
 {
 	pthread_t t[NTHREADS], f;
 	void *lim[10], *sec[50];
+	int nzones = *(int *)arg;
 
 	za = uma_zcreate("e2e_a", 100, NULL, NULL, NULL, NULL, 7, 0);
 	zsec = uma_zsecond_create("e2e_sec", NULL, NULL, NULL, NULL, za);
@@ -81,78 +80,24 @@ child(int fd, int nzones)
 		(void)uma_zalloc(uma_zcreate(names[i], 32, NULL, NULL, NULL,
 		    NULL, 7, 0), M_WAITOK);
 	}
-	if (uma_export_start(dir) != 0)
-		_exit(4);
-	(void)!write(fd, "r", 1);
-	for (;;)
-		pause();
+	e2e_serve(dir, fd, "r", 1);
 }
 
 static pid_t
 start(int nzones, char *sock, size_t len)
 {
-	int pfd[2];
 	char c;
-	pid_t pid;
 
-	CHECK(mkdtemp(dir) != NULL);
-	CHECK(pipe(pfd) == 0);
-	pid = fork();
-	if (pid == 0) {
-		close(pfd[0]);
-		child(pfd[1], nzones);
-	}
-	close(pfd[1]);
-	alarm(60);
-	CHECK(read(pfd[0], &c, 1) == 1);
-	close(pfd[0]);
-	snprintf(sock, len, "%s/%d.sock", dir, (int)pid);
-	return (pid);
-}
-
-static void
-stop(pid_t pid)
-{
-	char cmd[256];
-
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)!system(cmd);
-}
-
-/* The number after "key": in the JSON object of zone `name`. */
-static unsigned long long
-json_field(const char *json, const char *name, const char *key)
-{
-	char pat[128];
-	const char *z, *k;
-
-	snprintf(pat, sizeof(pat), "{\"name\":\"%s\",", name);
-	z = strstr(json, pat);
-	CHECK(z != NULL);
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	k = strstr(z, pat);
-	CHECK(k != NULL && k < strchr(z, '}'));
-	return (strtoull(k + strlen(pat), NULL, 10));
+	return (e2e_start(dir, child, &nzones, &c, 1, sock, len));
 }
 
 static char *
 umastat_json(const char *sock, double *secs)
 {
-	char cmd[512], *out = malloc(1 << 24);
-	size_t len = 0, n;
 	double t0 = test_now();
-	FILE *p;
+	char *out = e2e_umastat(sock, "-z --json");
 
-	snprintf(cmd, sizeof(cmd), "%s --socket %s -z --json", UMASTAT_PATH,
-	    sock);
-	p = popen(cmd, "r");
-	while ((n = fread(out + len, 1, (1 << 24) - 1 - len, p)) > 0)
-		len += n;
-	CHECK(pclose(p) == 0);
 	*secs = test_now() - t0;
-	out[len] = '\0';
 	return (out);
 }
 
@@ -166,19 +111,19 @@ UMA_TEST(e2e_umastat_json_exact)
 	pid_t pid = start(0, sock, sizeof(sock));
 
 	json = umastat_json(sock, &secs);
-	CHECK_EQ(json_field(json, "e2e_a", "requests"), NTHREADS * PER_THREAD);
-	CHECK_EQ(json_field(json, "e2e_a", "frees"), NTHREADS * FREED);
-	CHECK_EQ(json_field(json, "e2e_a", "used"),
+	CHECK_EQ(json_num(json, "e2e_a", "requests"), NTHREADS * PER_THREAD);
+	CHECK_EQ(json_num(json, "e2e_a", "frees"), NTHREADS * FREED);
+	CHECK_EQ(json_num(json, "e2e_a", "used"),
 	    NTHREADS * (PER_THREAD - FREED));
-	CHECK_EQ(json_field(json, "e2e_a", "fail"), 0);
-	CHECK_EQ(json_field(json, "e2e_lim", "requests"), 11);
-	CHECK_EQ(json_field(json, "e2e_lim", "used"), 10);
-	CHECK_EQ(json_field(json, "e2e_lim", "fail"), 5);
-	CHECK_EQ(json_field(json, "e2e_lim", "sleep"), 1);
-	CHECK_EQ(json_field(json, "e2e_lim", "limit"), 10);
-	CHECK_EQ(json_field(json, "e2e_sec", "requests"), 50);
-	CHECK_EQ(json_field(json, "e2e_sec", "used"), 30);
-	CHECK_EQ(json_field(json, "e2e_sec", "kegfree"), 0);
+	CHECK_EQ(json_num(json, "e2e_a", "fail"), 0);
+	CHECK_EQ(json_num(json, "e2e_lim", "requests"), 11);
+	CHECK_EQ(json_num(json, "e2e_lim", "used"), 10);
+	CHECK_EQ(json_num(json, "e2e_lim", "fail"), 5);
+	CHECK_EQ(json_num(json, "e2e_lim", "sleep"), 1);
+	CHECK_EQ(json_num(json, "e2e_lim", "limit"), 10);
+	CHECK_EQ(json_num(json, "e2e_sec", "requests"), 50);
+	CHECK_EQ(json_num(json, "e2e_sec", "used"), 30);
+	CHECK_EQ(json_num(json, "e2e_sec", "kegfree"), 0);
 
 	list = memstat_mtl_alloc();
 	CHECK(memstat_socket_uma(list, sock, 0) == 0);
@@ -195,7 +140,7 @@ UMA_TEST(e2e_umastat_json_exact)
 	CHECK(sum <= memstat_get_numallocs(a));
 	memstat_mtl_free(list);
 	free(json);
-	stop(pid);
+	e2e_stop(pid, dir);
 }
 
 UMA_TEST(e2e_umastat_1000_zones_time)
@@ -214,5 +159,5 @@ UMA_TEST(e2e_umastat_1000_zones_time)
 	printf("umastat --socket --json, 1000+ zones: best of 5 %.1f ms\n",
 	    best * 1e3);
 	CHECK(best < 0.5);	/* the 50 ms goal is a benchmark, not a test */
-	stop(pid);
+	e2e_stop(pid, dir);
 }

@@ -6,17 +6,14 @@
  * those requests, in-use counts, bytes at size-class size and sizes.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <uma/malloc.h>
-#include <uma/sysctl.h>
 
+#include "e2e.h"
 #include "harness.h"
 
 #define	NTHREADS	4
@@ -77,7 +74,7 @@ worker(void *arg)
 
 /* The workload; then report readiness on `fd` and wait to be killed. */
 static void
-child(int fd)
+child(int fd, void *arg)
 {
 	pthread_t t[NTHREADS];
 
@@ -87,63 +84,15 @@ child(int fd)
 		pthread_create(&t[i], NULL, worker, NULL);
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(t[i], NULL);
-	if (uma_export_start(dir) != 0)
-		_exit(4);
-	(void)!write(fd, "r", 1);
-	for (;;)
-		pause();
+	e2e_serve(dir, fd, "r", 1);
 }
 
 static pid_t
 start(char *sock, size_t len)
 {
-	int pfd[2];
 	char c;
-	pid_t pid;
 
-	CHECK(mkdtemp(dir) != NULL);
-	CHECK(pipe(pfd) == 0);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(pfd[0]);
-		child(pfd[1]);
-	}
-	close(pfd[1]);
-	alarm(60);
-	CHECK(read(pfd[0], &c, 1) == 1);
-	close(pfd[0]);
-	snprintf(sock, len, "%s/%d.sock", dir, (int)pid);
-	return (pid);
-}
-
-static void
-stop(pid_t pid)
-{
-	char cmd[256];
-
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)!system(cmd);
-}
-
-static char *
-umastat(const char *sock, const char *args)
-{
-	char cmd[512], *out = malloc(1 << 20);
-	size_t len = 0, n;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "%s --socket %s %s", UMASTAT_PATH, sock,
-	    args);
-	p = popen(cmd, "r");
-	CHECK(p != NULL);
-	while ((n = fread(out + len, 1, (1 << 20) - 1 - len, p)) > 0)
-		len += n;
-	CHECK(pclose(p) == 0);
-	out[len] = '\0';
-	return (out);
+	return (e2e_start(dir, child, NULL, &c, 1, sock, len));
 }
 
 /* The JSON object of malloc type `name` (a copy, without its braces). */
@@ -159,19 +108,6 @@ json_type(const char *json, const char *name)
 	end = strchr(o, '}');
 	CHECK(end != NULL);
 	return (strndup(o + 1, (size_t)(end - o - 1)));
-}
-
-/* The number after "key": in a type's object. */
-static unsigned long long
-json_num(const char *obj, const char *key)
-{
-	char pat[64];
-	const char *k;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	k = strstr(obj, pat);
-	CHECK(k != NULL);
-	return (strtoull(k + strlen(pat), NULL, 10));
 }
 
 struct expect {
@@ -217,18 +153,19 @@ UMA_TEST(e2e_umastat_malloc_json_exact)
 
 	pid = start(sock, sizeof(sock));
 	check_rsizes();		/* after the fork: not counted in the child */
-	json = umastat(sock, "-m --json");
+	json = e2e_umastat(sock, "-m --json");
 	CHECK(strncmp(json, json_head, strlen(json_head)) == 0);
-	text = umastat(sock, "-m");
+	text = e2e_umastat(sock, "-m");
 	CHECK(strncmp(text, vmstat_m_header, strlen(vmstat_m_header)) == 0);
 	for (int t = 0; t < 2; t++) {
 		e = expected(t);
 		obj = json_type(json, type_names[t]);
-		CHECK_EQ(json_num(obj, "requests"), e.requests);
-		CHECK_EQ(json_num(obj, "frees"), e.frees);
-		CHECK_EQ(json_num(obj, "in-use"), e.inuse);
-		CHECK_EQ(json_num(obj, "bytes"), e.bytes);
-		CHECK_EQ(json_num(obj, "memory-use"), (e.bytes + 1023) / 1024);
+		CHECK_EQ(json_num(obj, NULL, "requests"), e.requests);
+		CHECK_EQ(json_num(obj, NULL, "frees"), e.frees);
+		CHECK_EQ(json_num(obj, NULL, "in-use"), e.inuse);
+		CHECK_EQ(json_num(obj, NULL, "bytes"), e.bytes);
+		CHECK_EQ(json_num(obj, NULL, "memory-use"),
+		    (e.bytes + 1023) / 1024);
 		snprintf(line, sizeof(line), "\"size\":[%s]", type_sizes[t]);
 		if (strstr(obj, line) == NULL)
 			fprintf(stderr, "%s: want %s in %s\n", type_names[t],
@@ -245,5 +182,5 @@ UMA_TEST(e2e_umastat_malloc_json_exact)
 	}
 	free(json);
 	free(text);
-	stop(pid);
+	e2e_stop(pid, dir);
 }

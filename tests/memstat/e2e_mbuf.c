@@ -12,17 +12,14 @@
 #define	_GNU_SOURCE
 #endif
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <uma/mbuf.h>
-#include <uma/sysctl.h>
 
+#include "e2e.h"
 #include "harness.h"
 
 #define	LOW		128	/* kern.ipc.nmbclusters at boot */
@@ -147,95 +144,29 @@ e2e_mbuf_child(void)
 	pin_one_cpu();
 	limit_phase(&r);
 	workload(&r);
-	if (uma_export_start(dir) != 0)
-		_exit(4);
-	if (write(atoi(fd), &r, sizeof(r)) != sizeof(r))
-		_exit(10);
-	for (;;)
-		pause();
+	e2e_serve(dir, atoi(fd), &r, sizeof(r));
 }
 
 static char dir[] = "/tmp/memstat_e2e_mbuf.XXXXXX";
 
+/* In the forked child: re-execute this program as the child. */
+static void
+exec_child(int fd, void *arg)
+{
+	char fdbuf[16];
+
+	snprintf(fdbuf, sizeof(fdbuf), "%d", fd);
+	setenv("UMA_TUNABLES", "kern.ipc.nmbclusters=128", 1);
+	setenv(ENV_FD, fdbuf, 1);
+	setenv(ENV_DIR, dir, 1);
+	execl("/proc/self/exe", "e2e_mbuf_child", (char *)NULL);
+	_exit(127);
+}
+
 static pid_t
 start(struct report *r, char *sock, size_t len)
 {
-	char fdbuf[16];
-	int pfd[2];
-	pid_t pid;
-
-	CHECK(mkdtemp(dir) != NULL);
-	CHECK(pipe(pfd) == 0);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(pfd[0]);
-		snprintf(fdbuf, sizeof(fdbuf), "%d", pfd[1]);
-		setenv("UMA_TUNABLES", "kern.ipc.nmbclusters=128", 1);
-		setenv(ENV_FD, fdbuf, 1);
-		setenv(ENV_DIR, dir, 1);
-		execl("/proc/self/exe", "e2e_mbuf_child", (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	alarm(60);
-	if (read(pfd[0], r, sizeof(*r)) != sizeof(*r)) {
-		int status;
-
-		waitpid(pid, &status, 0);
-		fprintf(stderr, "child status %#x\n", status);
-		CHECK(0);
-	}
-	close(pfd[0]);
-	snprintf(sock, len, "%s/%d.sock", dir, (int)pid);
-	return (pid);
-}
-
-static void
-stop(pid_t pid)
-{
-	char cmd[256];
-
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)!system(cmd);
-}
-
-static char *
-umastat(const char *sock, const char *args)
-{
-	char cmd[512], *out = malloc(1 << 22);
-	size_t len = 0, n;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "%s --socket %s %s", UMASTAT_PATH, sock,
-	    args);
-	p = popen(cmd, "r");
-	CHECK(p != NULL);
-	while ((n = fread(out + len, 1, (1 << 22) - 1 - len, p)) > 0)
-		len += n;
-	CHECK(pclose(p) == 0);
-	out[len] = '\0';
-	return (out);
-}
-
-/* The number after "key": in `json`, from `from` (a zone's object) on. */
-static unsigned long long
-json_num(const char *json, const char *from, const char *key)
-{
-	char pat[128];
-	const char *o = json, *k;
-
-	if (from != NULL) {
-		snprintf(pat, sizeof(pat), "{\"name\":\"%s\",", from);
-		o = strstr(json, pat);
-		CHECK(o != NULL);
-	}
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	k = strstr(o, pat);
-	CHECK(k != NULL);
-	return (strtoull(k + strlen(pat), NULL, 10));
+	return (e2e_start(dir, exec_child, NULL, r, sizeof(*r), sock, len));
 }
 
 /* Every number in the text is sane: no wrapped difference. */
@@ -267,7 +198,7 @@ UMA_TEST(e2e_umastat_netstat_m_exact)
 	CHECK_EQ(r.granted, LOW);
 	CHECK(r.denied >= MISSES + EXTRA_DENIED);
 
-	zones = umastat(sock, "-z --json");
+	zones = e2e_umastat(sock, "-z --json");
 	mbfree = json_num(zones, "mbuf", "free");
 	pkfree = json_num(zones, "mbuf_packet", "free");
 	clfree = json_num(zones, "mbuf_cluster", "free");
@@ -284,7 +215,7 @@ UMA_TEST(e2e_umastat_netstat_m_exact)
 	clcache = clfree + pkfree;
 	bytes = mbcur * MSIZE + (unsigned long long)r.clusters * MCLBYTES;
 
-	text = umastat(sock, "-n");
+	text = e2e_umastat(sock, "-n");
 	check_no_huge(text);
 	snprintf(line, sizeof(line), "%llu/%llu/%llu mbufs in use "
 	    "(current/cache/total)\n", mbcur, mbfree + pkfree,
@@ -305,7 +236,7 @@ UMA_TEST(e2e_umastat_netstat_m_exact)
 	want_line(text, "\n0/0/0 requests for mbufs delayed "
 	    "(mbufs/clusters/mbuf+clusters)\n");
 
-	json = umastat(sock, "-n --json");
+	json = e2e_umastat(sock, "-n --json");
 	CHECK(strncmp(json, "{\"mbuf-statistics\":{", 20) == 0);
 	CHECK_EQ(json_num(json, NULL, "mbuf-current"), mbcur);
 	CHECK_EQ(json_num(json, NULL, "mbuf-cache"), mbfree + pkfree);
@@ -324,5 +255,5 @@ UMA_TEST(e2e_umastat_netstat_m_exact)
 	free(json);
 	free(text);
 	free(zones);
-	stop(pid);
+	e2e_stop(pid, dir);
 }

@@ -8,7 +8,6 @@
  * statement about one cache the test can see.
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,6 +18,7 @@
 
 #include "harness.h"
 #include "stats.h"
+#include "zone_test.h"
 #include "vm.h"
 
 #define	LIMIT		100000	/* large: only there to make zs_items count */
@@ -29,39 +29,6 @@ static _Atomic int init_calls, init_ok, fini_calls;
 static _Atomic bool init_armed;	/* every init call fails while set */
 static _Atomic int init_allow = -1;	/* while armed: successes let through */
 static _Atomic int init_every;	/* or every n-th call fails (0 = never) */
-
-static void
-pin_one_cpu(void)
-{
-	cpu_set_t set;
-
-	CHECK(sched_getaffinity(0, sizeof(set), &set) == 0);
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &set)) {
-			CPU_ZERO(&set);
-			CPU_SET(c, &set);
-			CHECK(sched_setaffinity(0, sizeof(set), &set) == 0);
-			return;
-		}
-	CHECK(0);
-}
-
-static struct uma__zone_stat
-zstat(uma_zone_t z)
-{
-	struct uma__zone_stat zs;
-
-	CHECK(uma__zone_stat(z, &zs, NULL, 0) == 0);
-	return (zs);
-}
-
-/* Deterministic choice of which held item to free. */
-static unsigned
-next_rand(unsigned *s)
-{
-	*s = *s * 1103515245u + 12345u;
-	return (*s >> 16);
-}
 
 static int
 ctor_fail_7th(void *mem, int size, void *arg, int flags)
@@ -260,7 +227,7 @@ ctor_fail_run(int flags)
 	struct run r = { .flags = flags, .fail_expected = every_7th,
 	    .seed = 7 };
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	r.z = uma_zcreate("ctor-fail", 96, ctor_fail_7th, dtor_count, NULL,
 	    NULL, UMA_ALIGN_PTR, 0);
 	CHECK(r.z != NULL);
@@ -294,7 +261,7 @@ UMA_TEST(zone_ctor_failure_on_cached_item_keeps_counts_exact)
 	void *p[6];
 	uma_zone_t z;
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	z = uma_zcreate("ctor-fail-cached", 64, ctor_fail_7th, dtor_count,
 	    NULL, NULL, UMA_ALIGN_PTR, 0);
 	CHECK(z != NULL);
@@ -323,7 +290,7 @@ zinit_nobucket_run(int flags)
 	struct run r = { .flags = flags, .fail_expected = every_7th,
 	    .seed = 11 };
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	r.z = uma_zcreate("zinit-fail", 200, NULL, NULL, NULL, NULL,
 	    UMA_ALIGN_PTR, UMA_ZONE_NOBUCKET);
 	CHECK(r.z != NULL);
@@ -390,7 +357,7 @@ zinit_bucket_run(int flags)
 	struct run r = { .flags = flags, .fail_expected = every_7th,
 	    .before = drain_and_arm, .seed = 13 };
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	r.z = uma_zcreate("zinit-bucket", 128, NULL, NULL, NULL, NULL,
 	    UMA_ALIGN_PTR, 0);
 	CHECK(r.z != NULL);
@@ -427,7 +394,7 @@ zinit_secondary_run(int flags)
 	uma_zone_t prim, zones[2];
 	int np = 0;
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	prim = uma_zcreate("zinit-prim", 256, NULL, NULL, NULL, NULL,
 	    UMA_ALIGN_PTR, 0);
 	CHECK(prim != NULL);
@@ -504,7 +471,7 @@ keg_init_run(int flags)
 	    .before = arm_mid_slab, .seed = 19 };
 	struct uma__zone_stat zs;
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	r.z = uma_zcreate("keginit-fail", 1000, NULL, NULL, init_maybe_fail,
 	    fini_count, UMA_ALIGN_PTR, 0);
 	CHECK(r.z != NULL);
@@ -540,7 +507,7 @@ UMA_TEST(zone_set_init_failure_on_first_allocation_is_clean)
 	uma_zone_t z;
 	void *p;
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	z = uma_zcreate("setinit-fail", 512, NULL, NULL, NULL, NULL,
 	    UMA_ALIGN_PTR, 0);
 	CHECK(z != NULL);

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,35 +16,11 @@
 
 #include "harness.h"
 #include "stats.h"
+#include "zone_test.h"
 
 #define	NLIMIT		32
 #define	NSLEEPERS	4
 #define	WAIT_SECONDS	10.0	/* bound on every wait for another thread */
-
-static void
-pin_one_cpu(void)
-{
-	cpu_set_t set;
-
-	CHECK(sched_getaffinity(0, sizeof(set), &set) == 0);
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &set)) {
-			CPU_ZERO(&set);
-			CPU_SET(c, &set);
-			CHECK(sched_setaffinity(0, sizeof(set), &set) == 0);
-			return;
-		}
-	CHECK(0);
-}
-
-static struct uma__zone_stat
-zstat(uma_zone_t z)
-{
-	struct uma__zone_stat zs;
-
-	CHECK(uma__zone_stat(z, &zs, NULL, 0) == 0);
-	return (zs);
-}
 
 static void
 nap(void)
@@ -103,7 +78,7 @@ UMA_TEST(zone_limit_waitok_sleeps_until_free_and_nowait_fails_once)
 	_Atomic int done = 0;
 	uma_zone_t z;
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	z = uma_zcreate("limit", 128, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR,
 	    0);
 	CHECK(z != NULL);
@@ -204,7 +179,7 @@ UMA_TEST(zone_limit_counts_cached_items_until_drained)
 	struct uma__zone_stat zs;
 	uma_zone_t z;
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	z = uma_zcreate("limit-cache", 64, NULL, NULL, NULL, NULL,
 	    UMA_ALIGN_PTR, 0);
 	CHECK(z != NULL);

@@ -5,7 +5,6 @@
  * move between the keg and the secondary.
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,35 +14,11 @@
 
 #include "harness.h"
 #include "stats.h"
+#include "zone_test.h"
 
 static _Atomic int keg_init_ok, keg_fini_calls;
 static _Atomic int sec_init_ok, sec_fini_calls;
 static _Atomic int prim_ctor_calls, sec_ctor_calls;
-
-static void
-pin_one_cpu(void)
-{
-	cpu_set_t set;
-
-	CHECK(sched_getaffinity(0, sizeof(set), &set) == 0);
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &set)) {
-			CPU_ZERO(&set);
-			CPU_SET(c, &set);
-			CHECK(sched_setaffinity(0, sizeof(set), &set) == 0);
-			return;
-		}
-	CHECK(0);
-}
-
-static struct uma__zone_stat
-zstat(uma_zone_t z)
-{
-	struct uma__zone_stat zs;
-
-	CHECK(uma__zone_stat(z, &zs, NULL, 0) == 0);
-	return (zs);
-}
 
 static int
 keg_init(void *mem, int size, int flags)
@@ -84,13 +59,6 @@ sec_ctor(void *mem, int size, void *arg, int flags)
 {
 	atomic_fetch_add(&sec_ctor_calls, 1);
 	return (0);
-}
-
-static unsigned
-next_rand(unsigned *s)
-{
-	*s = *s * 1103515245u + 12345u;
-	return (*s >> 16);
 }
 
 struct pair {
@@ -199,7 +167,7 @@ UMA_TEST(zone_secondary_kegfree_reported_once_and_sums_to_keg)
 	static struct pair p;
 	unsigned seed = 1;
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	pair_create(&p);
 	for (int round = 0; round < 6; round++) {
 		for (int i = 0; i < 1500; i++) {
@@ -244,7 +212,7 @@ UMA_TEST(zone_secondary_zinit_zfini_run_on_keg_zone_transitions_only)
 	void *it;
 	int before;
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	pair_create(&p);
 	CHECK_EQ(atomic_load(&sec_init_ok), 0);
 	it = uma_zalloc(p.sec, M_WAITOK);
@@ -283,7 +251,7 @@ UMA_TEST(zone_secondary_destroy_keeps_primary_working)
 	static struct pair p;
 	void *a, *b;
 
-	pin_one_cpu();
+	test_pin_one_cpu();
 	pair_create(&p);
 	a = uma_zalloc(p.prim, M_WAITOK);
 	b = uma_zalloc(p.sec, M_WAITOK);
