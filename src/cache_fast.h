@@ -93,6 +93,9 @@ cache_pop_rseq(uma_cache_t caches)
 	    : [rs] "r" (rs), [caches] "r" (cs)
 	    : "memory", "cc"
 	    : miss);
+	/* Buckets never hold NULL: tell the compiler, which then drops a test. */
+	if (it == NULL)
+		__builtin_unreachable();
 	return (it);
 miss:
 	return (NULL);

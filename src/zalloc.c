@@ -196,7 +196,8 @@ uma_zalloc_arg(uma_zone_t zone, void *udata, int flags)
 {
 	void *item;
 
-	if (__predict_false((zone->uz_fast & UZ_FAST_ALLOC) | (flags & M_ZERO)))
+	if (__predict_false(flags & M_ZERO) ||
+	    __predict_false(zone->uz_fast & UZ_FAST_ALLOC))
 		return (zalloc_full(zone, udata, flags));
 	item = cache_pop_rseq(zone->uz_cpu);
 	if (__predict_false(item == NULL))
