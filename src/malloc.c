@@ -131,6 +131,9 @@ malloc_startup_once(void)
 			uma__panic("uma: cannot create zone %s",
 			    malloc_class_names[i]);
 		mc->mc_keg = mc->mc_zone->uz_keg;
+		/* Its slabs name their class: free() then skips the keg. */
+		mc->mc_keg->uk_slabflags = (uint16_t)(i + 1);
+		mc->mc_ipers = mc->mc_keg->uk_ipers;
 		mc->mc_size = size;
 		mc->mc_inv = ((uint64_t)1 << 40) / size + 1;
 	}
@@ -279,6 +282,25 @@ malloc_lookup(const char *what, const void *addr, struct malloc_large **mlp)
 		uma__malloc_invalid(what, addr, "pointer not allocated by uma "
 		    "(no slab or run starts on its page: never allocated, "
 		    "already freed, or inside a large allocation)");
+	/*
+	 * Slabs of the size-class kegs carry their class + 1 in us_flags, so
+	 * the check reads the slab and the class, not the keg (one dependent
+	 * load less on every free).
+	 */
+	idx = (int)slab->us_flags - 1;
+	if (__predict_true(idx >= 0)) {
+		mc = &malloc_classes[idx];
+		if (__predict_false(mc->mc_keg != slab->us_keg))
+			uma__malloc_invalid(what, addr, "pointer to an item of "
+			    "a uma zone that is not a malloc zone");
+		off = (uint64_t)((const char *)addr - slab->us_data);
+		q = (off * mc->mc_inv) >> 40;
+		if (__predict_false(q * mc->mc_size != off ||
+		    q >= mc->mc_ipers))
+			uma__malloc_invalid(what, addr, "pointer inside an "
+			    "allocation (not its start)");
+		return (idx);
+	}
 	keg = slab->us_keg;
 	if (__predict_false(keg->uk_size - 1 >= MALLOC_MAXSIZE)) {
 		*mlp = uma__malloc_large_find(addr);

@@ -117,6 +117,7 @@ uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 	} else
 		slab = (uma_slab_t)(mem + keg->uk_pgoff);	/* zero pages */
 	slab->us_keg = keg;
+	slab->us_flags = keg->uk_slabflags;
 	slab->us_colour = slab_colour(keg);
 	slab->us_data = mem + slab->us_colour;
 	slab->us_freecount = (uint16_t)keg->uk_ipers;

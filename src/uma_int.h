@@ -156,7 +156,7 @@ struct uma_slab {
 	LIST_ENTRY(uma_slab) us_link;
 	char		*us_data;	/* first item */
 	uint16_t	 us_freecount;
-	uint16_t	 us_flags;
+	uint16_t	 us_flags;	/* the keg's uk_slabflags (malloc class) */
 	uint32_t	 us_colour;	/* us_data - start of the run */
 	uint64_t	 us_free[];	/* free bitset, then debug, then refcnt */
 };
@@ -188,6 +188,7 @@ struct uma_keg {
 	uint32_t	 uk_hdrsize;	/* header bytes (inline or off-page) */
 	uint32_t	 uk_bitwords;	/* 64-bit words in one bitset */
 	uint32_t	 uk_flags;	/* UMA_ZONE_* | UMA_ZFLAG_* */
+	uint16_t	 uk_slabflags;	/* copied to each slab's us_flags */
 	_Atomic uint32_t uk_colour;	/* CACHESPREAD: slabs made so far */
 	uma_zone_t	 uk_slabzone;	/* off-page headers come from here */
 	const char	*uk_name;	/* the primary zone's name */
