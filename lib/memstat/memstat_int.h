@@ -116,6 +116,15 @@ int	_memstat_fetch(struct memstat_source *src, const char *name,
 /* A MEMSTAT_ERROR_* for an errno value. */
 int	_memstat_errno_error(int error);
 
+/*
+ * Read a list through `fn` from a source just opened (NULL: the opening
+ * failed, errno says why), then close it: the by-pid, by-socket and
+ * by-file entry points of every allocator.
+ */
+int	_memstat_read_source(struct memory_type_list *list,
+	    struct memstat_source *src,
+	    int (*fn)(struct memory_type_list *, struct memstat_source *));
+
 /* Fill a list from one stream of a source (the per-allocator backends). */
 int	_memstat_source_stream(struct memory_type_list *list,
 	    struct memstat_source *src, int allocator, int missing_ok);

@@ -599,3 +599,17 @@ memstat_save(struct memstat_source *src, const char *path)
 	}
 	return (0);
 }
+
+int
+_memstat_read_source(struct memory_type_list *list,
+    struct memstat_source *src,
+    int (*fn)(struct memory_type_list *, struct memstat_source *))
+{
+	int ret;
+
+	if (src == NULL)
+		return (_memstat_fail(list, _memstat_errno_error(errno)));
+	ret = fn(list, src);
+	memstat_source_close(src);
+	return (ret);
+}

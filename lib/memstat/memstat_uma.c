@@ -114,52 +114,30 @@ memstat_buf_uma(struct memory_type_list *list, const void *buf, size_t len)
 int
 memstat_sysctl_uma(struct memory_type_list *list, int flags)
 {
-	struct memstat_source *src = memstat_source_self();
-	int ret;
-
-	ret = memstat_source_uma(list, src);
-	memstat_source_close(src);
-	return (ret);
+	return (_memstat_read_source(list, memstat_source_self(),
+	    memstat_source_uma));
 }
 
 int
 memstat_pid_uma(struct memory_type_list *list, pid_t pid, int flags)
 {
-	struct memstat_source *src = memstat_source_pid(pid);
-	int ret;
-
-	if (src == NULL)
-		return (_memstat_fail(list, _memstat_errno_error(errno)));
-	ret = memstat_source_uma(list, src);
-	memstat_source_close(src);
-	return (ret);
+	return (_memstat_read_source(list, memstat_source_pid(pid),
+	    memstat_source_uma));
 }
 
 int
 memstat_socket_uma(struct memory_type_list *list, const char *path,
     int flags)
 {
-	struct memstat_source *src = memstat_source_socket(path);
-	int ret;
-
-	if (src == NULL)
-		return (_memstat_fail(list, _memstat_errno_error(errno)));
-	ret = memstat_source_uma(list, src);
-	memstat_source_close(src);
-	return (ret);
+	return (_memstat_read_source(list, memstat_source_socket(path),
+	    memstat_source_uma));
 }
 
 int
 memstat_file_uma(struct memory_type_list *list, const char *path, int flags)
 {
-	struct memstat_source *src = memstat_source_file(path);
-	int ret;
-
-	if (src == NULL)
-		return (_memstat_fail(list, _memstat_errno_error(errno)));
-	ret = memstat_source_uma(list, src);
-	memstat_source_close(src);
-	return (ret);
+	return (_memstat_read_source(list, memstat_source_file(path),
+	    memstat_source_uma));
 }
 
 int
