@@ -60,7 +60,9 @@ rseq_ptr(void)
  * Pop from this CPU's alloc bucket; NULL sends the caller to a slow path.
  * Scratch registers are pinned to ones that carry no argument, so that
  * the caller's arguments stay where they are for its tail calls, and a
- * miss jumps straight to the caller's NULL branch.
+ * miss jumps straight to the caller's NULL branch.  A thread with no
+ * registered rseq area reads a negative cpu_id and so a closed guard cache
+ * (UMA_CACHE_GUARD): it misses, and the slow path deals with it.
  */
 static inline void *
 cache_pop_rseq(uma_cache_t caches)
@@ -75,8 +77,6 @@ cache_pop_rseq(uma_cache_t caches)
 	__asm__ goto __volatile__(
 	    RSEQ_DESCRIPTOR("%[it]")
 	    "movslq " STR(RSEQ_CPU_OFF) "(%[rs]), %[c]\n\t"
-	    "testq %[c], %[c]\n\t"
-	    "js 5f\n\t"
 	    "shlq $" STR(UC_SHIFT) ", %[c]\n\t"
 	    "addq %[caches], %[c]\n\t"
 	    "movq (%[c]), %[w]\n\t"
@@ -119,8 +119,6 @@ cache_push_rseq(uma_cache_t caches, void *item)
 	__asm__ goto __volatile__(
 	    RSEQ_DESCRIPTOR("%[it]")
 	    "movslq " STR(RSEQ_CPU_OFF) "(%[rs]), %[c]\n\t"
-	    "testq %[c], %[c]\n\t"
-	    "js 5f\n\t"
 	    "shlq $" STR(UC_SHIFT) ", %[c]\n\t"
 	    "addq %[caches], %[c]\n\t"
 	    "movq (%[c]), %[w]\n\t"

@@ -118,11 +118,13 @@ uma_startup_once(void)
 	if (uma__vm_startup() != 0)
 		uma__panic("uma: cannot reserve address space for the arena");
 	uma.ug_rseq = uma__rseq_startup() != 0;
-	csize = (size_t)uma.ug_ncpus * sizeof(struct uma_cache);
+	csize = (size_t)(uma.ug_ncpus + UMA_CACHE_GUARD) *
+	    sizeof(struct uma_cache);
 	closed_caches = mmap(NULL, csize, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (closed_caches == MAP_FAILED)
 		uma__panic("uma: cannot map the closed caches");
+	closed_caches += UMA_CACHE_GUARD;
 	for (int i = 0; i < uma.ug_ncpus; i++)
 		uma_lock_init(&closed_caches[i].uc_lock);
 	bootstrap_zone(&kegs_zone, &kegs_keg, "UMA Kegs",

@@ -25,9 +25,15 @@
 
 ptrdiff_t uma_rseq_offset;
 
-/* Our own area, used only when glibc registered none. */
+/*
+ * Our own area, used only when glibc registered none.  Until a thread
+ * registers it, cpu_id must read as negative: the fast paths index the
+ * caches with it and must land on a closed guard cache (UMA_CACHE_GUARD).
+ */
 static __thread struct rseq rseq_own
-    __attribute__((tls_model("initial-exec"), aligned(32)));
+    __attribute__((tls_model("initial-exec"), aligned(32))) = {
+	.cpu_id = RSEQ_CPU_ID_UNINITIALIZED,
+};
 static __thread int rseq_own_state;	/* 0 untried, 1 registered, -1 failed */
 static bool rseq_ours;			/* the offset is rseq_own's */
 

@@ -245,6 +245,16 @@ struct uma_cache {
 } __cacheline;
 typedef struct uma_cache *uma_cache_t;
 
+/*
+ * Every array of per-CPU caches (uz_cpu) is preceded by UMA_CACHE_GUARD
+ * caches that are always closed (no items, no room).  A thread whose rseq
+ * area is not registered reads cpu_id -1 (uninitialized) or -2
+ * (registration failed); the fast path indexes with it as it is, lands on
+ * a closed cache and goes to the slow path, which sorts the thread out.
+ * That saves the fast path a test and a branch.
+ */
+#define	UMA_CACHE_GUARD	2
+
 #define	UC_CNT_BITS	12
 #define	UC_CNT_MASK	((1ull << UC_CNT_BITS) - 1)
 #define	UC_ROOM_SHIFT	12

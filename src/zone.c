@@ -71,7 +71,9 @@ zone_alloc_struct(void)
 	if (zone == NULL)
 		return (NULL);
 	memset(zone, 0, sizeof(*zone));
-	zone->uz_cpu = (uma_cache_t)(zone + 1);
+	zone->uz_cpu = (uma_cache_t)(zone + 1) + UMA_CACHE_GUARD;
+	memset(zone->uz_cpu - UMA_CACHE_GUARD, 0,
+	    UMA_CACHE_GUARD * sizeof(struct uma_cache));
 	return (zone);
 }
 
