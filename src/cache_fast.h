@@ -211,4 +211,68 @@ cache_push(uma_zone_t zone, void *item)
 	return (uma__cache_push_locked(zone, item));
 }
 
+/*
+ * Where a free is checked.  Release builds check nothing on the hit path
+ * but a repeated free of the item on top of the CPU's bucket: a foreign
+ * pointer or an item of another zone is caught when its bucket leaves the
+ * CPU (cache.c) or reaches the keg, before any other CPU can hand it out.
+ * Checking every free at the call (the arena, then the slab's keg) costs
+ * about 30% of the hit path, so it is for UMA_DEBUG builds.
+ */
+#if UMA_DEBUG > 0
+#define	zfree_plausible(zone, item)	uma__item_plausible(zone, item)
+#else
+#define	zfree_plausible(zone, item)	true
+#endif
+
+/*
+ * The bare hit path, for a layer that does a zone's ctor or dtor work
+ * inline because it knows them (mbuf.c and its packet zone): an item from
+ * this CPU's cache with no ctor run, or NULL when the cache is empty or
+ * anything besides the ctor would have to happen (locked mode, debug
+ * checks, trash).  The caller then goes through uma_zalloc_arg.
+ */
+static inline void *
+uma__zalloc_hit(uma_zone_t zone)
+{
+#if UMA_DEBUG > 1
+	(void)zone;
+	return (NULL);
+#else
+	void *item;
+
+	if (__predict_false(zone->uz_fast & (UZ_FAST_ALLOC & ~UZ_FAST_CTOR)))
+		return (NULL);
+	item = cache_pop_rseq(zone->uz_cpu);
+#ifdef UMA_TSAN
+	if (item != NULL)
+		__tsan_acquire(item);
+#endif
+	return (item);
+#endif
+}
+
+/*
+ * The other half: push an item whose dtor work the caller did; false sends
+ * the caller to uma_zfree_arg (which runs the dtor again: it must be
+ * idempotent for items that take this path).
+ */
+static inline bool
+uma__zfree_hit(uma_zone_t zone, void *item)
+{
+#if UMA_DEBUG > 1
+	(void)zone;
+	(void)item;
+	return (false);
+#else
+	if (__predict_false(zone->uz_fast & (UZ_FAST_FREE & ~UZ_FAST_DTOR) ||
+	    !zfree_plausible(zone, item)))
+		return (false);
+#ifdef UMA_TSAN
+	__tsan_release(item);
+#endif
+	return (cache_push_rseq(zone->uz_cpu, item) != 0);
+#endif
+}
+
 #endif /* !_UMA_CACHE_FAST_H_ */

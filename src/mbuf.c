@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mbuf_int.h"
+#include "cache_fast.h"
 
 struct mb_zones mb_zones;
 
@@ -26,9 +27,7 @@ m_init(struct mbuf *m, int flags, short type)
 {
 	m->m_next = NULL;
 	m->m_nextpkt = NULL;
-	m->m_len = 0;
-	m->m_flags = (uint32_t)flags & 0xffffff;
-	m->m_type = (uint32_t)type & 0xff;
+	mb_set_hdr(m, 0, type, flags);
 	if (flags & M_PKTHDR) {
 		m->m_data = m->m_pktdat;
 		mb__pkthdr_init(m);
@@ -36,11 +35,6 @@ m_init(struct mbuf *m, int flags, short type)
 		m->m_data = m->m_dat;
 }
 
-void
-mb__pkthdr_init(struct mbuf *m)
-{
-	memset(&m->m_pkthdr, 0, sizeof(m->m_pkthdr));
-}
 
 /* Zone "mbuf": arg is a struct mb_args (NULL: a plain MT_DATA mbuf). */
 static int
@@ -123,6 +117,7 @@ mb_zinit_pack(void *mem, int size, int how)
 	    m->m_ext.ext_buf == NULL)
 		return (ENOMEM);
 	m->m_ext.ext_type = EXT_PACKET;
+	mb_pkthdr_tail_clear(m);
 	return (0);
 }
 
@@ -135,24 +130,37 @@ mb_zfini_pack(void *mem, int size)
 	uma_zfree_arg(mb_zones.mz_clust, m->m_ext.ext_buf, NULL);
 }
 
+/* A packet-zone mbuf handed out: header fields, its cluster as data. */
+static inline void
+mb_init_pack(struct mbuf *m, int flags, short type)
+{
+	m->m_next = NULL;
+	m->m_nextpkt = NULL;
+	m->m_data = m->m_ext.ext_buf;
+	mb_set_hdr(m, 0, type, flags | M_EXT);
+	if (flags & M_PKTHDR)
+		mb_pkthdr_head_clear(m);
+}
+
 /* Zone "mbuf_packet" ctor: a packet header mbuf with its cluster. */
 static int
 mb_ctor_pack(void *mem, int size, void *arg, int how)
 {
 	struct mb_args *args = arg;
-	struct mbuf *m = mem;
-	int flags = args != NULL ? args->flags : 0;
 
-	m_init(m, flags, args != NULL ? args->type : MT_DATA);
-	m->m_data = m->m_ext.ext_buf;
-	m->m_flags = (uint32_t)(flags | M_EXT) & 0xffffff;
+	if (args != NULL)
+		mb_init_pack(mem, args->flags, args->type);
+	else
+		mb_init_pack(mem, 0, MT_DATA);
 	return (0);
 }
 
 /*
  * Zone "mbuf_packet" dtor: the mbuf keeps its cluster in the cache.  When
- * the cluster zone is at its limit, clusters idling in this zone's caches
- * are what others wait for: give them back.
+ * threads sleep at the cluster limit, clusters idling in this zone's
+ * caches are what they wait for: give them back.  (As FreeBSD since 13,
+ * whose uma_zone_exhausted means "has sleepers": an M_NOWAIT caller at the
+ * limit drains the caches itself, in m_clget.)
  */
 static void
 mb_dtor_pack(void *mem, int size, void *arg)
@@ -167,7 +175,8 @@ mb_dtor_pack(void *mem, int size, void *arg)
 	    (m->m_ext.ext_flags & EXT_FLAG_EMBREF),
 	    "mbuf: packet %p returns with a bad cluster (type %u count %u)",
 	    mem, m->m_ext.ext_type, m->m_ext.ext_count);
-	if (uma__zone_exhausted(mb_zones.mz_clust))
+	mb_pkthdr_tail_clear(m);
+	if (uma__zone_sleepers(mb_zones.mz_clust))
 		uma_zone_reclaim(mb_zones.mz_pack, UMA_RECLAIM_DRAIN_CPU);
 }
 
@@ -184,7 +193,13 @@ static void
 mb_init_once(void)
 {
 	struct mb_zones *z = &mb_zones;
+	struct mbuf probe;
 
+	memset(&probe, 0, sizeof(probe));
+	mb_set_hdr(&probe, -2, MT_DATA, M_EXT | M_PROTO4);
+	if (probe.m_len != -2 || probe.m_type != MT_DATA ||
+	    probe.m_flags != (M_EXT | M_PROTO4))
+		uma__panic("mbuf: m_type/m_flags bit-field layout unexpected");
 	mb__limits_init();
 	z->mz_mbuf = uma_zcreate(MBUF_MEM_NAME, MSIZE, mb_ctor_mbuf,
 	    mb_dtor_mbuf, NULL, NULL, MSIZE - 1, UMA_ZONE_MAXBUCKET);
@@ -311,9 +326,9 @@ m_getcl_slow(short type, int flags)
 	return (m);
 }
 
-/* See mbuf.h */
-struct mbuf *
-m_getcl(int how, short type, int flags)
+/* m_getcl beyond the packet zone's hit path. */
+static __attribute__((noinline)) struct mbuf *
+m_getcl_zone(int how, short type, int flags)
 {
 	struct mb_args args = { flags, type };
 	struct mbuf *m;
@@ -325,6 +340,27 @@ m_getcl(int how, short type, int flags)
 	m = uma_zalloc_arg(mb_zones.mz_pack, &args, how);
 	if (__predict_false(m == NULL) && !(how & M_NOWAIT))
 		return (m_getcl_slow(type, flags));
+	return (m);
+}
+
+/*
+ * See mbuf.h.  The hit path: the packet zone's cache, its ctor inlined
+ * (mb_init_pack).  A waiting caller at the cluster limit goes the long way
+ * (m_getcl_slow), so its check comes first.
+ */
+struct mbuf *
+m_getcl(int how, short type, int flags)
+{
+	struct mbuf *m;
+
+	if (__predict_false(!atomic_load_explicit(&mb_zones.mz_ready,
+	    memory_order_acquire)) || (!(how & M_NOWAIT) &&
+	    uma__zone_exhausted(mb_zones.mz_clust)))
+		return (m_getcl_zone(how, type, flags));
+	m = uma__zalloc_hit(mb_zones.mz_pack);
+	if (__predict_false(m == NULL))
+		return (m_getcl_zone(how, type, flags));
+	mb_init_pack(m, flags, type);
 	return (m);
 }
 
@@ -520,12 +556,34 @@ mb__free_ext(struct mbuf *m)
 		m_free_raw(m);
 }
 
+/*
+ * The common case of a free: a packet-zone mbuf that owns its cluster
+ * alone and carries no tags goes straight back to this CPU's packet cache,
+ * mb_dtor_pack's work done inline.  False: take the general path.
+ */
+static inline bool
+m_free_packet(struct mbuf *m)
+{
+	if ((m->m_flags & (M_EXT | M_NOFREE)) != M_EXT ||
+	    m->m_ext.ext_type != EXT_PACKET ||
+	    !(m->m_ext.ext_flags & EXT_FLAG_EMBREF) ||
+	    __atomic_load_n(&m->m_ext.ext_count, __ATOMIC_ACQUIRE) != 1 ||
+	    ((m->m_flags & M_PKTHDR) && m->m_pkthdr.tags.slh_first != NULL))
+		return (false);
+	if (__predict_false(uma__zone_sleepers(mb_zones.mz_clust)))
+		return (false);	/* mb_dtor_pack gives clusters back */
+	mb_pkthdr_tail_clear(m);
+	return (uma__zfree_hit(mb_zones.mz_pack, m));
+}
+
 /* See mbuf.h */
 struct mbuf *
 m_free(struct mbuf *m)
 {
 	struct mbuf *n = m->m_next;
 
+	if (__predict_true(m_free_packet(m)))
+		return (n);
 	if ((m->m_flags & M_PKTHDR) && m->m_pkthdr.tags.slh_first != NULL)
 		m_tag_delete_chain(m, NULL);
 	if (m->m_flags & M_EXT)
@@ -535,10 +593,30 @@ m_free(struct mbuf *m)
 	return (n);
 }
 
-/* See mbuf.h */
-void
-m_freem(struct mbuf *m)
+/* m_freem from the first mbuf the hit path could not take. */
+static __attribute__((noinline)) void
+m_freem_slow(struct mbuf *m)
 {
 	while (m != NULL)
 		m = m_free(m);
+}
+
+/*
+ * See mbuf.h.  Packet-zone mbufs go back by the hit path in a loop that
+ * calls nothing (no stack frame); the first other mbuf hands the rest of
+ * the chain to m_freem_slow.
+ */
+void
+m_freem(struct mbuf *m)
+{
+	struct mbuf *n;
+
+	while (m != NULL) {
+		n = m->m_next;
+		if (__predict_false(!m_free_packet(m))) {
+			m_freem_slow(m);
+			return;
+		}
+		m = n;
+	}
 }

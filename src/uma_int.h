@@ -435,6 +435,13 @@ uma__zone_exhausted(uma_zone_t zone)
 	    memory_order_relaxed) != 0 || (max != 0 &&
 	    atomic_load_explicit(&zone->uz_items, memory_order_relaxed) >= max));
 }
+/* Are threads asleep at the zone's limit?  One load, for per-free checks. */
+static inline bool
+uma__zone_sleepers(uma_zone_t zone)
+{
+	return (atomic_load_explicit(&zone->uz_sleepers,
+	    memory_order_relaxed) != 0);
+}
 int	uma__limit_take(uma_zone_t zone, int count, int flags) UMA_HIDDEN;
 void	uma__limit_release(uma_zone_t zone, int count) UMA_HIDDEN;
 void	uma__limit_init(uma_zone_t zone) UMA_HIDDEN;

@@ -247,20 +247,6 @@ uma__zfree_slow(uma_zone_t zone, void *item, void *udata)
 	uma__zone_free_item(zone, item, udata, true);
 }
 
-/*
- * Where a free is checked.  Release builds check nothing on the hit path
- * but a repeated free of the item on top of the CPU's bucket: a foreign
- * pointer or an item of another zone is caught when its bucket leaves the
- * CPU (cache.c) or reaches the keg, before any other CPU can hand it out.
- * Checking every free at the call (the arena, then the slab's keg) costs
- * about 30% of the hit path, so it is for UMA_DEBUG builds.
- */
-#if UMA_DEBUG > 0
-#define	zfree_plausible(zone, item)	uma__item_plausible(zone, item)
-#else
-#define	zfree_plausible(zone, item)	true
-#endif
-
 /* See uma.h */
 void
 uma_zfree_arg(uma_zone_t zone, void *item, void *udata)

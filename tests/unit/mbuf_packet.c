@@ -3,6 +3,8 @@
  * "mbuf_packet" are "cache", not "current", by netstat -m's rules
  * (reference section 5.3), and a drain gives them back to "mbuf_cluster".
  */
+#include <stdbool.h>
+
 #include "mbuf_test.h"
 
 #define	BURST	1000
@@ -115,4 +117,56 @@ UMA_TEST(mbuf_packet_shared_cluster_returns_to_packet_zone)
 	CHECK_EQ(m_extrefcnt(m), 1);
 	CHECK(m->m_ext.ext_flags & EXT_FLAG_EMBREF);
 	m_freem(m);
+}
+
+/* Dirty every packet header field, as a driver and a protocol would. */
+static void
+pkthdr_dirty(struct mbuf *m)
+{
+	memset(&m->m_pkthdr, 0xa5, sizeof(m->m_pkthdr));
+	m->m_pkthdr.tags.slh_first = NULL;
+}
+
+static bool
+pkthdr_is_zero(const struct mbuf *m)
+{
+	static const struct pkthdr zero;
+
+	return (memcmp(&m->m_pkthdr, &zero, sizeof(zero)) == 0);
+}
+
+/*
+ * m_getcl(M_PKTHDR) hands out a zeroed packet header whichever way the
+ * item came back to the packet zone: the hit path of m_freem, the zone's
+ * dtor (last reference dropped by a copy), a non-header use, or a trip
+ * through the keg (drain, then a fresh zone init).
+ */
+UMA_TEST(mbuf_packet_header_is_zero_however_the_item_came_back)
+{
+	struct mbuf *m, *c;
+
+	test_pin_one_cpu();
+	for (int way = 0; way < 4; way++) {
+		m = m_getcl(M_WAITOK, MT_DATA, way == 2 ? 0 : M_PKTHDR);
+		CHECK(m != NULL);
+		pkthdr_dirty(m);
+		if (way == 1) {
+			m->m_len = 100;
+			m->m_pkthdr.len = 100;
+			c = m_copym(m, 0, M_COPYALL, M_WAITOK);
+			m_freem(m);
+			m_freem(c);	/* the zone's dtor takes it back */
+		} else
+			m_freem(m);
+		if (way == 3)
+			uma_zone_reclaim(mbuf_zone(MBUF_PACKET_MEM_NAME),
+			    UMA_RECLAIM_DRAIN);
+		m = m_getcl(M_WAITOK, MT_DATA, M_PKTHDR);
+		CHECK(m != NULL);
+		CHECK(pkthdr_is_zero(m));
+		CHECK(m->m_data == m->m_ext.ext_buf && m->m_len == 0);
+		CHECK_EQ(m->m_flags, M_EXT | M_PKTHDR);
+		CHECK_EQ(m->m_type, MT_DATA);
+		m_freem(m);
+	}
 }
