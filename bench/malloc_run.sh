@@ -1,8 +1,9 @@
 #!/bin/sh
 # malloc_run.sh [BUILD_DIR]: run bench/malloc_workloads under uma
 # (LD_PRELOAD libuma-malloc.so), glibc, jemalloc, tcmalloc and mimalloc;
-# print wall time and peak RSS of each, and each allocator's ratio to the
-# best peer (lower is better), plus geometric means.  Peers that are not
+# print wall time (median of REPS, timed inside the program) and peak RSS
+# (the largest of REPS) of each, and each allocator's ratio to the best
+# peer (lower is better), plus geometric means.  Peers that are not
 # installed are left out.
 set -eu
 b=${1:-build}
@@ -19,16 +20,15 @@ for w in $workloads; do
 	for a in $allocs; do
 		name=${a%%=*} lib=${a#*=}
 		[ -n "$lib" ] && [ ! -e "$lib" ] && continue
-		best_t=999999 best_m=0
+		: > "$out.t"
 		for r in $(seq "$reps"); do
-			env ${lib:+LD_PRELOAD=$lib} /usr/bin/time -f "%e %M" \
-			    -o "$out.t" "$prog" "$w" >/dev/null
-			read -r t m < "$out.t"
-			best_t=$(awk -v a="$t" -v b="$best_t" \
-			    'BEGIN { print (a < b ? a : b) }')
-			best_m=$m
+			env ${lib:+LD_PRELOAD=$lib} "$prog" "$w" >> "$out.t"
 		done
-		echo "$w $name $best_t $best_m" >> "$out"
+		# The median time of the repetitions, the largest peak RSS.
+		sort -n -k2 "$out.t" | awk -v w="$w" -v n="$name" '
+		    { t[NR] = $2; if ($3 > m) m = $3 }
+		    END { printf "%s %s %s %s\n", w, n, t[int((NR + 1) / 2)], m }' \
+		    >> "$out"
 	done
 done
 
@@ -38,7 +38,7 @@ awk '
   if (!($1 in wseen)) { worder[++nw] = $1; wseen[$1] = 1 } }
 END {
 	printf "%-14s", "workload"
-	for (i = 1; i <= na; i++) printf " %16s", order[i]
+	for (i = 1; i <= na; i++) printf " %23s", order[i]
 	printf "\n"
 	for (j = 1; j <= nw; j++) {
 		x = worder[j]; bt = 1e9; bm = 1e18
@@ -48,12 +48,12 @@ END {
 			if (t[x, n] < bt) bt = t[x, n]
 			if (m[x, n] < bm) bm = m[x, n]
 		}
-		if (bt <= 0) bt = 0.01
+		if (bt <= 0) bt = 0.001
 		printf "%-14s", x
 		for (i = 1; i <= na; i++) {
 			n = order[i]
-			tt = (t[x, n] > 0 ? t[x, n] : 0.01)
-			printf " %5.2fs %4.0fM %4.2f/%4.2f", t[x, n], m[x, n] / 1024,
+			tt = (t[x, n] > 0 ? t[x, n] : 0.001)
+			printf " %6.3fs %4.0fM %4.2f/%4.2f", t[x, n], m[x, n] / 1024,
 			    tt / bt, m[x, n] / bm
 			lt[n] += log(tt / bt); lm[n] += log(m[x, n] / bm)
 		}
@@ -61,7 +61,7 @@ END {
 	}
 	printf "%-14s", "geomean"
 	for (i = 1; i <= na; i++)
-		printf " %16s", sprintf("%4.2f/%4.2f", exp(lt[order[i]] / nw),
+		printf " %23s", sprintf("%4.2f/%4.2f", exp(lt[order[i]] / nw),
 		    exp(lm[order[i]] / nw))
 	printf "\n(time s, peak RSS MiB, ratio to the best peer: time/RSS)\n"
 }' "$out"

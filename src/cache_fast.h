@@ -233,17 +233,18 @@ cache_push(uma_zone_t zone, void *item)
  * checks, trash).  The caller then goes through uma_zalloc_arg.
  */
 static inline void *
-uma__zalloc_hit(uma_zone_t zone)
+uma__zalloc_hit_cpu(uma_zone_t zone, uma_cache_t caches)
 {
 #if UMA_DEBUG > 1
 	(void)zone;
+	(void)caches;
 	return (NULL);
 #else
 	void *item;
 
 	if (__predict_false(zone->uz_fast & (UZ_FAST_ALLOC & ~UZ_FAST_CTOR)))
 		return (NULL);
-	item = cache_pop_rseq(zone->uz_cpu);
+	item = cache_pop_rseq(caches);
 #ifdef UMA_TSAN
 	if (item != NULL)
 		__tsan_acquire(item);
@@ -253,15 +254,26 @@ uma__zalloc_hit(uma_zone_t zone)
 }
 
 /*
+ * `caches` is zone->uz_cpu, which never changes: a caller that keeps a copy
+ * next to the zone pointer (malloc's class table) saves a dependent load.
+ */
+static inline void *
+uma__zalloc_hit(uma_zone_t zone)
+{
+	return (uma__zalloc_hit_cpu(zone, zone->uz_cpu));
+}
+
+/*
  * The other half: push an item whose dtor work the caller did; false sends
  * the caller to uma_zfree_arg (which runs the dtor again: it must be
  * idempotent for items that take this path).
  */
 static inline bool
-uma__zfree_hit(uma_zone_t zone, void *item)
+uma__zfree_hit_cpu(uma_zone_t zone, uma_cache_t caches, void *item)
 {
 #if UMA_DEBUG > 1
 	(void)zone;
+	(void)caches;
 	(void)item;
 	return (false);
 #else
@@ -271,8 +283,14 @@ uma__zfree_hit(uma_zone_t zone, void *item)
 #ifdef UMA_TSAN
 	__tsan_release(item);
 #endif
-	return (cache_push_rseq(zone->uz_cpu, item) != 0);
+	return (cache_push_rseq(caches, item) != 0);
 #endif
+}
+
+static inline bool
+uma__zfree_hit(uma_zone_t zone, void *item)
+{
+	return (uma__zfree_hit_cpu(zone, zone->uz_cpu, item));
 }
 
 #endif /* !_UMA_CACHE_FAST_H_ */

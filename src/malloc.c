@@ -131,6 +131,7 @@ malloc_startup_once(void)
 			uma__panic("uma: cannot create zone %s",
 			    malloc_class_names[i]);
 		mc->mc_keg = mc->mc_zone->uz_keg;
+		mc->mc_cpu = mc->mc_zone->uz_cpu;
 		/* Its slabs name their class: free() then skips the keg. */
 		mc->mc_keg->uk_slabflags = (uint16_t)(i + 1);
 		mc->mc_ipers = mc->mc_keg->uk_ipers;
@@ -218,13 +219,26 @@ malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 	return (malloc_class_alloc(malloc_class_index(size), mtp, flags));
 }
 
-/* See malloc.h */
+/*
+ * See malloc.h.  The hit path pops from the class zone's CPU cache inline
+ * (the class zones have no ctor) and counts; anything else is a call.
+ */
 void *
 uma_malloc(size_t size, struct malloc_type *mtp, int flags)
 {
-	if (__predict_false(size > MALLOC_MAXSIZE || malloc_type_cold(mtp)))
+	void *item;
+	int idx;
+
+	if (__predict_false(size > MALLOC_MAXSIZE || malloc_type_cold(mtp) ||
+	    (flags & M_ZERO)))
 		return (malloc_slow(size, mtp, flags));
-	return (malloc_class_alloc(malloc_class_index(size), mtp, flags));
+	idx = malloc_class_index(size);
+	item = uma__zalloc_hit_cpu(malloc_classes[idx].mc_zone,
+	    malloc_classes[idx].mc_cpu);
+	if (__predict_false(item == NULL))
+		return (malloc_class_alloc(idx, mtp, flags));
+	mstat_add(mtp, (size_t)idx, 1);
+	return (item);
 }
 
 /* See malloc.h */
@@ -261,67 +275,61 @@ uma_malloc_aligned(size_t size, size_t align, struct malloc_type *mtp,
 /* ---- free ------------------------------------------------------------- */
 
 /*
+ * malloc_lookup for a page without a class tag: a large run's first page,
+ * or nothing malloc handed out.
+ */
+static __attribute__((noinline)) int
+malloc_lookup_other(const char *what, const void *addr, uma_slab_t slab,
+    struct malloc_large **mlp)
+{
+	if (slab == NULL)
+		uma__malloc_invalid(what, addr, "pointer not allocated by uma "
+		    "(no slab or run starts on its page: never allocated, "
+		    "already freed, or inside a large allocation)");
+	if (slab->us_keg != &malloc_large_keg)
+		uma__malloc_invalid(what, addr, "pointer to an item of a uma "
+		    "zone that is not a malloc zone");
+	*mlp = uma__malloc_large_find(addr);
+	if (*mlp == NULL)
+		uma__malloc_invalid(what, addr, "pointer inside a large "
+		    "allocation");
+	return (-1);
+}
+
+/*
  * Validate addr as a live-looking item of a malloc class: in the arena, on
  * a slab of a malloc keg, at the start of an item.  Returns the class, or
  * -1 for a large run (*mlp set).  Anything else aborts with a message.
+ *
+ * The class comes from the page's tag byte, so free()'s path to the class
+ * zone's cache is tag -> class entry -> cache; the slab checks beside it
+ * only decide branches and stay off that chain of loads.
  */
 static inline int
 malloc_lookup(const char *what, const void *addr, struct malloc_large **mlp)
 {
 	struct malloc_class *mc;
 	uma_slab_t slab;
-	uma_keg_t keg;
 	uint64_t off, q;
-	int idx;
+	unsigned tag;
 
 	if (__predict_false(!uma_vm_contains(addr)))
 		uma__malloc_invalid(what, addr, "pointer not allocated by uma "
 		    "(outside its arena: a stack, static or foreign pointer)");
+	tag = uma_vm_pagetag_of(addr);
 	slab = uma_vtoslab(addr);
-	if (__predict_false(slab == NULL))
-		uma__malloc_invalid(what, addr, "pointer not allocated by uma "
-		    "(no slab or run starts on its page: never allocated, "
-		    "already freed, or inside a large allocation)");
-	/*
-	 * Slabs of the size-class kegs carry their class + 1 in us_flags, so
-	 * the check reads the slab and the class, not the keg (one dependent
-	 * load less on every free).
-	 */
-	idx = (int)slab->us_flags - 1;
-	if (__predict_true(idx >= 0)) {
-		mc = &malloc_classes[idx];
-		if (__predict_false(mc->mc_keg != slab->us_keg))
-			uma__malloc_invalid(what, addr, "pointer to an item of "
-			    "a uma zone that is not a malloc zone");
-		off = (uint64_t)((const char *)addr - slab->us_data);
-		q = (off * mc->mc_inv) >> 40;
-		if (__predict_false(q * mc->mc_size != off ||
-		    q >= mc->mc_ipers))
-			uma__malloc_invalid(what, addr, "pointer inside an "
-			    "allocation (not its start)");
-		return (idx);
-	}
-	keg = slab->us_keg;
-	if (__predict_false(keg->uk_size - 1 >= MALLOC_MAXSIZE)) {
-		*mlp = uma__malloc_large_find(addr);
-		if (*mlp == NULL)
-			uma__malloc_invalid(what, addr, keg ==
-			    &malloc_large_keg ? "pointer inside a large "
-			    "allocation" : "pointer to an item of a uma zone "
-			    "that is not a malloc zone");
-		return (-1);
-	}
-	idx = malloc_class_index(keg->uk_size);
-	mc = &malloc_classes[idx];
-	if (__predict_false(mc->mc_keg != keg))
+	if (__predict_false(tag == 0 || slab == NULL))
+		return (malloc_lookup_other(what, addr, slab, mlp));
+	mc = &malloc_classes[tag - 1];
+	if (__predict_false(mc->mc_keg != slab->us_keg))
 		uma__malloc_invalid(what, addr, "pointer to an item of a uma "
 		    "zone that is not a malloc zone");
 	off = (uint64_t)((const char *)addr - slab->us_data);
 	q = (off * mc->mc_inv) >> 40;
-	if (__predict_false(q * mc->mc_size != off || q >= keg->uk_ipers))
+	if (__predict_false(q * mc->mc_size != off || q >= mc->mc_ipers))
 		uma__malloc_invalid(what, addr, "pointer inside an allocation "
 		    "(not its start)");
-	return (idx);
+	return ((int)tag - 1);
 }
 
 static __attribute__((noinline)) void
@@ -350,7 +358,9 @@ uma_free(void *addr, struct malloc_type *mtp)
 		free_large(ml, mtp);
 		return;
 	}
-	uma_zfree(malloc_classes[idx].mc_zone, addr);
+	if (__predict_false(!uma__zfree_hit_cpu(malloc_classes[idx].mc_zone,
+	    malloc_classes[idx].mc_cpu, addr)))
+		uma_zfree(malloc_classes[idx].mc_zone, addr);
 	mstat_add(mtp, MSTAT_FREE + (size_t)idx, 1);
 }
 

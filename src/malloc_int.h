@@ -42,11 +42,12 @@
 
 struct malloc_class {
 	uma_zone_t	 mc_zone;
+	uma_cache_t	 mc_cpu;	/* mc_zone->uz_cpu: one load less */
 	uma_keg_t	 mc_keg;
 	uint32_t	 mc_size;
 	uint32_t	 mc_ipers;	/* items per slab, for the pointer check */
 	uint64_t	 mc_inv;	/* 2^40 / size + 1: offset -> index */
-};
+} __attribute__((aligned(64)));
 extern struct malloc_class malloc_classes[MALLOC_NCLASSES] UMA_HIDDEN;
 extern const uint32_t malloc_class_sizes[MALLOC_NCLASSES] UMA_HIDDEN;
 

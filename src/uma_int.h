@@ -300,7 +300,7 @@ uc_word_make(uint64_t allocs, uint32_t cnt, uint32_t room)
  */
 struct uma_zone {
 	/* Read by every fast path: keep together. */
-	uma_cache_t	 uz_cpu;	/* [uma_ncpus] */
+	uma_cache_t	 uz_cpu;	/* [uma_ncpus]; set once, at creation */
 	_Atomic uint32_t uz_fast;	/* UZ_FAST_* */
 	uint32_t	 uz_size;
 	uma_keg_t	 uz_keg;
@@ -388,7 +388,6 @@ void	uma__cache_drain(uma_zone_t zone) UMA_HIDDEN;
 void	uma__cache_fold(uma_zone_t zone) UMA_HIDDEN;
 void	uma__cache_counts(uma_zone_t zone, int cpu, uint64_t *allocs,
 	    uint64_t *frees, uint64_t *cached) UMA_HIDDEN;
-void	uma__cache_set_bucket_size(uma_zone_t zone) UMA_HIDDEN;
 void	*uma__cache_pop_locked(uma_zone_t zone) UMA_HIDDEN;
 int	uma__cache_push_locked(uma_zone_t zone, void *item) UMA_HIDDEN;
 
@@ -481,7 +480,13 @@ int	uma__vm_startup(void) UMA_HIDDEN;
 extern uintptr_t uma_vm_base UMA_HIDDEN;
 extern uintptr_t uma_vm_size UMA_HIDDEN;
 extern void * _Atomic *uma_vm_slabtab UMA_HIDDEN;
-void	uma__vtoslab_set(void *mem, size_t npages, void *slab) UMA_HIDDEN;
+extern _Atomic uint8_t *uma_vm_pagetag UMA_HIDDEN;
+/*
+ * Point every page of a run at its slab (or NULL) and give the pages a tag
+ * byte: the keg's uk_slabflags (a malloc class + 1), 0 for none.
+ */
+void	uma__vtoslab_set(void *mem, size_t npages, void *slab, uint8_t tag)
+	    UMA_HIDDEN;
 void	uma__vm_fork_prepare(void) UMA_HIDDEN;
 void	uma__vm_fork_parent(void) UMA_HIDDEN;
 void	uma__vm_fork_child(void) UMA_HIDDEN;
@@ -494,6 +499,17 @@ static inline void *
 uma_vtoslab(const void *p)
 {
 	return (atomic_load_explicit(&uma_vm_slabtab[((uintptr_t)p -
+	    uma_vm_base) >> UMA_PAGE_SHIFT], memory_order_relaxed));
+}
+/*
+ * The tag of an arena page: one byte load that names a malloc class
+ * without the two dependent loads of vtoslab and the slab (free()'s
+ * critical path).  The slab is still checked, beside it.
+ */
+static inline unsigned
+uma_vm_pagetag_of(const void *p)
+{
+	return (atomic_load_explicit(&uma_vm_pagetag[((uintptr_t)p -
 	    uma_vm_base) >> UMA_PAGE_SHIFT], memory_order_relaxed));
 }
 

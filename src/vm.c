@@ -5,8 +5,9 @@
  * Layer: the bottom.  Knows pages and slab pointers, nothing of zones.
  *
  * At start-up uma reserves a large range of address space with
- * MAP_NORESERVE (no memory is committed until a page is touched) and a
- * table with one slab pointer per page of it, reserved the same way.  Pages
+ * MAP_NORESERVE (no memory is committed until a page is touched) and two
+ * tables reserved the same way: one slab pointer per page, and one tag
+ * byte per page (the malloc class of its slab, for free()).  Pages
  * given back are dropped with MADV_DONTNEED, so they cost nothing until
  * reused and read as zeros when they are: every run the backend hands out
  * is zero-filled.
@@ -22,6 +23,7 @@
 uintptr_t uma_vm_base;
 uintptr_t uma_vm_size;
 void * _Atomic *uma_vm_slabtab;
+_Atomic uint8_t *uma_vm_pagetag;
 
 static struct {
 	pthread_mutex_t	 lock;
@@ -133,15 +135,26 @@ uma__vm_pages(void)
 	return (atomic_load_explicit(&vm.pages, memory_order_relaxed));
 }
 
-/* Point every page of a run at its slab (or at nothing). */
+/*
+ * See uma_int.h.  A page's slab is set before its tag and its tag cleared
+ * before its slab, so that a tag read as set has had a slab (readers still
+ * test the slab: it may go between their two loads).
+ */
 void
-uma__vtoslab_set(void *mem, size_t npages, void *slab)
+uma__vtoslab_set(void *mem, size_t npages, void *slab, uint8_t tag)
 {
 	size_t idx = ((uintptr_t)mem - uma_vm_base) >> UMA_PAGE_SHIFT;
 
-	for (size_t i = 0; i < npages; i++)
+	for (size_t i = 0; i < npages; i++) {
+		if (slab == NULL)
+			atomic_store_explicit(&uma_vm_pagetag[idx + i], 0,
+			    memory_order_release);
 		atomic_store_explicit(&uma_vm_slabtab[idx + i], slab,
 		    memory_order_release);
+		if (slab != NULL)
+			atomic_store_explicit(&uma_vm_pagetag[idx + i], tag,
+			    memory_order_release);
+	}
 }
 
 static void *
@@ -161,7 +174,7 @@ int
 uma__vm_startup(void)
 {
 	size_t bytes = (size_t)uma__tunable_int("vm.uma_arena_gb", 64) << 30;
-	void *base = NULL, *tab = NULL;
+	void *base = NULL, *tab = NULL, *tags = NULL;
 
 	vm.backend = &arena_backend;
 	for (; bytes >= ((size_t)256 << 20); bytes /= 2) {
@@ -169,8 +182,13 @@ uma__vm_startup(void)
 		if (base == NULL)
 			continue;
 		tab = reserve((bytes >> UMA_PAGE_SHIFT) * sizeof(void *));
-		if (tab != NULL)
+		tags = reserve(bytes >> UMA_PAGE_SHIFT);
+		if (tab != NULL && tags != NULL)
 			break;
+		if (tab != NULL)
+			munmap(tab, (bytes >> UMA_PAGE_SHIFT) * sizeof(void *));
+		if (tags != NULL)
+			munmap(tags, bytes >> UMA_PAGE_SHIFT);
 		munmap(base, bytes);
 		base = NULL;
 	}
@@ -180,6 +198,7 @@ uma__vm_startup(void)
 	uma_vm_base = (uintptr_t)base;
 	uma_vm_size = bytes;
 	uma_vm_slabtab = tab;
+	uma_vm_pagetag = tags;
 	return (vmmap_init(&vm.map, uma_vm_base + UMA_PAGE_SIZE,
 	    uma_vm_base + bytes));
 }

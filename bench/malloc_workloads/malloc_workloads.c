@@ -1,7 +1,13 @@
 /*
  * malloc_workloads.c - allocator workloads in the spirit of the classic
  * benchmarks, one per sub-command; the allocator is whatever malloc the
- * process has (LD_PRELOAD).  Prints a checksum so work is not elided.
+ * process has (LD_PRELOAD).  Each is sized to run for about half a second
+ * or more under glibc, so that start-up and the 10 ms resolution of
+ * time(1) do not decide the result.
+ *
+ * Output: "<workload> <seconds> <peak RSS KiB> <checksum>": wall time of
+ * the workload itself (CLOCK_MONOTONIC), ru_maxrss at the end, and a
+ * checksum so that no work is elided.
  *
  *   larson        threads replace random slots of a shared-nothing array
  *                 with random sizes, handing arrays to the next round's
@@ -19,6 +25,8 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +56,7 @@ larson_round_thread(void *arg)
 	uintptr_t id = (uintptr_t)arg;
 	uint64_t s = id * 7 + 1, acc = 0;
 
-	for (int round = 0; round < 8; round++) {
+	for (int round = 0; round < 32; round++) {
 		void **slots = larson_slots[(id + (uintptr_t)round) % NTHREADS];
 
 		for (int i = 0; i < 300000; i++) {
@@ -162,7 +170,7 @@ scratch_thread(void *arg)
 	char *o = scratch_objs[id];
 
 	free(o);		/* an object allocated by the main thread */
-	for (int i = 0; i < 2000000; i++) {
+	for (int i = 0; i < 20000000; i++) {
 		o = malloc(8);
 		for (int k = 0; k < 8; k++)
 			o[k] = (char)k;
@@ -177,7 +185,7 @@ simple_thread(void *arg)
 {
 	uint64_t acc = 0;
 
-	for (int r = 0; r < 40; r++) {
+	for (int r = 0; r < 800; r++) {
 		for (size_t sz = 16; sz <= 512; sz += 16) {
 			for (int i = 0; i < 2000; i++) {
 				char *p = malloc(sz);
@@ -218,7 +226,7 @@ large(void)
 	uint64_t s = 13;
 	void *keep[16] = { 0 };
 
-	for (int i = 0; i < 20000; i++) {
+	for (int i = 0; i < 40000; i++) {
 		size_t sz = (size_t)65536 << (xs(&s) % 7);
 		int k = (int)(xs(&s) % 16);
 		char *p;
@@ -248,7 +256,10 @@ int
 main(int argc, char **argv)
 {
 	const char *w = argc > 1 ? argv[1] : "";
+	struct timespec t0, t1;
+	struct rusage ru;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (strcmp(w, "larson") == 0) {
 		larson_rounds();
 	} else if (strcmp(w, "mstress") == 0) {
@@ -277,6 +288,10 @@ main(int argc, char **argv)
 		    "xmalloc|cache-scratch|simple|thread|small|large\n");
 		return (2);
 	}
-	printf("%s %llu\n", w, (unsigned long long)sum);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("%s %.4f %ld %llu\n", w, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, ru.ru_maxrss,
+	    (unsigned long long)sum);
 	return (0);
 }

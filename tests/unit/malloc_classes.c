@@ -144,3 +144,43 @@ UMA_TEST(malloc_zones_are_named_like_freebsd)
 		    want) == 0);
 	}
 }
+
+/*
+ * free() takes the class from the page's tag byte: every page of a class
+ * slab carries class + 1 while the slab lives, and 0 once its pages go
+ * back; large runs and other zones' pages carry 0.
+ */
+UMA_TEST(malloc_pages_are_tagged_with_their_class_while_they_live)
+{
+	enum { N = 64 };
+	static void *p[MALLOC_NCLASSES][N];
+	uma_zone_t other;
+	void *big, *item;
+
+	for (int c = 0; c < MALLOC_NCLASSES; c++) {
+		for (int i = 0; i < N; i++) {
+			p[c][i] = uma_malloc(malloc_class_sizes[c], M_TEST,
+			    M_WAITOK);
+			CHECK_EQ(uma_vm_pagetag_of(p[c][i]), (unsigned)c + 1);
+			/* Every page of a multi-page slab: the last byte's. */
+			CHECK_EQ(uma_vm_pagetag_of((char *)p[c][i] +
+			    malloc_class_sizes[c] - 1), (unsigned)c + 1);
+		}
+	}
+	big = uma_malloc(MALLOC_MAXSIZE + 1, M_TEST, M_WAITOK);
+	CHECK_EQ(uma_vm_pagetag_of(big), 0u);
+	other = uma_zcreate("tag test", 64, NULL, NULL, NULL, NULL, 0, 0);
+	item = uma_zalloc(other, M_WAITOK);
+	CHECK_EQ(uma_vm_pagetag_of(item), 0u);
+	uma_zfree(other, item);
+	uma_zdestroy(other);
+	uma_free(big, M_TEST);
+	for (int c = 0; c < MALLOC_NCLASSES; c++)
+		for (int i = 0; i < N; i++)
+			uma_free(p[c][i], M_TEST);
+	uma_reclaim(UMA_RECLAIM_DRAIN);
+	for (int c = 0; c < MALLOC_NCLASSES; c++)
+		for (int i = 0; i < N; i++)
+			CHECK(uma_vtoslab(p[c][i]) != NULL ||
+			    uma_vm_pagetag_of(p[c][i]) == 0);
+}
