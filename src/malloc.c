@@ -162,6 +162,14 @@ uma__malloc_invalid(const char *what, const void *addr, const char *why)
 
 /* ---- allocation ------------------------------------------------------- */
 
+/* Count a size-class alloc or free, unless the class zones count it. */
+static inline void
+mstat_class(struct malloc_type *mtp, size_t word)
+{
+	if (mtp != uma__malloc_zone_type)
+		mstat_add(mtp, word, 1);
+}
+
 static void *
 malloc_class_alloc(int idx, struct malloc_type *mtp, int flags)
 {
@@ -172,7 +180,7 @@ malloc_class_alloc(int idx, struct malloc_type *mtp, int flags)
 		errno = ENOMEM;
 		return (NULL);
 	}
-	mstat_add(mtp, (size_t)idx, 1);
+	mstat_class(mtp, (size_t)idx);
 	return (item);
 }
 
@@ -237,7 +245,7 @@ uma_malloc(size_t size, struct malloc_type *mtp, int flags)
 	    malloc_classes[idx].mc_cpu);
 	if (__predict_false(item == NULL))
 		return (malloc_class_alloc(idx, mtp, flags));
-	mstat_add(mtp, (size_t)idx, 1);
+	mstat_class(mtp, (size_t)idx);
 	return (item);
 }
 
@@ -361,7 +369,7 @@ uma_free(void *addr, struct malloc_type *mtp)
 	if (__predict_false(!uma__zfree_hit_cpu(malloc_classes[idx].mc_zone,
 	    malloc_classes[idx].mc_cpu, addr)))
 		uma_zfree(malloc_classes[idx].mc_zone, addr);
-	mstat_add(mtp, MSTAT_FREE + (size_t)idx, 1);
+	mstat_class(mtp, MSTAT_FREE + (size_t)idx);
 }
 
 /* See malloc.h */

@@ -104,6 +104,11 @@ void	uma__malloc_large_reclaim(bool periodic) UMA_HIDDEN;
 /* malloc_type.c */
 void	uma__mstat_add(struct malloc_type *mtp, size_t word, uint64_t delta)
 	    UMA_HIDDEN;
+/*
+ * The type whose size-class counts are the class zones' minus the other
+ * types' (see malloc_type.c), or NULL; set once, before it allocates much.
+ */
+extern struct malloc_type *uma__malloc_zone_type UMA_HIDDEN;
 void	uma__malloc_type_register(struct malloc_type *mtp) UMA_HIDDEN;
 void	uma__malloc_type_fork_prepare(void) UMA_HIDDEN;
 void	uma__malloc_type_fork_parent(void) UMA_HIDDEN;

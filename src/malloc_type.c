@@ -53,11 +53,29 @@ struct mtype_run {
 	char		 mr_name[MALLOC_MAX_NAME];
 	size_t		 mr_len;	/* bytes of the run */
 	bool		 mr_dynamic;
+	struct malloc_type *mr_owner;	/* the type counting here */
+	struct mtype_run *mr_all;	/* next on mtype_all */
 };
 
 static pthread_mutex_t malloc_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct malloc_type *kmemstatistics;	/* the list of types */
 static int kmemcount;
+
+/*
+ * The zone-counted type.  One type may leave its size-class counts to the
+ * class zones, whose per-CPU caches count every allocation and free in the
+ * same commit that moves the item: its counts are the zones' minus every
+ * other type's.  The interposer's "libc" type does (its definition of
+ * uma__malloc_zone_type overrides this weak one), which saves malloc(3)
+ * and free(3) a restartable sequence each.  Its large runs are counted as
+ * usual.  mtype_all lists every run with counters, linked or not, and
+ * mtype_retired holds the counts of runs given back, so that the
+ * difference stays exact (both under mtype_all_mtx, a leaf).
+ */
+__attribute__((weak)) struct malloc_type *uma__malloc_zone_type;
+static pthread_mutex_t mtype_all_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct mtype_run *mtype_all;
+static uint64_t *mtype_retired;		/* one record, or NULL */
 
 /* The type's counters, or NULL before its first allocation. */
 static inline uint64_t *
@@ -90,6 +108,46 @@ mtype_run_alloc(const char *name)
 	    name != NULL ? name : "(null)");
 	mr->mr_len = len;
 	return (mr);
+}
+
+/* A new counter run of `owner` joins mtype_all. */
+static void
+mtype_all_add(struct mtype_run *mr, struct malloc_type *owner)
+{
+	mr->mr_owner = owner;
+	pthread_mutex_lock(&mtype_all_mtx);
+	mr->mr_all = mtype_all;
+	mtype_all = mr;
+	pthread_mutex_unlock(&mtype_all_mtx);
+}
+
+/* A run is about to be given back: keep its counts in mtype_retired. */
+static void
+mtype_all_retire(struct mtype_run *mr)
+{
+	const uint64_t *counts = (const uint64_t *)((char *)mr +
+	    MSTAT_RUN_OFF);
+	struct mtype_run **mp;
+	void *mem;
+
+	pthread_mutex_lock(&mtype_all_mtx);
+	for (mp = &mtype_all; *mp != NULL; mp = &(*mp)->mr_all)
+		if (*mp == mr) {
+			*mp = mr->mr_all;
+			break;
+		}
+	if (mtype_retired == NULL && uma__vm_alloc_run(roundup2(MSTAT_WORDS *
+	    sizeof(uint64_t), UMA_PAGE_SIZE), 0, 0, UINTPTR_MAX, 0,
+	    &mem) == 0)
+		mtype_retired = mem;
+	if (mtype_retired == NULL)
+		uma__panic("uma: no memory to retire malloc type %s",
+		    mr->mr_name);
+	for (int cpu = 0; cpu <= uma.ug_ncpus; cpu++)
+		for (int w = 0; w < MSTAT_WORDS; w++)
+			mtype_retired[w] += __atomic_load_n(&counts[(size_t)cpu *
+			    MSTAT_WORDS + w], __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&mtype_all_mtx);
 }
 
 static void
@@ -148,6 +206,7 @@ uma__malloc_type_ready(struct malloc_type *mtp)
 		if (mr == NULL)
 			uma__panic("uma: no memory for malloc type %s",
 			    mtp->ks_shortdesc);
+		mtype_all_add(mr, mtp);
 		__atomic_store_n(&mtp->ks_handle, (char *)mr + MSTAT_RUN_OFF,
 		    __ATOMIC_RELEASE);
 	}
@@ -180,6 +239,7 @@ malloc_type_create(const char *name)
 	mr->mr_type.ks_magic = M_MAGIC;
 	mr->mr_type.ks_shortdesc = mr->mr_name;
 	mr->mr_type.ks_handle = (char *)mr + MSTAT_RUN_OFF;
+	mtype_all_add(mr, &mr->mr_type);
 	pthread_mutex_lock(&malloc_mtx);
 	mtype_link_locked(&mr->mr_type);
 	pthread_mutex_unlock(&malloc_mtx);
@@ -212,8 +272,10 @@ malloc_type_destroy(struct malloc_type *mtp)
 		    tt.mt_memfreed));
 		return;		/* the leaked memory may still be freed */
 	}
-	if (mr->mr_dynamic)
+	if (mr->mr_dynamic) {
+		mtype_all_retire(mr);
 		uma__vm_free_run(mr, mr->mr_len);
+	}
 }
 
 /*
@@ -239,9 +301,116 @@ uma__mstat_add(struct malloc_type *mtp, size_t word, uint64_t delta)
 	    __ATOMIC_RELAXED);
 }
 
-/* One CPU's figures (the spill record folds into CPU 0). */
+/*
+ * The zone-counted type's class counts, per CPU: ztab[cpu][0][c] allocs and
+ * ztab[cpu][1][c] frees of class c.  Each is the class zone's count on that
+ * CPU (zone-level counts go to CPU 0) minus the other types' counts on it.
+ * A CPU can come out negative (another type's alloc counted on the CPU it
+ * migrated to, after the zone counted it on the first): those go to 0 and
+ * the excess is taken from the largest CPUs, so that the sum over CPUs is
+ * exactly the zones' total minus the other types' (0 at worst, racing).
+ */
+typedef uint64_t ztab_t[2][MALLOC_NCLASSES];
+
 static void
-mstat_cpu(struct malloc_type *mtp, int cpu, struct malloc_type_stats *mts)
+ztab_fill(ztab_t *ztab, int ncpus)
+{
+	const struct mtype_run *mr;
+	const uint64_t *rec;
+	int64_t v[ncpus], total, sum;
+	uint64_t a, f, cached;
+	uma_zone_t zone;
+	int big;
+
+	pthread_mutex_lock(&mtype_all_mtx);
+	for (int side = 0; side < 2; side++) {
+		for (int c = 0; c < MALLOC_NCLASSES; c++) {
+			zone = malloc_classes[c].mc_zone;
+			total = 0;
+			for (int cpu = 0; cpu < ncpus; cpu++) {
+				uma__cache_counts(zone, cpu, &a, &f, &cached);
+				v[cpu] = (int64_t)(side == 0 ? a : f);
+			}
+			v[0] += (int64_t)atomic_load(side == 0 ?
+			    &zone->uz_allocs : &zone->uz_frees);
+			for (mr = mtype_all; mr != NULL; mr = mr->mr_all) {
+				if (mr->mr_owner == uma__malloc_zone_type)
+					continue;
+				rec = (const uint64_t *)((const char *)mr +
+				    MSTAT_RUN_OFF);
+				for (int cpu = 0; cpu <= ncpus; cpu++)
+					v[cpu < ncpus ? cpu : 0] -=
+					    (int64_t)__atomic_load_n(&rec[
+					    (size_t)cpu * MSTAT_WORDS +
+					    (size_t)side * MSTAT_FREE + c],
+					    __ATOMIC_RELAXED);
+			}
+			if (mtype_retired != NULL)
+				v[0] -= (int64_t)mtype_retired[
+				    (size_t)side * MSTAT_FREE + c];
+			sum = 0;
+			for (int cpu = 0; cpu < ncpus; cpu++) {
+				total += v[cpu];
+				if (v[cpu] < 0)
+					v[cpu] = 0;
+				sum += v[cpu];
+			}
+			if (total < 0)
+				total = 0;
+			while (sum > total) {
+				big = 0;
+				for (int cpu = 1; cpu < ncpus; cpu++)
+					if (v[cpu] > v[big])
+						big = cpu;
+				if (v[big] >= sum - total) {
+					v[big] -= sum - total;
+					sum = total;
+				} else {
+					sum -= v[big];
+					v[big] = 0;
+				}
+			}
+			for (int cpu = 0; cpu < ncpus; cpu++)
+				ztab[cpu][side][c] = (uint64_t)v[cpu];
+		}
+	}
+	pthread_mutex_unlock(&mtype_all_mtx);
+}
+
+/*
+ * A ztab for `mtp` if it is the zone-counted type (give it back with
+ * ztab_free), else NULL.
+ */
+static ztab_t *
+ztab_get(struct malloc_type *mtp, int ncpus)
+{
+	void *mem;
+
+	if (mtp != uma__malloc_zone_type || mtype_counts(mtp) == NULL)
+		return (NULL);
+	if (uma__vm_alloc_run(roundup2((size_t)ncpus * sizeof(ztab_t),
+	    UMA_PAGE_SIZE), 0, 0, UINTPTR_MAX, 0, &mem) != 0)
+		uma__panic("uma: no memory for the statistics of type %s",
+		    mtp->ks_shortdesc);
+	ztab_fill(mem, ncpus);
+	return (mem);
+}
+
+static void
+ztab_free(ztab_t *ztab, int ncpus)
+{
+	if (ztab != NULL)
+		uma__vm_free_run(ztab, roundup2((size_t)ncpus *
+		    sizeof(ztab_t), UMA_PAGE_SIZE));
+}
+
+/*
+ * One CPU's figures (the spill record folds into CPU 0).  ztab: the class
+ * counts of the zone-counted type (ztab_get), NULL for any other type.
+ */
+static void
+mstat_cpu(struct malloc_type *mtp, int cpu, struct malloc_type_stats *mts,
+    const ztab_t *ztab)
 {
 	const uint64_t *counts = mtype_counts(mtp);
 	const uint64_t *recs[2];
@@ -256,18 +425,27 @@ mstat_cpu(struct malloc_type *mtp, int cpu, struct malloc_type_stats *mts)
 		recs[1] = counts + (size_t)uma.ug_ncpus * MSTAT_WORDS;
 		nrecs = 2;
 	}
-	for (int r = 0; r < nrecs; r++) {
-		for (int c = 0; c < MALLOC_NCLASSES; c++) {
-			a = __atomic_load_n(&recs[r][c], __ATOMIC_RELAXED);
-			f = __atomic_load_n(&recs[r][MSTAT_FREE + c],
-			    __ATOMIC_RELAXED);
-			mts->mts_numallocs += a;
-			mts->mts_numfrees += f;
-			mts->mts_memalloced += a * malloc_class_sizes[c];
-			mts->mts_memfreed += f * malloc_class_sizes[c];
-			if (a != 0)
-				mts->mts_size |= 1ull << c;
+	for (int c = 0; c < MALLOC_NCLASSES; c++) {
+		a = f = 0;
+		if (ztab != NULL) {
+			a = ztab[cpu][0][c];
+			f = ztab[cpu][1][c];
+		} else {
+			for (int r = 0; r < nrecs; r++) {
+				a += __atomic_load_n(&recs[r][c],
+				    __ATOMIC_RELAXED);
+				f += __atomic_load_n(&recs[r][MSTAT_FREE + c],
+				    __ATOMIC_RELAXED);
+			}
 		}
+		mts->mts_numallocs += a;
+		mts->mts_numfrees += f;
+		mts->mts_memalloced += a * malloc_class_sizes[c];
+		mts->mts_memfreed += f * malloc_class_sizes[c];
+		if (a != 0)
+			mts->mts_size |= 1ull << c;
+	}
+	for (int r = 0; r < nrecs; r++) {
 		mts->mts_numallocs += __atomic_load_n(
 		    &recs[r][MSTAT_LARGE_COUNT], __ATOMIC_RELAXED);
 		mts->mts_numfrees += __atomic_load_n(
@@ -283,18 +461,21 @@ void
 uma__malloc_type_totals(struct malloc_type *mtp, struct malloc_type_totals *tt)
 {
 	struct malloc_type_stats mts;
+	ztab_t *ztab;
 
 	memset(tt, 0, sizeof(*tt));
 	if (mtype_counts(mtp) == NULL)
 		return;
+	ztab = ztab_get(mtp, uma.ug_ncpus);
 	for (int cpu = 0; cpu < uma.ug_ncpus; cpu++) {
-		mstat_cpu(mtp, cpu, &mts);
+		mstat_cpu(mtp, cpu, &mts, ztab);
 		tt->mt_memalloced += mts.mts_memalloced;
 		tt->mt_memfreed += mts.mts_memfreed;
 		tt->mt_numallocs += mts.mts_numallocs;
 		tt->mt_numfrees += mts.mts_numfrees;
 		tt->mt_sizemask |= mts.mts_size;
 	}
+	ztab_free(ztab, uma.ug_ncpus);
 }
 
 int
@@ -358,13 +539,16 @@ uma__malloc_stream(void *buf, size_t len)
 		    mtp->ks_shortdesc);
 		memcpy(p, &mth, sizeof(mth));
 		p += sizeof(mth);
+		ztab_t *ztab = ztab_get(mtp, ncpus);
+
 		for (int cpu = 0; cpu < ncpus; cpu++) {
 			struct malloc_type_stats mts;
 
-			mstat_cpu(mtp, cpu, &mts);
+			mstat_cpu(mtp, cpu, &mts, ztab);
 			memcpy(p, &mts, sizeof(mts));
 			p += sizeof(mts);
 		}
+		ztab_free(ztab, ncpus);
 	}
 	pthread_mutex_unlock(&malloc_mtx);
 	return (need);
@@ -375,17 +559,20 @@ void
 uma__malloc_type_fork_prepare(void)
 {
 	pthread_mutex_lock(&malloc_mtx);
+	pthread_mutex_lock(&mtype_all_mtx);
 }
 
 void
 uma__malloc_type_fork_parent(void)
 {
+	pthread_mutex_unlock(&mtype_all_mtx);
 	pthread_mutex_unlock(&malloc_mtx);
 }
 
 void
 uma__malloc_type_fork_child(void)
 {
+	pthread_mutex_init(&mtype_all_mtx, NULL);
 	pthread_mutex_init(&malloc_mtx, NULL);
 }
 

@@ -40,6 +40,13 @@ static struct malloc_type M_LIBC[1] = {
 	{ NULL, M_MAGIC, "libc", NULL }
 };
 
+/*
+ * "libc" leaves its size-class counts to the class zones (malloc_type.c):
+ * malloc(3) and free(3) then count nothing beyond the zone's own commit.
+ * Overrides libuma's weak NULL, so it holds from the very first call.
+ */
+struct malloc_type *uma__malloc_zone_type = M_LIBC;
+
 IP_EXPORT void *
 malloc(size_t size)
 {
