@@ -44,6 +44,21 @@ static const char *const malloc_class_names[MALLOC_NCLASSES] = {
 struct malloc_class malloc_classes[MALLOC_NCLASSES];
 
 /*
+ * The class zones' per-CPU caches, in one run at a power-of-2 stride:
+ * free() computes the caches of the page's class from its tag, with no
+ * load on the way from the item to the cache word it pushes to.
+ */
+static char *malloc_caches;		/* class 0's uz_cpu */
+static unsigned malloc_caches_shift;	/* log2 of the stride */
+
+static inline uma_cache_t
+malloc_class_caches(unsigned idx)
+{
+	return ((uma_cache_t)(malloc_caches +
+	    ((size_t)idx << malloc_caches_shift)));
+}
+
+/*
  * size -> class, by 16 bytes: one load and no branch on the way in and
  * on the way out (free looks its keg's size up here), for 4 KiB.
  */
@@ -118,10 +133,21 @@ malloc_startup_once(void)
 {
 	struct malloc_class *mc;
 	uint32_t size;
+	void *mem;
 	int i, c;
 
 	uma_ensure_started();
 	uma__malloc_large_startup();
+	malloc_caches_shift = 7;
+	while (((size_t)1 << malloc_caches_shift) < (size_t)(uma.ug_ncpus +
+	    UMA_CACHE_GUARD) * sizeof(struct uma_cache))
+		malloc_caches_shift++;
+	if (uma__vm_alloc_run(roundup2((size_t)MALLOC_NCLASSES <<
+	    malloc_caches_shift, UMA_PAGE_SIZE), 0, 0, UINTPTR_MAX, 0,
+	    &mem) != 0)
+		uma__panic("uma: no memory for the malloc zones' caches");
+	malloc_caches = (char *)mem + UMA_CACHE_GUARD *
+	    sizeof(struct uma_cache);
 	for (i = 0; i < MALLOC_NCLASSES; i++) {
 		mc = &malloc_classes[i];
 		size = malloc_class_sizes[i];
@@ -131,7 +157,7 @@ malloc_startup_once(void)
 			uma__panic("uma: cannot create zone %s",
 			    malloc_class_names[i]);
 		mc->mc_keg = mc->mc_zone->uz_keg;
-		mc->mc_cpu = mc->mc_zone->uz_cpu;
+		uma__zone_move_caches(mc->mc_zone, malloc_class_caches(i));
 		/* Its slabs name their class: free() then skips the keg. */
 		mc->mc_keg->uk_slabflags = (uint16_t)(i + 1);
 		mc->mc_ipers = mc->mc_keg->uk_ipers;
@@ -242,7 +268,7 @@ uma_malloc(size_t size, struct malloc_type *mtp, int flags)
 		return (malloc_slow(size, mtp, flags));
 	idx = malloc_class_index(size);
 	item = uma__zalloc_hit_cpu(malloc_classes[idx].mc_zone,
-	    malloc_classes[idx].mc_cpu);
+	    malloc_class_caches((unsigned)idx));
 	if (__predict_false(item == NULL))
 		return (malloc_class_alloc(idx, mtp, flags));
 	mstat_class(mtp, (size_t)idx);
@@ -367,7 +393,7 @@ uma_free(void *addr, struct malloc_type *mtp)
 		return;
 	}
 	if (__predict_false(!uma__zfree_hit_cpu(malloc_classes[idx].mc_zone,
-	    malloc_classes[idx].mc_cpu, addr)))
+	    malloc_class_caches((unsigned)idx), addr)))
 		uma_zfree(malloc_classes[idx].mc_zone, addr);
 	mstat_class(mtp, MSTAT_FREE + (size_t)idx);
 }

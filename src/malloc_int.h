@@ -42,7 +42,6 @@
 
 struct malloc_class {
 	uma_zone_t	 mc_zone;
-	uma_cache_t	 mc_cpu;	/* mc_zone->uz_cpu: one load less */
 	uma_keg_t	 mc_keg;
 	uint32_t	 mc_size;
 	uint32_t	 mc_ipers;	/* items per slab, for the pointer check */

@@ -62,6 +62,21 @@ zone_set_fast(uma_zone_t zone)
 	    fast | (zone->uz_fast & UZ_FAST_SLEEPERS), memory_order_relaxed);
 }
 
+/*
+ * Before a zone's first allocation, move its per-CPU caches to `caches`
+ * (which has UMA_CACHE_GUARD zeroed caches before it): a caller that keeps
+ * the caches of many zones at a fixed stride can compute a zone's caches
+ * instead of loading them (malloc's free()).
+ */
+void
+uma__zone_move_caches(uma_zone_t zone, uma_cache_t caches)
+{
+	UMA_ASSERT(!zone->uz_used && zone->uz_cpu != uma__closed_caches(),
+	    "uma: zone \"%s\": caches moved after use", zone->uz_name);
+	zone->uz_cpu = caches;
+	uma__cache_init(zone);
+}
+
 static uma_zone_t
 zone_alloc_struct(void)
 {
