@@ -10,9 +10,9 @@
  * allocate through libc).
  *
  * free() finds everything from the address: the arena says "ours", the
- * page's vtoslab entry gives the slab, the slab's keg gives the size class
- * (or the pseudo-keg of large runs).  The type argument only picks the
- * counters.
+ * page's tag gives the size class and where the slab starts (no tag: the
+ * page's vtoslab entry gives a large run's descriptor).  The type argument
+ * only picks the counters.
  */
 #include <errno.h>
 #include <string.h>
@@ -157,6 +157,9 @@ malloc_startup_once(void)
 			uma__panic("uma: cannot create zone %s",
 			    malloc_class_names[i]);
 		mc->mc_keg = mc->mc_zone->uz_keg;
+		if (mc->mc_keg->uk_flags & UMA_ZONE_CACHESPREAD)
+			uma__panic("uma: %s: coloured slabs break free()'s "
+			    "item check", malloc_class_names[i]);
 		uma__zone_move_caches(mc->mc_zone, malloc_class_caches(i));
 		/* Its slabs name their class: free() then skips the keg. */
 		mc->mc_keg->uk_slabflags = (uint16_t)(i + 1);
@@ -335,15 +338,17 @@ malloc_lookup_other(const char *what, const void *addr, uma_slab_t slab,
  * a slab of a malloc keg, at the start of an item.  Returns the class, or
  * -1 for a large run (*mlp set).  Anything else aborts with a message.
  *
- * The class comes from the page's tag byte, so free()'s path to the class
- * zone's cache is tag -> class entry -> cache; the slab checks beside it
- * only decide branches and stay off that chain of loads.
+ * All from the page's tag: its class, and the page's index in its slab,
+ * which with the class's size says whether addr starts an item (class
+ * slabs have no colour: items start at the slab's first byte).  Neither
+ * the slab header nor the vtoslab entry is read, so a free of a cold item
+ * takes no cache miss there, and the class zone's cache follows from the
+ * tag without another load.
  */
 static inline int
 malloc_lookup(const char *what, const void *addr, struct malloc_large **mlp)
 {
 	struct malloc_class *mc;
-	uma_slab_t slab;
 	uint64_t off, q;
 	unsigned tag;
 
@@ -351,19 +356,17 @@ malloc_lookup(const char *what, const void *addr, struct malloc_large **mlp)
 		uma__malloc_invalid(what, addr, "pointer not allocated by uma "
 		    "(outside its arena: a stack, static or foreign pointer)");
 	tag = uma_vm_pagetag_of(addr);
-	slab = uma_vtoslab(addr);
-	if (__predict_false(tag == 0 || slab == NULL))
-		return (malloc_lookup_other(what, addr, slab, mlp));
-	mc = &malloc_classes[tag - 1];
-	if (__predict_false(mc->mc_keg != slab->us_keg))
-		uma__malloc_invalid(what, addr, "pointer to an item of a uma "
-		    "zone that is not a malloc zone");
-	off = (uint64_t)((const char *)addr - slab->us_data);
+	if (__predict_false(UMA_PAGETAG_CLASS(tag) == 0))
+		return (malloc_lookup_other(what, addr, uma_vtoslab(addr),
+		    mlp));
+	mc = &malloc_classes[UMA_PAGETAG_CLASS(tag) - 1];
+	off = ((uintptr_t)addr & UMA_PAGE_MASK) +
+	    ((uint64_t)UMA_PAGETAG_INDEX(tag) << UMA_PAGE_SHIFT);
 	q = (off * mc->mc_inv) >> 40;
 	if (__predict_false(q * mc->mc_size != off || q >= mc->mc_ipers))
 		uma__malloc_invalid(what, addr, "pointer inside an allocation "
 		    "(not its start)");
-	return ((int)tag - 1);
+	return ((int)UMA_PAGETAG_CLASS(tag) - 1);
 }
 
 static __attribute__((noinline)) void

@@ -481,10 +481,11 @@ int	uma__vm_startup(void) UMA_HIDDEN;
 extern uintptr_t uma_vm_base UMA_HIDDEN;
 extern uintptr_t uma_vm_size UMA_HIDDEN;
 extern void * _Atomic *uma_vm_slabtab UMA_HIDDEN;
-extern _Atomic uint8_t *uma_vm_pagetag UMA_HIDDEN;
+extern _Atomic uint16_t *uma_vm_pagetag UMA_HIDDEN;
 /*
- * Point every page of a run at its slab (or NULL) and give the pages a tag
- * byte: the keg's uk_slabflags (a malloc class + 1), 0 for none.
+ * Point every page of a run at its slab (or NULL) and tag the pages: low
+ * byte `tag` (the keg's uk_slabflags, a malloc class + 1; 0 for none),
+ * high byte the page's index in the run.
  */
 void	uma__vtoslab_set(void *mem, size_t npages, void *slab, uint8_t tag)
 	    UMA_HIDDEN;
@@ -503,10 +504,12 @@ uma_vtoslab(const void *p)
 	    uma_vm_base) >> UMA_PAGE_SHIFT], memory_order_relaxed));
 }
 /*
- * The tag of an arena page: one byte load that names a malloc class
- * without the two dependent loads of vtoslab and the slab (free()'s
- * critical path).  The slab is still checked, beside it.
+ * The tag of an arena page (uma__vtoslab_set): one load from a dense table
+ * that names a malloc class and where its slab starts, so that free()
+ * neither waits on nor misses in the slab header.
  */
+#define	UMA_PAGETAG_CLASS(t)	((t) & 0xff)
+#define	UMA_PAGETAG_INDEX(t)	((t) >> 8)
 static inline unsigned
 uma_vm_pagetag_of(const void *p)
 {

@@ -6,8 +6,9 @@
  *
  * At start-up uma reserves a large range of address space with
  * MAP_NORESERVE (no memory is committed until a page is touched) and two
- * tables reserved the same way: one slab pointer per page, and one tag
- * byte per page (the malloc class of its slab, for free()).  Pages
+ * tables reserved the same way: one slab pointer per page, and one 16-bit
+ * tag per page (the malloc class of its slab and the page's place in it,
+ * for free()).  Pages
  * given back are dropped with MADV_DONTNEED, so they cost nothing until
  * reused and read as zeros when they are: every run the backend hands out
  * is zero-filled.
@@ -23,7 +24,7 @@
 uintptr_t uma_vm_base;
 uintptr_t uma_vm_size;
 void * _Atomic *uma_vm_slabtab;
-_Atomic uint8_t *uma_vm_pagetag;
+_Atomic uint16_t *uma_vm_pagetag;
 
 static struct {
 	pthread_mutex_t	 lock;
@@ -145,6 +146,9 @@ uma__vtoslab_set(void *mem, size_t npages, void *slab, uint8_t tag)
 {
 	size_t idx = ((uintptr_t)mem - uma_vm_base) >> UMA_PAGE_SHIFT;
 
+	if (tag != 0 && npages > 256)
+		uma__panic("uma: a tagged slab of %zu pages (at most 256)",
+		    npages);
 	for (size_t i = 0; i < npages; i++) {
 		if (slab == NULL)
 			atomic_store_explicit(&uma_vm_pagetag[idx + i], 0,
@@ -152,7 +156,8 @@ uma__vtoslab_set(void *mem, size_t npages, void *slab, uint8_t tag)
 		atomic_store_explicit(&uma_vm_slabtab[idx + i], slab,
 		    memory_order_release);
 		if (slab != NULL)
-			atomic_store_explicit(&uma_vm_pagetag[idx + i], tag,
+			atomic_store_explicit(&uma_vm_pagetag[idx + i],
+			    tag == 0 ? 0 : (uint16_t)(tag | i << 8),
 			    memory_order_release);
 	}
 }
@@ -182,13 +187,14 @@ uma__vm_startup(void)
 		if (base == NULL)
 			continue;
 		tab = reserve((bytes >> UMA_PAGE_SHIFT) * sizeof(void *));
-		tags = reserve(bytes >> UMA_PAGE_SHIFT);
+		tags = reserve((bytes >> UMA_PAGE_SHIFT) * sizeof(uint16_t));
 		if (tab != NULL && tags != NULL)
 			break;
 		if (tab != NULL)
 			munmap(tab, (bytes >> UMA_PAGE_SHIFT) * sizeof(void *));
 		if (tags != NULL)
-			munmap(tags, bytes >> UMA_PAGE_SHIFT);
+			munmap(tags, (bytes >> UMA_PAGE_SHIFT) *
+			    sizeof(uint16_t));
 		munmap(base, bytes);
 		base = NULL;
 	}

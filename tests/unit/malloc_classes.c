@@ -146,9 +146,9 @@ UMA_TEST(malloc_zones_are_named_like_freebsd)
 }
 
 /*
- * free() takes the class from the page's tag byte: every page of a class
- * slab carries class + 1 while the slab lives, and 0 once its pages go
- * back; large runs and other zones' pages carry 0.
+ * free() takes the class from the page's tag: every page of a class slab
+ * carries class + 1 and its index in the slab while the slab lives, and 0
+ * once its pages go back; large runs and other zones' pages carry 0.
  */
 UMA_TEST(malloc_pages_are_tagged_with_their_class_while_they_live)
 {
@@ -159,12 +159,21 @@ UMA_TEST(malloc_pages_are_tagged_with_their_class_while_they_live)
 
 	for (int c = 0; c < MALLOC_NCLASSES; c++) {
 		for (int i = 0; i < N; i++) {
-			p[c][i] = uma_malloc(malloc_class_sizes[c], M_TEST,
+			char *q = uma_malloc(malloc_class_sizes[c], M_TEST,
 			    M_WAITOK);
-			CHECK_EQ(uma_vm_pagetag_of(p[c][i]), (unsigned)c + 1);
+			char *last = q + malloc_class_sizes[c] - 1;
+			unsigned t = uma_vm_pagetag_of(q);
+			uma_slab_t s = uma_vtoslab(q);
+
+			p[c][i] = q;
+			CHECK_EQ(UMA_PAGETAG_CLASS(t), (unsigned)c + 1);
 			/* Every page of a multi-page slab: the last byte's. */
-			CHECK_EQ(uma_vm_pagetag_of((char *)p[c][i] +
-			    malloc_class_sizes[c] - 1), (unsigned)c + 1);
+			CHECK_EQ(UMA_PAGETAG_CLASS(uma_vm_pagetag_of(last)),
+			    (unsigned)c + 1);
+			/* The page index finds the item's offset in its slab. */
+			CHECK_EQ(((uintptr_t)q & UMA_PAGE_MASK) +
+			    ((uintptr_t)UMA_PAGETAG_INDEX(t) << UMA_PAGE_SHIFT),
+			    (uintptr_t)(q - s->us_data));
 		}
 	}
 	big = uma_malloc(MALLOC_MAXSIZE + 1, M_TEST, M_WAITOK);
