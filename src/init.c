@@ -85,7 +85,7 @@ bootstrap_zone(uma_zone_t zone, uma_keg_t keg, const char *name,
     size_t size)
 {
 	memset(keg, 0, sizeof(*keg));
-	pthread_mutex_init(&keg->uk_lock, NULL);
+	uma__mutex_init(&keg->uk_lock);
 	LIST_INIT(&keg->uk_part_slab);
 	LIST_INIT(&keg->uk_free_slab);
 	LIST_INIT(&keg->uk_full_slab);
@@ -218,7 +218,7 @@ uma_fork_child(void)
 		pthread_cond_init(&zone->uz_limit_cv, NULL);
 		atomic_store(&zone->uz_sleepers, 0);
 		atomic_fetch_and(&zone->uz_fast, ~UZ_FAST_SLEEPERS);
-		pthread_mutex_init(&zone->uz_lock, NULL);
+		uma__mutex_init(&zone->uz_lock);
 		if (zone->uz_cpu != closed_caches)
 			for (int i = 0; i < uma.ug_ncpus; i++)
 				uma_lock_init(&zone->uz_cpu[i].uc_lock);
@@ -226,7 +226,7 @@ uma_fork_child(void)
 	uma__vm_fork_child();
 	uma__keg_fork_child();
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
-		pthread_mutex_init(&keg->uk_lock, NULL);
+		uma__mutex_init(&keg->uk_lock);
 	for (int i = 0; i < uma.ug_ncpus; i++)
 		uma_lock_init(&closed_caches[i].uc_lock);
 	pthread_rwlock_init(&uma.ug_lock, NULL);

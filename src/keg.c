@@ -149,7 +149,7 @@ uma__keg_create(const char *name, size_t size, uma_init init,
 	if (keg == NULL)
 		return (NULL);
 	memset(keg, 0, sizeof(*keg));
-	pthread_mutex_init(&keg->uk_lock, NULL);
+	uma__mutex_init(&keg->uk_lock);
 	LIST_INIT(&keg->uk_part_slab);
 	LIST_INIT(&keg->uk_free_slab);
 	LIST_INIT(&keg->uk_full_slab);

@@ -1,11 +1,29 @@
 /*
- * lock.c - the sleeping half of the cache lock (lock.h).
+ * lock.c - the sleeping half of the cache lock (lock.h), and the mutexes
+ * of zones, kegs and the arena map.
  */
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lock.h"
+
+/*
+ * Zone, keg and map mutexes guard a few list operations at a time, and
+ * threads on other CPUs meet on them when their caches refill and spill
+ * together: spin a little before sleeping (glibc's adaptive mutex), which
+ * costs less than a futex sleep and wake-up every time two CPUs meet.
+ */
+void
+uma__mutex_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(m, &attr);
+	pthread_mutexattr_destroy(&attr);
+}
 
 #ifndef UMA_TSAN
 /* Mark the lock contended, then sleep until it is handed free. */

@@ -14,6 +14,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+/* A zone, keg or map mutex: spins briefly before it sleeps (lock.c). */
+void	uma__mutex_init(pthread_mutex_t *m)
+	    __attribute__((visibility("hidden")));
+
 #ifdef UMA_TSAN
 typedef pthread_mutex_t uma_lock_t;
 #define	uma_lock_init(l)	pthread_mutex_init((l), NULL)

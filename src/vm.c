@@ -31,7 +31,7 @@ static struct {
 	struct vmmap	 map;
 	_Atomic uint64_t pages;		/* handed out by the backend */
 	const struct uma__backend *backend;
-} vm = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} vm = { .lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP };
 
 static void *
 arena_alloc(size_t npages, int flags, void *arg)
@@ -225,5 +225,5 @@ uma__vm_fork_parent(void)
 void
 uma__vm_fork_child(void)
 {
-	pthread_mutex_init(&vm.lock, NULL);
+	uma__mutex_init(&vm.lock);
 }

@@ -109,7 +109,7 @@ uma__zone_setup(uma_zone_t zone, const char *name, uma_keg_t keg,
 	zone->uz_init = zinit;
 	zone->uz_fini = zfini;
 	zone->uz_flags = flags;
-	pthread_mutex_init(&zone->uz_lock, NULL);
+	uma__mutex_init(&zone->uz_lock);
 	TAILQ_INIT(&zone->uz_buckets);
 	zone->uz_bucket_max = UINT64_MAX;
 	uma__limit_init(zone);
