@@ -67,6 +67,18 @@ static uint8_t class_index[MALLOC_MAXSIZE / 16 + 1];
 static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
 
 /*
+ * The class of this thread's last allocation: free() bets the item it is
+ * given has it.  The push of a free goes to an address computed from the
+ * item's class, and the next pop of that class waits for it; computed from
+ * the page tag, that address comes late (after the item's own load and the
+ * tag's), while the bet's comes from this thread-local byte at once.  The
+ * tag decides first whether the bet holds, by a branch the predictor
+ * learns: programs that free what they just allocated win it; the others
+ * mostly skip it.
+ */
+static __thread uint8_t malloc_hint __attribute__((tls_model("initial-exec")));
+
+/*
  * The bootstrap area: serves a thread that calls malloc while it is
  * starting uma (libc allocating inside uma's start-up).  Each block has a
  * 16-byte header holding its size; blocks are never reused.
@@ -274,6 +286,7 @@ uma_malloc(size_t size, struct malloc_type *mtp, int flags)
 	    malloc_class_caches((unsigned)idx));
 	if (__predict_false(item == NULL))
 		return (malloc_class_alloc(idx, mtp, flags));
+	malloc_hint = (uint8_t)idx;
 	mstat_class(mtp, (size_t)idx);
 	return (item);
 }
@@ -384,6 +397,9 @@ void
 uma_free(void *addr, struct malloc_type *mtp)
 {
 	struct malloc_large *ml;
+	uma_cache_t hcaches;
+	uma_zone_t hzone;
+	unsigned hint;
 	int idx;
 
 	if (__predict_false(!uma_vm_contains(addr))) {
@@ -395,9 +411,24 @@ uma_free(void *addr, struct malloc_type *mtp)
 		free_large(ml, mtp);
 		return;
 	}
-	if (__predict_false(!uma__zfree_hit_cpu(malloc_classes[idx].mc_zone,
-	    malloc_class_caches((unsigned)idx), addr)))
-		uma_zfree(malloc_classes[idx].mc_zone, addr);
+	/*
+	 * The bet's cache, computed before the tag is known and hidden from
+	 * the compiler, which would otherwise recompute it from the equal
+	 * (and late) class in the branch below.
+	 */
+	hint = malloc_hint;
+	hcaches = malloc_class_caches(hint);
+	hzone = malloc_classes[hint].mc_zone;
+	__asm__("" : "+r" (hcaches), "+r" (hzone));
+	if (idx == (int)hint) {
+		if (__predict_true(uma__zfree_hit_cpu(hzone, hcaches, addr)))
+			goto counted;
+	} else if (__predict_true(uma__zfree_hit_cpu(
+	    malloc_classes[idx].mc_zone, malloc_class_caches((unsigned)idx),
+	    addr)))
+		goto counted;
+	uma_zfree(malloc_classes[idx].mc_zone, addr);
+counted:
 	mstat_class(mtp, MSTAT_FREE + (size_t)idx);
 }
 
