@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "malloc_int.h"
-#include "malloc_mstat.h"
+#include "malloc_fast.h"
 
 const uint32_t malloc_class_sizes[MALLOC_NCLASSES] = {
 	16, 32, 48, 64, 80, 96, 112, 128,
@@ -43,40 +43,17 @@ static const char *const malloc_class_names[MALLOC_NCLASSES] = {
 
 struct malloc_class malloc_classes[MALLOC_NCLASSES];
 
-/*
- * The class zones' per-CPU caches, in one run at a power-of-2 stride:
- * free() computes the caches of the page's class from its tag, with no
- * load on the way from the item to the cache word it pushes to.
- */
-static char *malloc_caches;		/* class 0's uz_cpu */
-static unsigned malloc_caches_shift;	/* log2 of the stride */
+/* See malloc_fast.h */
+char *uma__malloc_caches;
+unsigned uma__malloc_caches_shift;
 
-static inline uma_cache_t
-malloc_class_caches(unsigned idx)
-{
-	return ((uma_cache_t)(malloc_caches +
-	    ((size_t)idx << malloc_caches_shift)));
-}
-
-/*
- * size -> class, by 16 bytes: one load and no branch on the way in and
- * on the way out (free looks its keg's size up here), for 4 KiB.
- */
-static uint8_t class_index[MALLOC_MAXSIZE / 16 + 1];
+/* See malloc_fast.h */
+uint8_t uma__malloc_class_index[MALLOC_MAXSIZE / 16 + 1];
 
 static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
 
-/*
- * The class of this thread's last allocation: free() bets the item it is
- * given has it.  The push of a free goes to an address computed from the
- * item's class, and the next pop of that class waits for it; computed from
- * the page tag, that address comes late (after the item's own load and the
- * tag's), while the bet's comes from this thread-local byte at once.  The
- * tag decides first whether the bet holds, by a branch the predictor
- * learns: programs that free what they just allocated win it; the others
- * mostly skip it.
- */
-static __thread uint8_t malloc_hint __attribute__((tls_model("initial-exec")));
+/* See malloc_fast.h */
+__thread uint8_t uma__malloc_hint __attribute__((tls_model("initial-exec")));
 
 /*
  * The bootstrap area: serves a thread that calls malloc while it is
@@ -87,19 +64,6 @@ static __thread uint8_t malloc_hint __attribute__((tls_model("initial-exec")));
 static char boot_area[BOOT_SIZE] __attribute__((aligned(4096)));
 static _Atomic size_t boot_used;
 static __thread int malloc_booting __attribute__((tls_model("initial-exec")));
-
-/* The type has no counters yet: its first allocation gives it some. */
-static inline bool
-malloc_type_cold(struct malloc_type *mtp)
-{
-	return (__atomic_load_n(&mtp->ks_handle, __ATOMIC_ACQUIRE) == NULL);
-}
-
-static inline int
-malloc_class_index(size_t size)
-{
-	return (class_index[(size + 15) >> 4]);
-}
 
 int
 uma__malloc_class(size_t size)
@@ -150,15 +114,15 @@ malloc_startup_once(void)
 
 	uma_ensure_started();
 	uma__malloc_large_startup();
-	malloc_caches_shift = 7;
-	while (((size_t)1 << malloc_caches_shift) < (size_t)(uma.ug_ncpus +
+	uma__malloc_caches_shift = 7;
+	while (((size_t)1 << uma__malloc_caches_shift) < (size_t)(uma.ug_ncpus +
 	    UMA_CACHE_GUARD) * sizeof(struct uma_cache))
-		malloc_caches_shift++;
+		uma__malloc_caches_shift++;
 	if (uma__vm_alloc_run(roundup2((size_t)MALLOC_NCLASSES <<
-	    malloc_caches_shift, UMA_PAGE_SIZE), 0, 0, UINTPTR_MAX, 0,
+	    uma__malloc_caches_shift, UMA_PAGE_SIZE), 0, 0, UINTPTR_MAX, 0,
 	    &mem) != 0)
 		uma__panic("uma: no memory for the malloc zones' caches");
-	malloc_caches = (char *)mem + UMA_CACHE_GUARD *
+	uma__malloc_caches = (char *)mem + UMA_CACHE_GUARD *
 	    sizeof(struct uma_cache);
 	for (i = 0; i < MALLOC_NCLASSES; i++) {
 		mc = &malloc_classes[i];
@@ -179,10 +143,10 @@ malloc_startup_once(void)
 		mc->mc_size = size;
 		mc->mc_inv = ((uint64_t)1 << 40) / size + 1;
 	}
-	for (c = 0, i = 0; i < (int)nitems(class_index); i++) {
+	for (c = 0, i = 0; i < (int)nitems(uma__malloc_class_index); i++) {
 		while (malloc_class_sizes[c] < (uint32_t)i * 16)
 			c++;
-		class_index[i] = (uint8_t)c;
+		uma__malloc_class_index[i] = (uint8_t)c;
 	}
 	pthread_atfork(uma__malloc_type_fork_prepare,
 	    uma__malloc_type_fork_parent, uma__malloc_type_fork_child);
@@ -202,14 +166,6 @@ uma__malloc_invalid(const char *what, const void *addr, const char *why)
 }
 
 /* ---- allocation ------------------------------------------------------- */
-
-/* Count a size-class alloc or free, unless the class zones count it. */
-static inline void
-mstat_class(struct malloc_type *mtp, size_t word)
-{
-	if (mtp != uma__malloc_zone_type)
-		mstat_add(mtp, word, 1);
-}
 
 static void *
 malloc_class_alloc(int idx, struct malloc_type *mtp, int flags)
@@ -247,8 +203,8 @@ malloc_large_alloc(size_t size, size_t align, struct malloc_type *mtp,
  * A thread that gets here while it is starting uma is re-entering from
  * libc: it is served from the bootstrap area.
  */
-static __attribute__((noinline)) void *
-malloc_slow(size_t size, struct malloc_type *mtp, int flags)
+__attribute__((noinline)) void *
+uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 {
 	void *p;
 
@@ -268,27 +224,18 @@ malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 	return (malloc_class_alloc(malloc_class_index(size), mtp, flags));
 }
 
-/*
- * See malloc.h.  The hit path pops from the class zone's CPU cache inline
- * (the class zones have no ctor) and counts; anything else is a call.
- */
+/* The class zone's CPU cache missed: the zone's own slow paths. */
+__attribute__((noinline)) void *
+uma__malloc_miss(int idx, struct malloc_type *mtp, int flags)
+{
+	return (malloc_class_alloc(idx, mtp, flags));
+}
+
+/* See malloc.h; the hit path is malloc_fast (malloc_fast.h). */
 void *
 uma_malloc(size_t size, struct malloc_type *mtp, int flags)
 {
-	void *item;
-	int idx;
-
-	if (__predict_false(size > MALLOC_MAXSIZE || malloc_type_cold(mtp) ||
-	    (flags & M_ZERO)))
-		return (malloc_slow(size, mtp, flags));
-	idx = malloc_class_index(size);
-	item = uma__zalloc_hit_cpu(malloc_classes[idx].mc_zone,
-	    malloc_class_caches((unsigned)idx));
-	if (__predict_false(item == NULL))
-		return (malloc_class_alloc(idx, mtp, flags));
-	malloc_hint = (uint8_t)idx;
-	mstat_class(mtp, (size_t)idx);
-	return (item);
+	return (malloc_fast(size, mtp, flags, false));
 }
 
 /* See malloc.h */
@@ -328,10 +275,12 @@ uma_malloc_aligned(size_t size, size_t align, struct malloc_type *mtp,
  * malloc_lookup for a page without a class tag: a large run's first page,
  * or nothing malloc handed out.
  */
-static __attribute__((noinline)) int
-malloc_lookup_other(const char *what, const void *addr, uma_slab_t slab,
+__attribute__((noinline)) int
+uma__malloc_lookup_other(const char *what, const void *addr,
     struct malloc_large **mlp)
 {
+	uma_slab_t slab = uma_vtoslab(addr);
+
 	if (slab == NULL)
 		uma__malloc_invalid(what, addr, "pointer not allocated by uma "
 		    "(no slab or run starts on its page: never allocated, "
@@ -346,42 +295,6 @@ malloc_lookup_other(const char *what, const void *addr, uma_slab_t slab,
 	return (-1);
 }
 
-/*
- * Validate addr as a live-looking item of a malloc class: in the arena, on
- * a slab of a malloc keg, at the start of an item.  Returns the class, or
- * -1 for a large run (*mlp set).  Anything else aborts with a message.
- *
- * All from the page's tag: its class, and the page's index in its slab,
- * which with the class's size says whether addr starts an item (class
- * slabs have no colour: items start at the slab's first byte).  Neither
- * the slab header nor the vtoslab entry is read, so a free of a cold item
- * takes no cache miss there, and the class zone's cache follows from the
- * tag without another load.
- */
-static inline int
-malloc_lookup(const char *what, const void *addr, struct malloc_large **mlp)
-{
-	struct malloc_class *mc;
-	uint64_t off, q;
-	unsigned tag;
-
-	if (__predict_false(!uma_vm_contains(addr)))
-		uma__malloc_invalid(what, addr, "pointer not allocated by uma "
-		    "(outside its arena: a stack, static or foreign pointer)");
-	tag = uma_vm_pagetag_of(addr);
-	if (__predict_false(UMA_PAGETAG_CLASS(tag) == 0))
-		return (malloc_lookup_other(what, addr, uma_vtoslab(addr),
-		    mlp));
-	mc = &malloc_classes[UMA_PAGETAG_CLASS(tag) - 1];
-	off = ((uintptr_t)addr & UMA_PAGE_MASK) +
-	    ((uint64_t)UMA_PAGETAG_INDEX(tag) << UMA_PAGE_SHIFT);
-	q = (off * mc->mc_inv) >> 40;
-	if (__predict_false(q * mc->mc_size != off || q >= mc->mc_ipers))
-		uma__malloc_invalid(what, addr, "pointer inside an allocation "
-		    "(not its start)");
-	return ((int)UMA_PAGETAG_CLASS(tag) - 1);
-}
-
 static __attribute__((noinline)) void
 free_large(struct malloc_large *ml, struct malloc_type *mtp)
 {
@@ -392,44 +305,26 @@ free_large(struct malloc_large *ml, struct malloc_type *mtp)
 	mstat_add(mtp, MSTAT_FREE + MSTAT_LARGE_COUNT, 1);
 }
 
-/* See malloc.h */
+/*
+ * A free that is not of a class item: NULL, the bootstrap area, a large
+ * run, or a bad pointer (reported by malloc_lookup).
+ */
+__attribute__((noinline)) void
+uma__free_other(void *addr, struct malloc_type *mtp)
+{
+	struct malloc_large *ml;
+
+	if (addr == NULL || boot_contains(addr))
+		return;
+	if (malloc_lookup("free", addr, &ml) < 0)
+		free_large(ml, mtp);
+}
+
+/* See malloc.h; the hit path is free_fast (malloc_fast.h). */
 void
 uma_free(void *addr, struct malloc_type *mtp)
 {
-	struct malloc_large *ml;
-	uma_cache_t hcaches;
-	uma_zone_t hzone;
-	unsigned hint;
-	int idx;
-
-	if (__predict_false(!uma_vm_contains(addr))) {
-		if (addr == NULL || boot_contains(addr))
-			return;
-	}
-	idx = malloc_lookup("free", addr, &ml);
-	if (__predict_false(idx < 0)) {
-		free_large(ml, mtp);
-		return;
-	}
-	/*
-	 * The bet's cache, computed before the tag is known and hidden from
-	 * the compiler, which would otherwise recompute it from the equal
-	 * (and late) class in the branch below.
-	 */
-	hint = malloc_hint;
-	hcaches = malloc_class_caches(hint);
-	hzone = malloc_classes[hint].mc_zone;
-	__asm__("" : "+r" (hcaches), "+r" (hzone));
-	if (idx == (int)hint) {
-		if (__predict_true(uma__zfree_hit_cpu(hzone, hcaches, addr)))
-			goto counted;
-	} else if (__predict_true(uma__zfree_hit_cpu(
-	    malloc_classes[idx].mc_zone, malloc_class_caches((unsigned)idx),
-	    addr)))
-		goto counted;
-	uma_zfree(malloc_classes[idx].mc_zone, addr);
-counted:
-	mstat_class(mtp, MSTAT_FREE + (size_t)idx);
+	free_fast(addr, mtp, false);
 }
 
 /* See malloc.h */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "../malloc_int.h"
+#include "../malloc_fast.h"
 #include "../stats.h"
 
 #define	IP_EXPORT	__attribute__((visibility("default")))
@@ -47,16 +48,17 @@ static struct malloc_type M_LIBC[1] = {
  */
 struct malloc_type *uma__malloc_zone_type = M_LIBC;
 
+/* The hit paths inline: M_LIBC is zone-counted, so they count nothing. */
 IP_EXPORT void *
 malloc(size_t size)
 {
-	return (uma_malloc(size, M_LIBC, M_NOWAIT));
+	return (malloc_fast(size, M_LIBC, M_NOWAIT, true));
 }
 
 IP_EXPORT void
 free(void *ptr)
 {
-	uma_free(ptr, M_LIBC);
+	free_fast(ptr, M_LIBC, true);
 }
 
 IP_EXPORT void

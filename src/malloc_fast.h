@@ -1,0 +1,181 @@
+/*
+ * malloc_fast.h - the hit paths of uma_malloc and uma_free, inline so that
+ * the malloc(3) interposer gets them with its type and flags known (its
+ * type is counted by the class zones: nothing to count, no flags to test).
+ * Everything off the hit path is a call into malloc.c.
+ */
+#ifndef _UMA_MALLOC_FAST_H_
+#define	_UMA_MALLOC_FAST_H_
+
+#include "malloc_int.h"
+#include "malloc_mstat.h"
+
+/* size -> class, by 16 bytes: one load and no branch (malloc.c fills it). */
+extern uint8_t uma__malloc_class_index[MALLOC_MAXSIZE / 16 + 1] UMA_HIDDEN;
+
+/*
+ * The class zones' per-CPU caches, in one run at a power-of-2 stride:
+ * free() computes the caches of the page's class from its tag, with no
+ * load on the way from the item to the cache word it pushes to.
+ */
+extern char *uma__malloc_caches UMA_HIDDEN;		/* class 0's uz_cpu */
+extern unsigned uma__malloc_caches_shift UMA_HIDDEN;	/* log2(stride) */
+
+/*
+ * The class of this thread's last allocation: free() bets the item it is
+ * given has it.  The push of a free goes to an address computed from the
+ * item's class, and the next pop of that class waits for it; computed from
+ * the page tag, that address comes late (after the item's own load and the
+ * tag's), while the bet's comes from this thread-local byte at once.  The
+ * tag decides first whether the bet holds, by a branch the predictor
+ * learns: programs that free what they just allocated win it; the others
+ * mostly skip it.
+ */
+extern __thread uint8_t uma__malloc_hint UMA_HIDDEN
+    __attribute__((tls_model("initial-exec")));
+
+/* malloc.c: everything beyond the hit paths. */
+void	*uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
+	    UMA_HIDDEN;
+void	*uma__malloc_miss(int idx, struct malloc_type *mtp, int flags)
+	    UMA_HIDDEN;
+void	uma__free_other(void *addr, struct malloc_type *mtp) UMA_HIDDEN;
+int	uma__malloc_lookup_other(const char *what, const void *addr,
+	    struct malloc_large **mlp) UMA_HIDDEN;
+
+static inline int
+malloc_class_index(size_t size)
+{
+	return (uma__malloc_class_index[(size + 15) >> 4]);
+}
+
+static inline uma_cache_t
+malloc_class_caches(unsigned idx)
+{
+	return ((uma_cache_t)(uma__malloc_caches +
+	    ((size_t)idx << uma__malloc_caches_shift)));
+}
+
+/* The type has no counters yet: its first allocation gives it some. */
+static inline bool
+malloc_type_cold(struct malloc_type *mtp)
+{
+	return (__atomic_load_n(&mtp->ks_handle, __ATOMIC_ACQUIRE) == NULL);
+}
+
+/* Count a size-class alloc or free, unless the class zones count it. */
+static inline void
+mstat_class(struct malloc_type *mtp, size_t word)
+{
+	if (mtp != uma__malloc_zone_type)
+		mstat_add(mtp, word, 1);
+}
+
+/*
+ * Validate addr as a live-looking item of a malloc class: in the arena, on
+ * a slab of a malloc keg, at the start of an item.  Returns the class, or
+ * -1 for a large run (*mlp set).  Anything else aborts with a message.
+ *
+ * All from the page's tag: its class, and the page's index in its slab,
+ * which with the class's size says whether addr starts an item (class
+ * slabs have no colour: items start at the slab's first byte).  Neither
+ * the slab header nor the vtoslab entry is read, so a free of a cold item
+ * takes no cache miss there, and the class zone's cache follows from the
+ * tag without another load.
+ */
+static inline int
+malloc_check_item(const char *what, const void *addr, unsigned tag)
+{
+	struct malloc_class *mc = &malloc_classes[UMA_PAGETAG_CLASS(tag) - 1];
+	uint64_t off, q;
+
+	off = ((uintptr_t)addr & UMA_PAGE_MASK) +
+	    ((uint64_t)UMA_PAGETAG_INDEX(tag) << UMA_PAGE_SHIFT);
+	q = (off * mc->mc_inv) >> 40;
+	if (__predict_false(q * mc->mc_size != off || q >= mc->mc_ipers))
+		uma__malloc_invalid(what, addr, "pointer inside an allocation "
+		    "(not its start)");
+	return ((int)UMA_PAGETAG_CLASS(tag) - 1);
+}
+
+static inline int
+malloc_lookup(const char *what, const void *addr, struct malloc_large **mlp)
+{
+	unsigned tag;
+
+	if (__predict_false(!uma_vm_contains(addr)))
+		uma__malloc_invalid(what, addr, "pointer not allocated by uma "
+		    "(outside its arena: a stack, static or foreign pointer)");
+	tag = uma_vm_pagetag_of(addr);
+	if (__predict_false(UMA_PAGETAG_CLASS(tag) == 0))
+		return (uma__malloc_lookup_other(what, addr, mlp));
+	return (malloc_check_item(what, addr, tag));
+}
+
+/*
+ * uma_malloc's hit path: pop from the class zone's CPU cache (the class
+ * zones have no ctor) and count.  `zcounted`: mtp is the zone-counted type.
+ */
+static inline void *
+malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
+{
+	void *item;
+	int idx;
+
+	if (__predict_false(size > MALLOC_MAXSIZE || malloc_type_cold(mtp) ||
+	    (flags & M_ZERO)))
+		return (uma__malloc_slow(size, mtp, flags));
+	idx = malloc_class_index(size);
+	item = uma__zalloc_hit_cpu(malloc_classes[idx].mc_zone,
+	    malloc_class_caches((unsigned)idx));
+	if (__predict_false(item == NULL))
+		return (uma__malloc_miss(idx, mtp, flags));
+	uma__malloc_hint = (uint8_t)idx;
+	if (!zcounted)
+		mstat_class(mtp, (size_t)idx);
+	return (item);
+}
+
+/* uma_free's hit path: push to the item's class zone's CPU cache. */
+static inline void
+free_fast(void *addr, struct malloc_type *mtp, bool zcounted)
+{
+	uma_cache_t hcaches;
+	uma_zone_t hzone;
+	unsigned hint, tag;
+	int idx;
+
+	/* NULL, the bootstrap area, large runs and bad pointers: a call. */
+	if (__predict_false(!uma_vm_contains(addr))) {
+		uma__free_other(addr, mtp);
+		return;
+	}
+	tag = uma_vm_pagetag_of(addr);
+	if (__predict_false(UMA_PAGETAG_CLASS(tag) == 0)) {
+		uma__free_other(addr, mtp);
+		return;
+	}
+	idx = malloc_check_item("free", addr, tag);
+	/*
+	 * The bet's cache, computed before the tag is known and hidden from
+	 * the compiler, which would otherwise recompute it from the equal
+	 * (and late) class in the branch below.
+	 */
+	hint = uma__malloc_hint;
+	hcaches = malloc_class_caches(hint);
+	hzone = malloc_classes[hint].mc_zone;
+	__asm__("" : "+r" (hcaches), "+r" (hzone));
+	if (idx == (int)hint) {
+		if (__predict_true(uma__zfree_hit_cpu(hzone, hcaches, addr)))
+			goto counted;
+	} else if (__predict_true(uma__zfree_hit_cpu(
+	    malloc_classes[idx].mc_zone, malloc_class_caches((unsigned)idx),
+	    addr)))
+		goto counted;
+	uma_zfree(malloc_classes[idx].mc_zone, addr);
+counted:
+	if (!zcounted)
+		mstat_class(mtp, MSTAT_FREE + (size_t)idx);
+}
+
+#endif /* !_UMA_MALLOC_FAST_H_ */
