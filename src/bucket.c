@@ -79,6 +79,24 @@ uma__bucket_select(uma_zone_t zone)
 	zone->uz_bucket_size = n;
 }
 
+/*
+ * Let a zone's buckets be `mult` times the size uma__bucket_select chose
+ * (before the zone's first allocation).  FreeBSD sizes buckets for kernel
+ * memory; malloc(3) in a user process trades a little more cached memory
+ * per CPU for fewer trips to the zone's bucket cache (larson -20%, mstress
+ * -25%).
+ */
+void
+uma__bucket_scale(uma_zone_t zone, uint32_t mult)
+{
+	uint32_t n = zone->uz_bucket_size_max * mult;
+
+	if (n > BUCKET_MAX)
+		n = BUCKET_MAX;
+	zone->uz_bucket_size_max = n;
+	zone->uz_bucket_size = n;
+}
+
 uma_bucket_t
 uma__bucket_alloc(uma_zone_t zone, int flags)
 {

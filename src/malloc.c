@@ -43,6 +43,9 @@ static const char *const malloc_class_names[MALLOC_NCLASSES] = {
 
 struct malloc_class malloc_classes[MALLOC_NCLASSES];
 
+/* Class zones' buckets: this many times a plain zone's (bucket.c). */
+#define	MALLOC_BUCKET_SCALE	4
+
 /* See malloc_fast.h */
 char *uma__malloc_caches;
 unsigned uma__malloc_caches_shift;
@@ -137,6 +140,7 @@ malloc_startup_once(void)
 			uma__panic("uma: %s: coloured slabs break free()'s "
 			    "item check", malloc_class_names[i]);
 		uma__zone_move_caches(mc->mc_zone, malloc_class_caches(i));
+		uma__bucket_scale(mc->mc_zone, MALLOC_BUCKET_SCALE);
 		/* Its slabs name their class: free() then skips the keg. */
 		mc->mc_keg->uk_slabflags = (uint16_t)(i + 1);
 		mc->mc_ipers = mc->mc_keg->uk_ipers;
