@@ -80,21 +80,19 @@ uma__bucket_select(uma_zone_t zone)
 }
 
 /*
- * Let a zone's buckets be `mult` times the size uma__bucket_select chose
- * (before the zone's first allocation).  FreeBSD sizes buckets for kernel
- * memory; malloc(3) in a user process trades a little more cached memory
- * per CPU for fewer trips to the zone's bucket cache (larson -20%, mstress
- * -25%).
+ * Let a zone's buckets grow to `mult` times the size uma__bucket_select
+ * chose (before the zone's first allocation).  FreeBSD sizes buckets for
+ * kernel memory; malloc(3) in a user process trades a little more cached
+ * memory per CPU for fewer trips to the zone's bucket cache (larson -20%,
+ * mstress -25%).  They start at the plain size and grow with each fill
+ * (bucket_grow), so a program that uses a class lightly keeps small ones.
  */
 void
 uma__bucket_scale(uma_zone_t zone, uint32_t mult)
 {
 	uint32_t n = zone->uz_bucket_size_max * mult;
 
-	if (n > BUCKET_MAX)
-		n = BUCKET_MAX;
-	zone->uz_bucket_size_max = n;
-	zone->uz_bucket_size = n;
+	zone->uz_bucket_size_max = n > BUCKET_MAX ? BUCKET_MAX : n;
 }
 
 uma_bucket_t
@@ -187,6 +185,20 @@ uma__bucket_put(uma_zone_t zone, uma_bucket_t b)
 }
 
 /*
+ * A fill means the zone's cache ran dry: demand outgrows the buckets, so
+ * the next ones are an eighth larger, up to the zone's largest.
+ */
+static void
+bucket_grow(uma_zone_t zone, uint32_t n)
+{
+	uint32_t grown = n + (n + 7) / 8, max = zone->uz_bucket_size_max;
+
+	if (n < max)
+		atomic_store_explicit(&zone->uz_bucket_size,
+		    grown < max ? grown : max, memory_order_relaxed);
+}
+
+/*
  * Fill a new bucket from the keg: take up to a bucket of items from the
  * limit without sleeping, import them (zone init on each).  Returns NULL if
  * nothing could be had; *errorp is set when an init failed, in which case
@@ -203,6 +215,7 @@ uma__bucket_fill(uma_zone_t zone, int flags, int *errorp)
 	n = zone->uz_bucket_size;
 	if (n == 0)
 		return (NULL);
+	bucket_grow(zone, (uint32_t)n);
 	n = uma__limit_take(zone, n, M_NOWAIT);
 	if (n == 0)
 		return (NULL);
