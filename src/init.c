@@ -85,6 +85,7 @@ bootstrap_zone(uma_zone_t zone, uma_keg_t keg, const char *name,
     size_t size)
 {
 	memset(keg, 0, sizeof(*keg));
+	keg->uk_id = uma__keg_id_alloc();
 	uma__mutex_init(&keg->uk_lock);
 	LIST_INIT(&keg->uk_part_slab);
 	LIST_INIT(&keg->uk_free_slab);

@@ -139,6 +139,21 @@ uma__keg_layout(uma_keg_t keg)
 		    keg->uk_hdrsize);
 }
 
+/*
+ * Keg ids for page tags, never reused (a page of a destroyed keg may still
+ * be named by a stale pointer, and must not look like a new keg's).  Past
+ * 65535 kegs, new ones get 0 and are checked through their slab headers.
+ */
+uint16_t
+uma__keg_id_alloc(void)
+{
+	static _Atomic uint32_t next = 1;
+	uint32_t id = atomic_fetch_add_explicit(&next, 1,
+	    memory_order_relaxed);
+
+	return (id <= UINT16_MAX ? (uint16_t)id : 0);
+}
+
 uma_keg_t
 uma__keg_create(const char *name, size_t size, uma_init init,
     uma_fini fini, int align, uint32_t flags)
@@ -155,6 +170,7 @@ uma__keg_create(const char *name, size_t size, uma_init init,
 	LIST_INIT(&keg->uk_full_slab);
 	LIST_INIT(&keg->uk_zones);
 	keg->uk_name = name;
+	keg->uk_id = uma__keg_id_alloc();
 	keg->uk_init = init;
 	keg->uk_fini = fini;
 	keg->uk_size = (uint32_t)size;

@@ -292,7 +292,7 @@ large_run_alloc(size_t len, size_t align, uintptr_t low, uintptr_t high,
 static void *
 large_publish(struct malloc_large *ml)
 {
-	uma__vtoslab_set(ml->ml_addr, 1, ml, 0);
+	uma__vtoslab_set(ml->ml_addr, 1, ml, NULL);
 	return (ml->ml_addr);
 }
 

@@ -143,8 +143,7 @@ uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 			return (NULL);
 		}
 	}
-	uma__vtoslab_set(mem, keg->uk_ppera, slab,
-	    (uint8_t)keg->uk_slabflags);
+	uma__vtoslab_set(mem, keg->uk_ppera, slab, keg);
 	return (slab);
 }
 
@@ -157,7 +156,7 @@ uma__slab_free(uma_keg_t keg, uma_slab_t slab)
 	if (keg->uk_fini != NULL)
 		for (int i = 0; i < (int)keg->uk_ipers; i++)
 			keg->uk_fini(slab_item(keg, slab, i), keg->uk_size);
-	uma__vtoslab_set(mem, keg->uk_ppera, NULL, 0);
+	uma__vtoslab_set(mem, keg->uk_ppera, NULL, NULL);
 	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE)
 		uma__zone_free_item(keg->uk_slabzone, slab, NULL, true);
 	uma__page_free(mem, keg->uk_ppera);

@@ -189,6 +189,7 @@ struct uma_keg {
 	uint32_t	 uk_bitwords;	/* 64-bit words in one bitset */
 	uint32_t	 uk_flags;	/* UMA_ZONE_* | UMA_ZFLAG_* */
 	uint16_t	 uk_slabflags;	/* copied to each slab's us_flags */
+	uint16_t	 uk_id;		/* in its pages' tags; 0: none left */
 	_Atomic uint32_t uk_colour;	/* CACHESPREAD: slabs made so far */
 	uma_zone_t	 uk_slabzone;	/* off-page headers come from here */
 	const char	*uk_name;	/* the primary zone's name */
@@ -482,14 +483,16 @@ int	uma__vm_startup(void) UMA_HIDDEN;
 extern uintptr_t uma_vm_base UMA_HIDDEN;
 extern uintptr_t uma_vm_size UMA_HIDDEN;
 extern void * _Atomic *uma_vm_slabtab UMA_HIDDEN;
-extern _Atomic uint16_t *uma_vm_pagetag UMA_HIDDEN;
+extern _Atomic uint32_t *uma_vm_pagetag UMA_HIDDEN;
 /*
- * Point every page of a run at its slab (or NULL) and tag the pages: low
- * byte `tag` (the keg's uk_slabflags, a malloc class + 1; 0 for none),
- * high byte the page's index in the run.
+ * Point every page of a run at its slab (or NULL) and tag the pages with
+ * the keg's id, the page's index in the run and the keg's uk_slabflags
+ * (a malloc class + 1); keg NULL: tag 0.
  */
-void	uma__vtoslab_set(void *mem, size_t npages, void *slab, uint8_t tag)
+void	uma__vtoslab_set(void *mem, size_t npages, void *slab, uma_keg_t keg)
 	    UMA_HIDDEN;
+/* A keg's id for page tags (keg.c): 1..65535, then 0 (none left). */
+uint16_t uma__keg_id_alloc(void) UMA_HIDDEN;
 void	uma__vm_fork_prepare(void) UMA_HIDDEN;
 void	uma__vm_fork_parent(void) UMA_HIDDEN;
 void	uma__vm_fork_child(void) UMA_HIDDEN;
@@ -506,11 +509,13 @@ uma_vtoslab(const void *p)
 }
 /*
  * The tag of an arena page (uma__vtoslab_set): one load from a dense table
- * that names a malloc class and where its slab starts, so that free()
- * neither waits on nor misses in the slab header.
+ * that names the page's keg, a malloc class and where its slab starts, so
+ * that free() and the bucket checks neither wait on nor miss in the slab
+ * header.
  */
 #define	UMA_PAGETAG_CLASS(t)	((t) & 0xff)
-#define	UMA_PAGETAG_INDEX(t)	((t) >> 8)
+#define	UMA_PAGETAG_INDEX(t)	(((t) >> 8) & 0xff)
+#define	UMA_PAGETAG_KEG(t)	((t) >> 16)
 static inline unsigned
 uma_vm_pagetag_of(const void *p)
 {
@@ -525,12 +530,16 @@ uma_vm_pagetag_of(const void *p)
 static inline bool
 uma__item_plausible(uma_zone_t zone, const void *item)
 {
+	uma_keg_t keg = zone->uz_keg;
 	uma_slab_t slab;
 
 	if (__predict_false(!uma_vm_contains(item)))
 		return (false);
+	/* The page's tag names its keg: no slab header to read. */
+	if (__predict_true(keg->uk_id != 0))
+		return (UMA_PAGETAG_KEG(uma_vm_pagetag_of(item)) == keg->uk_id);
 	slab = uma_vtoslab(item);
-	return (__predict_true(slab != NULL && slab->us_keg == zone->uz_keg));
+	return (__predict_true(slab != NULL && slab->us_keg == keg));
 }
 
 /* debug.c: misuse reports, trash, panics */

@@ -6,9 +6,9 @@
  *
  * At start-up uma reserves a large range of address space with
  * MAP_NORESERVE (no memory is committed until a page is touched) and two
- * tables reserved the same way: one slab pointer per page, and one 16-bit
- * tag per page (the malloc class of its slab and the page's place in it,
- * for free()).  Pages
+ * tables reserved the same way: one slab pointer per page, and one 32-bit
+ * tag per page (its keg, the malloc class of its slab and the page's place
+ * in it, for free() and the bucket checks).  Pages
  * given back are dropped with MADV_DONTNEED, so they cost nothing until
  * reused and read as zeros when they are: every run the backend hands out
  * is zero-filled.
@@ -24,7 +24,7 @@
 uintptr_t uma_vm_base;
 uintptr_t uma_vm_size;
 void * _Atomic *uma_vm_slabtab;
-_Atomic uint16_t *uma_vm_pagetag;
+_Atomic uint32_t *uma_vm_pagetag;
 
 static struct {
 	pthread_mutex_t	 lock;
@@ -142,10 +142,13 @@ uma__vm_pages(void)
  * test the slab: it may go between their two loads).
  */
 void
-uma__vtoslab_set(void *mem, size_t npages, void *slab, uint8_t tag)
+uma__vtoslab_set(void *mem, size_t npages, void *slab, uma_keg_t keg)
 {
 	size_t idx = ((uintptr_t)mem - uma_vm_base) >> UMA_PAGE_SHIFT;
+	uint32_t tag = 0;
 
+	if (keg != NULL)
+		tag = (uint32_t)keg->uk_id << 16 | (uint8_t)keg->uk_slabflags;
 	if (tag != 0 && npages > 256)
 		uma__panic("uma: a tagged slab of %zu pages (at most 256)",
 		    npages);
@@ -157,7 +160,7 @@ uma__vtoslab_set(void *mem, size_t npages, void *slab, uint8_t tag)
 		    memory_order_release);
 		if (slab != NULL)
 			atomic_store_explicit(&uma_vm_pagetag[idx + i],
-			    tag == 0 ? 0 : (uint16_t)(tag | i << 8),
+			    tag == 0 ? 0 : tag | (uint32_t)i << 8,
 			    memory_order_release);
 	}
 }
@@ -187,14 +190,14 @@ uma__vm_startup(void)
 		if (base == NULL)
 			continue;
 		tab = reserve((bytes >> UMA_PAGE_SHIFT) * sizeof(void *));
-		tags = reserve((bytes >> UMA_PAGE_SHIFT) * sizeof(uint16_t));
+		tags = reserve((bytes >> UMA_PAGE_SHIFT) * sizeof(uint32_t));
 		if (tab != NULL && tags != NULL)
 			break;
 		if (tab != NULL)
 			munmap(tab, (bytes >> UMA_PAGE_SHIFT) * sizeof(void *));
 		if (tags != NULL)
 			munmap(tags, (bytes >> UMA_PAGE_SHIFT) *
-			    sizeof(uint16_t));
+			    sizeof(uint32_t));
 		munmap(base, bytes);
 		base = NULL;
 	}

@@ -147,8 +147,9 @@ UMA_TEST(malloc_zones_are_named_like_freebsd)
 
 /*
  * free() takes the class from the page's tag: every page of a class slab
- * carries class + 1 and its index in the slab while the slab lives, and 0
- * once its pages go back; large runs and other zones' pages carry 0.
+ * carries class + 1, its keg and its index in the slab while the slab
+ * lives, and 0 once its pages go back; large runs carry 0, other zones'
+ * pages their keg and class 0.
  */
 UMA_TEST(malloc_pages_are_tagged_with_their_class_while_they_live)
 {
@@ -180,7 +181,11 @@ UMA_TEST(malloc_pages_are_tagged_with_their_class_while_they_live)
 	CHECK_EQ(uma_vm_pagetag_of(big), 0u);
 	other = uma_zcreate("tag test", 64, NULL, NULL, NULL, NULL, 0, 0);
 	item = uma_zalloc(other, M_WAITOK);
-	CHECK_EQ(uma_vm_pagetag_of(item), 0u);
+	/* Another zone's page: its keg, no class. */
+	CHECK_EQ(UMA_PAGETAG_CLASS(uma_vm_pagetag_of(item)), 0u);
+	CHECK_EQ(UMA_PAGETAG_KEG(uma_vm_pagetag_of(item)),
+	    (unsigned)other->uz_keg->uk_id);
+	CHECK(other->uz_keg->uk_id != 0);
 	uma_zfree(other, item);
 	uma_zdestroy(other);
 	uma_free(big, M_TEST);
