@@ -38,9 +38,14 @@ struct vmmap_entry {
 	int			 vme_height;
 };
 
-/* One mmap'd chunk of nodes; the chunks form a list so fini can unmap them. */
+/*
+ * One mmap'd chunk of nodes; the chunks form a list so fini can unmap them.
+ * Nodes are carved from the newest chunk in order (vc_used), so that only
+ * the pages holding nodes in use are ever touched.
+ */
 struct vmmap_chunk {
 	struct vmmap_chunk	*vc_next;
+	size_t			 vc_used;	/* nodes carved so far */
 	struct vmmap_entry	 vc_nodes[];
 };
 
@@ -80,22 +85,24 @@ pool_grow(struct vmmap *map)
 		return (ENOMEM);
 	chunk = p;
 	chunk->vc_next = map->vmm_chunks;
+	chunk->vc_used = 0;
 	map->vmm_chunks = chunk;
-	/* Push backwards so nodes are handed out in address order. */
-	for (size_t i = VMMAP_CHUNK_NODES; i-- > 0;) {
-		chunk->vc_nodes[i].vme_left = map->vmm_freenodes;
-		map->vmm_freenodes = &chunk->vc_nodes[i];
-	}
 	return (0);
 }
 
 static struct vmmap_entry *
 pool_get(struct vmmap *map)
 {
+	struct vmmap_chunk *c = map->vmm_chunks;
 	struct vmmap_entry *e;
 
-	if (map->vmm_freenodes == NULL && pool_grow(map) != 0)
-		return (NULL);
+	if (map->vmm_freenodes == NULL) {
+		if ((c == NULL || c->vc_used == VMMAP_CHUNK_NODES) &&
+		    pool_grow(map) != 0)
+			return (NULL);
+		c = map->vmm_chunks;
+		return (&c->vc_nodes[c->vc_used++]);	/* zero (mmap) */
+	}
 	e = map->vmm_freenodes;
 	map->vmm_freenodes = e->vme_left;
 	return (e);
