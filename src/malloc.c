@@ -111,6 +111,7 @@ static void
 malloc_startup_once(void)
 {
 	struct malloc_class *mc;
+	uma_keg_t keg;
 	uint32_t size;
 	void *mem;
 	int i, c;
@@ -135,15 +136,15 @@ malloc_startup_once(void)
 		if (mc->mc_zone == NULL)
 			uma__panic("uma: cannot create zone %s",
 			    malloc_class_names[i]);
-		mc->mc_keg = mc->mc_zone->uz_keg;
-		if (mc->mc_keg->uk_flags & UMA_ZONE_CACHESPREAD)
+		keg = mc->mc_zone->uz_keg;
+		if (keg->uk_flags & UMA_ZONE_CACHESPREAD)
 			uma__panic("uma: %s: coloured slabs break free()'s "
 			    "item check", malloc_class_names[i]);
 		uma__zone_move_caches(mc->mc_zone, malloc_class_caches(i));
 		uma__bucket_scale(mc->mc_zone, MALLOC_BUCKET_SCALE);
 		/* Its slabs name their class: free() then skips the keg. */
-		mc->mc_keg->uk_slabflags = (uint16_t)(i + 1);
-		mc->mc_ipers = mc->mc_keg->uk_ipers;
+		keg->uk_slabflags = (uint16_t)(i + 1);
+		mc->mc_ipers = keg->uk_ipers;
 		mc->mc_size = size;
 		mc->mc_inv = ((uint64_t)1 << 40) / size + 1;
 	}

@@ -42,7 +42,6 @@
 
 struct malloc_class {
 	uma_zone_t	 mc_zone;
-	uma_keg_t	 mc_keg;
 	uint32_t	 mc_size;
 	uint32_t	 mc_ipers;	/* items per slab, for the pointer check */
 	uint64_t	 mc_inv;	/* 2^40 / size + 1: offset -> index */
