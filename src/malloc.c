@@ -144,9 +144,9 @@ malloc_startup_once(void)
 		uma__bucket_scale(mc->mc_zone, MALLOC_BUCKET_SCALE);
 		/* Its slabs name their class: free() then skips the keg. */
 		keg->uk_slabflags = (uint16_t)(i + 1);
-		mc->mc_ipers = keg->uk_ipers;
+		mc->mc_limit = keg->uk_ipers * size;
 		mc->mc_size = size;
-		mc->mc_inv = ((uint64_t)1 << 40) / size + 1;
+		mc->mc_divc = (((uint64_t)1 << 40) + size - 1) / size;
 	}
 	for (c = 0, i = 0; i < (int)nitems(uma__malloc_class_index); i++) {
 		while (malloc_class_sizes[c] < (uint32_t)i * 16)

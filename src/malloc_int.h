@@ -43,8 +43,8 @@
 struct malloc_class {
 	uma_zone_t	 mc_zone;
 	uint32_t	 mc_size;
-	uint32_t	 mc_ipers;	/* items per slab, for the pointer check */
-	uint64_t	 mc_inv;	/* 2^40 / size + 1: offset -> index */
+	uint32_t	 mc_limit;	/* items per slab * size: past the items */
+	uint64_t	 mc_divc;	/* ceil(2^40 / size): divisibility test */
 } __attribute__((aligned(64)));
 extern struct malloc_class malloc_classes[MALLOC_NCLASSES] UMA_HIDDEN;
 extern const uint32_t malloc_class_sizes[MALLOC_NCLASSES] UMA_HIDDEN;

@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "malloc_int.h"
+#include "malloc_fast.h"
 
 MALLOC_DEFINE(M_TEST, "test", "unit test type");
 
@@ -197,4 +198,26 @@ UMA_TEST(malloc_pages_are_tagged_with_their_class_while_they_live)
 		for (int i = 0; i < N; i++)
 			CHECK(uma_vtoslab(p[c][i]) != NULL ||
 			    uma_vm_pagetag_of(p[c][i]) == 0);
+}
+
+/*
+ * free()'s item check: every byte offset of every class's slab (and a
+ * little past it) is accepted exactly when an item starts there.
+ */
+UMA_TEST(malloc_item_check_accepts_exactly_the_item_starts)
+{
+	uma__malloc_startup();
+	for (int c = 0; c < MALLOC_NCLASSES; c++) {
+		const struct malloc_class *mc = &malloc_classes[c];
+		uint64_t size = malloc_class_sizes[c], end = mc->mc_limit + size;
+		uint64_t bad = 0;
+
+		CHECK(mc->mc_limit % size == 0 && mc->mc_limit > 0);
+		CHECK(end < ((uint64_t)1 << 20));
+		for (uint64_t off = 0; off < end; off++)
+			if (malloc_class_offset_ok(mc, off) !=
+			    (off % size == 0 && off < mc->mc_limit))
+				bad++;
+		CHECK_EQ(bad, 0);
+	}
 }
