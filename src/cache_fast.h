@@ -293,4 +293,52 @@ uma__zfree_hit(uma_zone_t zone, void *item)
 	return (uma__zfree_hit_cpu(zone, zone->uz_cpu, item));
 }
 
+/*
+ * The hit paths of a zone whose ctor and dtor (if any) the caller does
+ * inline (malloc's class zones).  Whether a pop may go
+ * without the zone's slow path then depends only on the mode, and a push
+ * also on whether some zone has threads asleep at its limit (uma.ug_sleeping:
+ * their frees must reach the keg), not on this zone's uz_fast: global loads
+ * instead of two dependent ones.  A zone whose caches are closed just
+ * misses.  UMA_DEBUG > 1 builds always take the zones' paths, which check
+ * every item.
+ */
+static inline void *
+uma__cache_pop_mode(uma_cache_t caches)
+{
+#if UMA_DEBUG > 1
+	(void)caches;
+	return (NULL);
+#else
+	void *item;
+
+	if (__predict_false(!uma.ug_rseq))
+		return (NULL);
+	item = cache_pop_rseq(caches);
+#ifdef UMA_TSAN
+	if (item != NULL)
+		__tsan_acquire(item);
+#endif
+	return (item);
+#endif
+}
+
+static inline bool
+uma__cache_push_mode(uma_cache_t caches, void *item)
+{
+#if UMA_DEBUG > 1
+	(void)caches;
+	(void)item;
+	return (false);
+#else
+	if (__predict_false(!uma.ug_rseq || atomic_load_explicit(
+	    &uma.ug_sleeping, memory_order_relaxed) != 0))
+		return (false);
+#ifdef UMA_TSAN
+	__tsan_release(item);
+#endif
+	return (cache_push_rseq(caches, item) != 0);
+#endif
+}
+
 #endif /* !_UMA_CACHE_FAST_H_ */

@@ -214,6 +214,7 @@ uma_fork_child(void)
 	uma_zone_t zone;
 	uma_keg_t keg;
 
+	atomic_store(&uma.ug_sleeping, 0);
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
 		pthread_mutex_init(&zone->uz_limit_lock, NULL);
 		pthread_cond_init(&zone->uz_limit_cv, NULL);

@@ -8,7 +8,9 @@
  * a fetch-and-add that gives back what overshot; only a thread that got
  * nothing and may wait goes near uz_limit_lock.  While anyone sleeps, the
  * UZ_FAST_SLEEPERS bit sends every free of the zone straight to the keg, so
- * each free wakes a sleeper instead of feeding a cache.
+ * each free wakes a sleeper instead of feeding a cache; uma.ug_sleeping
+ * counts such zones for the hit paths that do not read uz_fast
+ * (uma__cache_push_mode).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,14 +57,18 @@ static void
 limit_sleep(uma_zone_t zone)
 {
 	pthread_mutex_lock(&zone->uz_limit_lock);
-	if (atomic_fetch_add(&zone->uz_sleepers, 1) == 0)
+	if (atomic_fetch_add(&zone->uz_sleepers, 1) == 0) {
 		atomic_fetch_or(&zone->uz_fast, UZ_FAST_SLEEPERS);
+		atomic_fetch_add(&uma.ug_sleeping, 1);
+	}
 	atomic_fetch_add_explicit(&zone->uz_sleeps, 1, memory_order_relaxed);
 	while (zone->uz_max_items != 0 &&
 	    atomic_load(&zone->uz_items) >= zone->uz_max_items)
 		pthread_cond_wait(&zone->uz_limit_cv, &zone->uz_limit_lock);
-	if (atomic_fetch_sub(&zone->uz_sleepers, 1) == 1)
+	if (atomic_fetch_sub(&zone->uz_sleepers, 1) == 1) {
 		atomic_fetch_and(&zone->uz_fast, ~UZ_FAST_SLEEPERS);
+		atomic_fetch_sub(&uma.ug_sleeping, 1);
+	}
 	pthread_mutex_unlock(&zone->uz_limit_lock);
 }
 

@@ -130,51 +130,6 @@ malloc_lookup(const char *what, const void *addr, struct malloc_large **mlp)
 }
 
 /*
- * The class zones' cache hit paths.  Those zones have no ctor, dtor,
- * limit or trash, so whether a pop or push may skip their slow paths
- * depends only on the mode, not on each zone's uz_fast (one global load
- * instead of two dependent ones).  A zone whose caches were closed anyway
- * (no buckets) just misses.  UMA_DEBUG > 1 builds always take the zones'
- * paths, which check every item.
- */
-static inline void *
-malloc_pop(uma_cache_t caches)
-{
-#if UMA_DEBUG > 1
-	(void)caches;
-	return (NULL);
-#else
-	void *item;
-
-	if (__predict_false(!uma.ug_rseq))
-		return (NULL);
-	item = cache_pop_rseq(caches);
-#ifdef UMA_TSAN
-	if (item != NULL)
-		__tsan_acquire(item);
-#endif
-	return (item);
-#endif
-}
-
-static inline bool
-malloc_push(uma_cache_t caches, void *item)
-{
-#if UMA_DEBUG > 1
-	(void)caches;
-	(void)item;
-	return (false);
-#else
-	if (__predict_false(!uma.ug_rseq))
-		return (false);
-#ifdef UMA_TSAN
-	__tsan_release(item);
-#endif
-	return (cache_push_rseq(caches, item) != 0);
-#endif
-}
-
-/*
  * uma_malloc's hit path: pop from the class zone's CPU cache and count.
  * `zcounted`: mtp is the zone-counted type.
  */
@@ -188,7 +143,7 @@ malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 	    (flags & M_ZERO)))
 		return (uma__malloc_slow(size, mtp, flags));
 	idx = malloc_class_index(size);
-	item = malloc_pop(malloc_class_caches((unsigned)idx));
+	item = uma__cache_pop_mode(malloc_class_caches((unsigned)idx));
 	if (__predict_false(item == NULL))
 		return (uma__malloc_miss(idx, mtp, flags));
 	uma__malloc_hint = (uint8_t)idx;
@@ -225,9 +180,9 @@ free_fast(void *addr, struct malloc_type *mtp, bool zcounted)
 	hcaches = malloc_class_caches(hint);
 	__asm__("" : "+r" (hcaches));
 	if (idx == (int)hint) {
-		if (__predict_true(malloc_push(hcaches, addr)))
+		if (__predict_true(uma__cache_push_mode(hcaches, addr)))
 			goto counted;
-	} else if (__predict_true(malloc_push(
+	} else if (__predict_true(uma__cache_push_mode(
 	    malloc_class_caches((unsigned)idx), addr)))
 		goto counted;
 	uma_zfree(malloc_classes[idx].mc_zone, addr);

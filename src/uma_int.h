@@ -349,6 +349,7 @@ struct uma_zone {
 struct uma_global {
 	bool		 ug_ready;
 	bool		 ug_rseq;	/* fast paths on restartable sequences */
+	_Atomic uint32_t ug_sleeping;	/* zones with threads at their limit */
 	int		 ug_ncpus;	/* CPUs that can exist */
 	int		 ug_warnings;	/* vm.zone_warnings */
 	int		 ug_multipage;	/* vm.debug.uma_multipage_slabs */

@@ -1,0 +1,65 @@
+/*
+ * malloc_limit.c - a limit set on a malloc class zone (uma_zone_set_max,
+ * or the zone's limit.max_items sysctl) holds for uma_malloc: M_NOWAIT
+ * fails at it, M_WAITOK sleeps, and a uma_free wakes the sleeper.  The
+ * class zones' hit paths do not read the zone's uz_fast, so this checks
+ * that a free still reaches the keg while a thread sleeps.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "malloc_int.h"
+
+MALLOC_DEFINE(M_LIMIT, "limit_test", "class zone limit");
+
+#define	MAXITEMS	4096
+
+static void *items[MAXITEMS * 2];
+static _Atomic int woke;
+
+static void *
+sleeper(void *arg)
+{
+	void *p = uma_malloc(64, M_LIMIT, M_WAITOK);
+
+	CHECK(p != NULL);
+	atomic_store(&woke, 1);
+	uma_free(p, M_LIMIT);
+	return (NULL);
+}
+
+UMA_TEST(malloc_class_zone_limit_sleeps_and_a_free_wakes_it)
+{
+	uma_zone_t zone;
+	pthread_t td;
+	int n = 0;
+
+	uma__malloc_startup();
+	zone = malloc_classes[uma__malloc_class(64)].mc_zone;
+	uma_zone_set_max(zone, MAXITEMS);
+	/* Up to the limit (cached items count against it too). */
+	while (n < MAXITEMS * 2 &&
+	    (items[n] = uma_malloc(64, M_LIMIT, M_NOWAIT)) != NULL)
+		n++;
+	CHECK(n > 0 && n <= MAXITEMS);
+	CHECK(uma_zone_exhausted(zone));
+
+	CHECK(pthread_create(&td, NULL, sleeper, NULL) == 0);
+	/* Wait until it sleeps at the limit, then free one item. */
+	for (int i = 0; i < 5000 && atomic_load(&zone->uz_sleepers) == 0;
+	    i++)
+		usleep(1000);
+	CHECK_EQ(atomic_load(&zone->uz_sleepers), 1u);
+	CHECK_EQ(atomic_load(&woke), 0);
+	uma_free(items[--n], M_LIMIT);
+	for (int i = 0; i < 5000 && atomic_load(&woke) == 0; i++)
+		usleep(1000);
+	CHECK_EQ(atomic_load(&woke), 1);
+	CHECK(pthread_join(td, NULL) == 0);
+
+	while (n > 0)
+		uma_free(items[--n], M_LIMIT);
+	uma_zone_set_max(zone, 0);
+}
