@@ -226,6 +226,33 @@ cache_push(uma_zone_t zone, void *item)
 #endif
 
 /*
+ * The bare hit paths below, once their gate has let them through: a pop
+ * or push on this CPU's cache, with what ThreadSanitizer needs to know.
+ * UMA_DEBUG > 1 builds never take them: the zones' own paths check every
+ * item there.
+ */
+static inline void *
+cache_pop_hit(uma_cache_t caches)
+{
+	void *item = cache_pop_rseq(caches);
+
+#ifdef UMA_TSAN
+	if (item != NULL)
+		__tsan_acquire(item);
+#endif
+	return (item);
+}
+
+static inline bool
+cache_push_hit(uma_cache_t caches, void *item)
+{
+#ifdef UMA_TSAN
+	__tsan_release(item);
+#endif
+	return (cache_push_rseq(caches, item) != 0);
+}
+
+/*
  * The bare hit path, for a layer that does a zone's ctor or dtor work
  * inline because it knows them (mbuf.c and its packet zone): an item from
  * this CPU's cache with no ctor run, or NULL when the cache is empty or
@@ -235,22 +262,10 @@ cache_push(uma_zone_t zone, void *item)
 static inline void *
 uma__zalloc_hit_cpu(uma_zone_t zone, uma_cache_t caches)
 {
-#if UMA_DEBUG > 1
-	(void)zone;
-	(void)caches;
-	return (NULL);
-#else
-	void *item;
-
-	if (__predict_false(zone->uz_fast & (UZ_FAST_ALLOC & ~UZ_FAST_CTOR)))
+	if (UMA_DEBUG > 1 ||
+	    __predict_false(zone->uz_fast & (UZ_FAST_ALLOC & ~UZ_FAST_CTOR)))
 		return (NULL);
-	item = cache_pop_rseq(caches);
-#ifdef UMA_TSAN
-	if (item != NULL)
-		__tsan_acquire(item);
-#endif
-	return (item);
-#endif
+	return (cache_pop_hit(caches));
 }
 
 /*
@@ -271,20 +286,11 @@ uma__zalloc_hit(uma_zone_t zone)
 static inline bool
 uma__zfree_hit_cpu(uma_zone_t zone, uma_cache_t caches, void *item)
 {
-#if UMA_DEBUG > 1
-	(void)zone;
-	(void)caches;
-	(void)item;
-	return (false);
-#else
-	if (__predict_false(zone->uz_fast & (UZ_FAST_FREE & ~UZ_FAST_DTOR) ||
+	if (UMA_DEBUG > 1 ||
+	    __predict_false(zone->uz_fast & (UZ_FAST_FREE & ~UZ_FAST_DTOR) ||
 	    !zfree_plausible(zone, item)))
 		return (false);
-#ifdef UMA_TSAN
-	__tsan_release(item);
-#endif
-	return (cache_push_rseq(caches, item) != 0);
-#endif
+	return (cache_push_hit(caches, item));
 }
 
 static inline bool
@@ -295,50 +301,29 @@ uma__zfree_hit(uma_zone_t zone, void *item)
 
 /*
  * The hit paths of a zone whose ctor and dtor (if any) the caller does
- * inline (malloc's class zones).  Whether a pop may go
- * without the zone's slow path then depends only on the mode, and a push
- * also on whether some zone has threads asleep at its limit (uma.ug_sleeping:
- * their frees must reach the keg), not on this zone's uz_fast: global loads
- * instead of two dependent ones.  A zone whose caches are closed just
- * misses.  UMA_DEBUG > 1 builds always take the zones' paths, which check
- * every item.
+ * inline and that it knows has no limit of its own to honour beyond the
+ * global one below (malloc's class zones).  Whether a pop may go without
+ * the zone's slow path then depends only on the mode, and a push also on
+ * whether some zone has threads asleep at its limit (uma.ug_sleeping:
+ * their frees must reach the keg), not on this zone's uz_fast: global
+ * loads instead of two dependent ones.  A zone whose caches are closed
+ * just misses.
  */
 static inline void *
 uma__cache_pop_mode(uma_cache_t caches)
 {
-#if UMA_DEBUG > 1
-	(void)caches;
-	return (NULL);
-#else
-	void *item;
-
-	if (__predict_false(!uma.ug_rseq))
+	if (UMA_DEBUG > 1 || __predict_false(!uma.ug_rseq))
 		return (NULL);
-	item = cache_pop_rseq(caches);
-#ifdef UMA_TSAN
-	if (item != NULL)
-		__tsan_acquire(item);
-#endif
-	return (item);
-#endif
+	return (cache_pop_hit(caches));
 }
 
 static inline bool
 uma__cache_push_mode(uma_cache_t caches, void *item)
 {
-#if UMA_DEBUG > 1
-	(void)caches;
-	(void)item;
-	return (false);
-#else
-	if (__predict_false(!uma.ug_rseq || atomic_load_explicit(
-	    &uma.ug_sleeping, memory_order_relaxed) != 0))
+	if (UMA_DEBUG > 1 || __predict_false(!uma.ug_rseq ||
+	    atomic_load_explicit(&uma.ug_sleeping, memory_order_relaxed) != 0))
 		return (false);
-#ifdef UMA_TSAN
-	__tsan_release(item);
-#endif
-	return (cache_push_rseq(caches, item) != 0);
-#endif
+	return (cache_push_hit(caches, item));
 }
 
 #endif /* !_UMA_CACHE_FAST_H_ */
