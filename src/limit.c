@@ -19,6 +19,7 @@
 #include "uma_int.h"
 
 #define	UMA_WARN_INTERVAL	300	/* seconds between limit warnings */
+#define	UMA_LIMIT_RECHECK_NS	(10 * 1000 * 1000)	/* a sleeper's period */
 
 void
 uma__limit_init(uma_zone_t zone)
@@ -52,6 +53,22 @@ limit_warn(uma_zone_t zone)
 		    zone->uz_warning);
 }
 
+/* Wait on the limit's condition for at most one period. */
+static int
+limit_wait(uma_zone_t zone)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += UMA_LIMIT_RECHECK_NS;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return (pthread_cond_timedwait(&zone->uz_limit_cv,
+	    &zone->uz_limit_lock, &ts));
+}
+
 /* Sleep until the zone is below its limit (M_WAITOK). */
 static void
 limit_sleep(uma_zone_t zone)
@@ -63,8 +80,20 @@ limit_sleep(uma_zone_t zone)
 	}
 	atomic_fetch_add_explicit(&zone->uz_sleeps, 1, memory_order_relaxed);
 	while (zone->uz_max_items != 0 &&
-	    atomic_load(&zone->uz_items) >= zone->uz_max_items)
-		pthread_cond_wait(&zone->uz_limit_cv, &zone->uz_limit_lock);
+	    atomic_load(&zone->uz_items) >= zone->uz_max_items) {
+		if (limit_wait(zone) != ETIMEDOUT)
+			continue;
+		/*
+		 * Items the limit counts may lie in CPU caches: a free that
+		 * read the zone before UZ_FAST_SLEEPERS was set puts its item
+		 * there, and wakes no one.  Each period, give the caches back
+		 * to the keg, which wakes us if that made room.
+		 */
+		pthread_mutex_unlock(&zone->uz_limit_lock);
+		uma__cache_drain(zone);
+		uma__bucket_cache_reclaim(zone, false);
+		pthread_mutex_lock(&zone->uz_limit_lock);
+	}
 	if (atomic_fetch_sub(&zone->uz_sleepers, 1) == 1) {
 		atomic_fetch_and(&zone->uz_fast, ~UZ_FAST_SLEEPERS);
 		atomic_fetch_sub(&uma.ug_sleeping, 1);

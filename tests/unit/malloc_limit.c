@@ -3,7 +3,9 @@
  * or the zone's limit.max_items sysctl) holds for uma_malloc: M_NOWAIT
  * fails at it, M_WAITOK sleeps, and a uma_free wakes the sleeper.  The
  * class zones' hit paths do not read the zone's uz_fast, so this checks
- * that a free still reaches the keg while a thread sleeps.
+ * that a free still reaches the keg while a thread sleeps, and that a
+ * free which went to a CPU cache just before the thread slept (so woke no
+ * one) does not leave it asleep for good.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,6 +56,33 @@ UMA_TEST(malloc_class_zone_limit_sleeps_and_a_free_wakes_it)
 	CHECK_EQ(atomic_load(&zone->uz_sleepers), 1u);
 	CHECK_EQ(atomic_load(&woke), 0);
 	uma_free(items[--n], M_LIMIT);
+	for (int i = 0; i < 5000 && atomic_load(&woke) == 0; i++)
+		usleep(1000);
+	CHECK_EQ(atomic_load(&woke), 1);
+	CHECK(pthread_join(td, NULL) == 0);
+
+	while (n > 0)
+		uma_free(items[--n], M_LIMIT);
+	uma_zone_set_max(zone, 0);
+}
+
+UMA_TEST(malloc_class_zone_sleeper_finds_an_item_freed_before_it_slept)
+{
+	uma_zone_t zone;
+	pthread_t td;
+	int n = 0;
+
+	uma__malloc_startup();
+	zone = malloc_classes[uma__malloc_class(64)].mc_zone;
+	uma_zone_set_max(zone, MAXITEMS);
+	while (n < MAXITEMS * 2 &&
+	    (items[n] = uma_malloc(64, M_LIMIT, M_NOWAIT)) != NULL)
+		n++;
+	CHECK(uma_zone_exhausted(zone));
+	/* No one sleeps yet: this free feeds this CPU's cache. */
+	uma_free(items[--n], M_LIMIT);
+	atomic_store(&woke, 0);
+	CHECK(pthread_create(&td, NULL, sleeper, NULL) == 0);
 	for (int i = 0; i < 5000 && atomic_load(&woke) == 0; i++)
 		usleep(1000);
 	CHECK_EQ(atomic_load(&woke), 1);
