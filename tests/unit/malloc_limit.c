@@ -32,10 +32,11 @@ sleeper(void *arg)
 	return (NULL);
 }
 
-UMA_TEST(malloc_class_zone_limit_sleeps_and_a_free_wakes_it)
+/* The 64-byte class zone, limited and filled up to its limit. */
+static uma_zone_t
+fill_to_limit(int *np)
 {
 	uma_zone_t zone;
-	pthread_t td;
 	int n = 0;
 
 	uma__malloc_startup();
@@ -47,7 +48,31 @@ UMA_TEST(malloc_class_zone_limit_sleeps_and_a_free_wakes_it)
 		n++;
 	CHECK(n > 0 && n <= MAXITEMS);
 	CHECK(uma_zone_exhausted(zone));
+	atomic_store(&woke, 0);
+	*np = n;
+	return (zone);
+}
 
+/* Wait up to 5 s for the sleeper to get its item; free everything. */
+static void
+finish(uma_zone_t zone, pthread_t td, int n)
+{
+	for (int i = 0; i < 5000 && atomic_load(&woke) == 0; i++)
+		usleep(1000);
+	CHECK_EQ(atomic_load(&woke), 1);
+	CHECK(pthread_join(td, NULL) == 0);
+	while (n > 0)
+		uma_free(items[--n], M_LIMIT);
+	uma_zone_set_max(zone, 0);
+}
+
+UMA_TEST(malloc_class_zone_limit_sleeps_and_a_free_wakes_it)
+{
+	uma_zone_t zone;
+	pthread_t td;
+	int n;
+
+	zone = fill_to_limit(&n);
 	CHECK(pthread_create(&td, NULL, sleeper, NULL) == 0);
 	/* Wait until it sleeps at the limit, then free one item. */
 	for (int i = 0; i < 5000 && atomic_load(&zone->uz_sleepers) == 0;
@@ -56,39 +81,18 @@ UMA_TEST(malloc_class_zone_limit_sleeps_and_a_free_wakes_it)
 	CHECK_EQ(atomic_load(&zone->uz_sleepers), 1u);
 	CHECK_EQ(atomic_load(&woke), 0);
 	uma_free(items[--n], M_LIMIT);
-	for (int i = 0; i < 5000 && atomic_load(&woke) == 0; i++)
-		usleep(1000);
-	CHECK_EQ(atomic_load(&woke), 1);
-	CHECK(pthread_join(td, NULL) == 0);
-
-	while (n > 0)
-		uma_free(items[--n], M_LIMIT);
-	uma_zone_set_max(zone, 0);
+	finish(zone, td, n);
 }
 
 UMA_TEST(malloc_class_zone_sleeper_finds_an_item_freed_before_it_slept)
 {
 	uma_zone_t zone;
 	pthread_t td;
-	int n = 0;
+	int n;
 
-	uma__malloc_startup();
-	zone = malloc_classes[uma__malloc_class(64)].mc_zone;
-	uma_zone_set_max(zone, MAXITEMS);
-	while (n < MAXITEMS * 2 &&
-	    (items[n] = uma_malloc(64, M_LIMIT, M_NOWAIT)) != NULL)
-		n++;
-	CHECK(uma_zone_exhausted(zone));
+	zone = fill_to_limit(&n);
 	/* No one sleeps yet: this free feeds this CPU's cache. */
 	uma_free(items[--n], M_LIMIT);
-	atomic_store(&woke, 0);
 	CHECK(pthread_create(&td, NULL, sleeper, NULL) == 0);
-	for (int i = 0; i < 5000 && atomic_load(&woke) == 0; i++)
-		usleep(1000);
-	CHECK_EQ(atomic_load(&woke), 1);
-	CHECK(pthread_join(td, NULL) == 0);
-
-	while (n > 0)
-		uma_free(items[--n], M_LIMIT);
-	uma_zone_set_max(zone, 0);
+	finish(zone, td, n);
 }
