@@ -137,8 +137,9 @@ void uma_zfree(uma_zone_t zone, void *item);
 /*
  * Limit the zone to `nitems` items (allocated and cached); 0 removes the
  * limit.  Returns the limit set.  At the limit M_NOWAIT fails and M_WAITOK
- * sleeps until an item is freed.  Per-CPU caching shrinks so that caches
- * cannot hold most of the limit.
+ * sleeps until an item is freed; while it sleeps, the zone's caches go
+ * back to the keg every 10 ms, so items idling there are found too.
+ * Per-CPU caching shrinks so that caches cannot hold most of the limit.
  */
 int uma_zone_set_max(uma_zone_t zone, int nitems);
 int uma_zone_get_max(uma_zone_t zone);
