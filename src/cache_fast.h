@@ -260,22 +260,12 @@ cache_push_hit(uma_cache_t caches, void *item)
  * checks, trash).  The caller then goes through uma_zalloc_arg.
  */
 static inline void *
-uma__zalloc_hit_cpu(uma_zone_t zone, uma_cache_t caches)
+uma__zalloc_hit(uma_zone_t zone)
 {
 	if (UMA_DEBUG > 1 ||
 	    __predict_false(zone->uz_fast & (UZ_FAST_ALLOC & ~UZ_FAST_CTOR)))
 		return (NULL);
-	return (cache_pop_hit(caches));
-}
-
-/*
- * `caches` is zone->uz_cpu, which never changes: a caller that keeps a copy
- * next to the zone pointer (malloc's class table) saves a dependent load.
- */
-static inline void *
-uma__zalloc_hit(uma_zone_t zone)
-{
-	return (uma__zalloc_hit_cpu(zone, zone->uz_cpu));
+	return (cache_pop_hit(zone->uz_cpu));
 }
 
 /*
@@ -284,19 +274,13 @@ uma__zalloc_hit(uma_zone_t zone)
  * idempotent for items that take this path).
  */
 static inline bool
-uma__zfree_hit_cpu(uma_zone_t zone, uma_cache_t caches, void *item)
+uma__zfree_hit(uma_zone_t zone, void *item)
 {
 	if (UMA_DEBUG > 1 ||
 	    __predict_false(zone->uz_fast & (UZ_FAST_FREE & ~UZ_FAST_DTOR) ||
 	    !zfree_plausible(zone, item)))
 		return (false);
-	return (cache_push_hit(caches, item));
-}
-
-static inline bool
-uma__zfree_hit(uma_zone_t zone, void *item)
-{
-	return (uma__zfree_hit_cpu(zone, zone->uz_cpu, item));
+	return (cache_push_hit(zone->uz_cpu, item));
 }
 
 /*

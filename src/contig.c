@@ -51,8 +51,7 @@ contigmalloc(unsigned long size, struct malloc_type *mtp, int flags,
 		return (NULL);
 	}
 	/* Runs come zero-filled from the arena: M_ZERO costs nothing. */
-	mstat_add(mtp, MSTAT_LARGE_BYTES, len);
-	mstat_add(mtp, MSTAT_LARGE_COUNT, 1);
+	mstat_large(mtp, 0, len);
 	return (mem);
 }
 
@@ -70,7 +69,5 @@ contigfree(void *addr, unsigned long size, struct malloc_type *mtp)
 		uma__malloc_invalid("contigfree", addr, "size does not match "
 		    "the allocation");
 	uma__malloc_large_free(ml);
-	mstat_add(mtp, MSTAT_FREE + MSTAT_LARGE_BYTES,
-	    roundup2(size, UMA_PAGE_SIZE));
-	mstat_add(mtp, MSTAT_FREE + MSTAT_LARGE_COUNT, 1);
+	mstat_large(mtp, MSTAT_FREE, roundup2(size, UMA_PAGE_SIZE));
 }

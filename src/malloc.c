@@ -172,8 +172,9 @@ uma__malloc_invalid(const char *what, const void *addr, const char *why)
 
 /* ---- allocation ------------------------------------------------------- */
 
-static void *
-malloc_class_alloc(int idx, struct malloc_type *mtp, int flags)
+/* A class allocation through the zone's own paths (the hit path missed). */
+__attribute__((noinline)) void *
+uma__malloc_class_alloc(int idx, struct malloc_type *mtp, int flags)
 {
 	void *item;
 
@@ -198,8 +199,7 @@ malloc_large_alloc(size_t size, size_t align, struct malloc_type *mtp,
 		errno = ENOMEM;
 		return (NULL);
 	}
-	mstat_add(mtp, MSTAT_LARGE_BYTES, len);
-	mstat_add(mtp, MSTAT_LARGE_COUNT, 1);
+	mstat_large(mtp, 0, len);
 	return (mem);
 }
 
@@ -226,14 +226,7 @@ uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 	}
 	if (size > MALLOC_MAXSIZE)
 		return (malloc_large_alloc(size, UMA_PAGE_SIZE, mtp, flags));
-	return (malloc_class_alloc(malloc_class_index(size), mtp, flags));
-}
-
-/* The class zone's CPU cache missed: the zone's own slow paths. */
-__attribute__((noinline)) void *
-uma__malloc_miss(int idx, struct malloc_type *mtp, int flags)
-{
-	return (malloc_class_alloc(idx, mtp, flags));
+	return (uma__malloc_class_alloc(malloc_class_index(size), mtp, flags));
 }
 
 /* See malloc.h; the hit path is malloc_fast (malloc_fast.h). */
@@ -269,7 +262,7 @@ uma_malloc_aligned(size_t size, size_t align, struct malloc_type *mtp,
 		idx = malloc_class_index(size > align ? size : align);
 		while (malloc_class_sizes[idx] & (align - 1))
 			idx++;
-		return (malloc_class_alloc(idx, mtp, flags));
+		return (uma__malloc_class_alloc(idx, mtp, flags));
 	}
 	return (malloc_large_alloc(size, align, mtp, flags));
 }
@@ -306,8 +299,7 @@ free_large(struct malloc_large *ml, struct malloc_type *mtp)
 	size_t size = ml->ml_size;
 
 	uma__malloc_large_free(ml);
-	mstat_add(mtp, MSTAT_FREE + MSTAT_LARGE_BYTES, size);
-	mstat_add(mtp, MSTAT_FREE + MSTAT_LARGE_COUNT, 1);
+	mstat_large(mtp, MSTAT_FREE, size);
 }
 
 /*

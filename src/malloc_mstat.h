@@ -60,4 +60,12 @@ mstat_add(struct malloc_type *mtp, size_t word, uint64_t delta)
 	uma__mstat_add(mtp, word, delta);
 }
 
+/* Count a large or contigmalloc run: `side` is 0 (alloc) or MSTAT_FREE. */
+static inline void
+mstat_large(struct malloc_type *mtp, size_t side, size_t bytes)
+{
+	mstat_add(mtp, side + MSTAT_LARGE_BYTES, bytes);
+	mstat_add(mtp, side + MSTAT_LARGE_COUNT, 1);
+}
+
 #endif /* !_UMA_MALLOC_MSTAT_H_ */

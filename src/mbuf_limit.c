@@ -211,6 +211,7 @@ static int
 mb_sysctl_nmb(struct uma__sysctl_req *req, const struct uma__sysctl_oid *oid)
 {
 	const struct mb_limit *ml = oid->oid_arg;
+	bool taken;
 	int v, error;
 
 	if (req->boot)
@@ -219,12 +220,9 @@ mb_sysctl_nmb(struct uma__sysctl_req *req, const struct uma__sysctl_oid *oid)
 	pthread_mutex_lock(&mb_limits.lock);
 	v = *ml->ml_var;
 	pthread_mutex_unlock(&mb_limits.lock);
-	if ((error = uma__sysctl_out(req, &v, sizeof(v))) != 0 ||
-	    req->newp == NULL)
+	if ((error = uma__sysctl_scalar(req, &v, sizeof(v), &taken)) != 0 ||
+	    !taken)
 		return (error);
-	if (req->newlen != sizeof(int))
-		return (EINVAL);
-	memcpy(&v, req->newp, sizeof(v));
 	return (mb_limit_set(ml, v));
 }
 

@@ -87,17 +87,31 @@ uma__sysctl_out(struct uma__sysctl_req *req, const void *p, size_t len)
 }
 
 int
+uma__sysctl_scalar(struct uma__sysctl_req *req, void *v, size_t size,
+    bool *takenp)
+{
+	int error;
+
+	*takenp = false;
+	if ((error = uma__sysctl_out(req, v, size)) != 0 || req->newp == NULL)
+		return (error);
+	if (req->newlen != size)
+		return (EINVAL);
+	memcpy(v, req->newp, size);
+	*takenp = true;
+	return (0);
+}
+
+int
 uma__sysctl_rw_int(struct uma__sysctl_req *req, int *val, int64_t min,
     int64_t max)
 {
 	int v = __atomic_load_n(val, __ATOMIC_RELAXED), error;
+	bool taken;
 
-	if ((error = uma__sysctl_out(req, &v, sizeof(v))) != 0 ||
-	    req->newp == NULL)
+	if ((error = uma__sysctl_scalar(req, &v, sizeof(v), &taken)) != 0 ||
+	    !taken)
 		return (error);
-	if (req->newlen != sizeof(int))
-		return (EINVAL);
-	memcpy(&v, req->newp, sizeof(v));
 	if (v < min || v > max)
 		return (EINVAL);
 	__atomic_store_n(val, v, __ATOMIC_RELAXED);
@@ -109,14 +123,12 @@ uma__sysctl_rw_u64(struct uma__sysctl_req *req, uint64_t *val,
     uint64_t min, uint64_t max)
 {
 	uint64_t v = __atomic_load_n(val, __ATOMIC_RELAXED);
+	bool taken;
 	int error;
 
-	if ((error = uma__sysctl_out(req, &v, sizeof(v))) != 0 ||
-	    req->newp == NULL)
+	if ((error = uma__sysctl_scalar(req, &v, sizeof(v), &taken)) != 0 ||
+	    !taken)
 		return (error);
-	if (req->newlen != sizeof(uint64_t))
-		return (EINVAL);
-	memcpy(&v, req->newp, sizeof(v));
 	if (v < min || v > max)
 		return (EINVAL);
 	__atomic_store_n(val, v, __ATOMIC_RELAXED);

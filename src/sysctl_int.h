@@ -30,6 +30,7 @@
 #ifndef _UMA_SYSCTL_INT_H_
 #define	_UMA_SYSCTL_INT_H_
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -119,6 +120,14 @@ void	uma__sysctl_register(const struct uma__sysctl_oid *oid);
  */
 int	uma__sysctl_out(struct uma__sysctl_req *req, const void *p,
 	    size_t len);
+
+/*
+ * A scalar node's read and write: write the `size` bytes at v out and, if
+ * the request carries a new value, check it has `size` bytes and copy it
+ * over v (*takenp says whether it did).  Returns 0 or an errno value.
+ */
+int	uma__sysctl_scalar(struct uma__sysctl_req *req, void *v, size_t size,
+	    bool *takenp);
 
 /*
  * Typed helpers for handlers: write *val out and, for a write, check

@@ -301,7 +301,7 @@ uc_word_make(uint64_t allocs, uint32_t cnt, uint32_t room)
  */
 struct uma_zone {
 	/* Read by every fast path: keep together. */
-	uma_cache_t	 uz_cpu;	/* [uma_ncpus]; set once, at creation */
+	uma_cache_t	 uz_cpu;	/* [uma_ncpus]; fixed before first use */
 	_Atomic uint32_t uz_fast;	/* UZ_FAST_* */
 	uint32_t	 uz_size;
 	uma_keg_t	 uz_keg;
