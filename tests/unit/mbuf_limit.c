@@ -34,7 +34,7 @@ waiter_main(void *arg)
 
 /* Take clusters with M_NOWAIT until five requests in a row fail. */
 static void
-take_all_nowait(void)
+take_nowait(void)
 {
 	struct mbuf *m;
 	int misses = 0;
@@ -53,6 +53,29 @@ take_all_nowait(void)
 		misses = 0;
 		held[nheld++] = m;
 	}
+}
+
+/*
+ * Take clusters with M_NOWAIT until five requests in a row fail, then give
+ * the cluster and packet zones' caches back and take again: clusters left
+ * idle in another CPU's cache (the thread may have moved) count against
+ * the limit, and a sleeper at the limit would find them (it drains the
+ * caches every 10 ms).  Until a round takes nothing: then every cluster
+ * the limit counts is held.
+ */
+static void
+take_all_nowait(void)
+{
+	int before;
+
+	do {
+		before = nheld;
+		take_nowait();
+		uma_zone_reclaim(mbuf_zone(MBUF_PACKET_MEM_NAME),
+		    UMA_RECLAIM_DRAIN);
+		uma_zone_reclaim(mbuf_zone(MBUF_CLUSTER_MEM_NAME),
+		    UMA_RECLAIM_DRAIN);
+	} while (nheld > before && nheld < HELD_MAX);
 }
 
 static void
