@@ -117,6 +117,7 @@ prodcons_run(struct spsc_ring *ring, long items)
 			pool_empty();
 		spsc_push(ring, obj);
 	}
+	spsc_flush(ring);
 	rte_eal_wait_lcore(worker);
 	return ((double)(bench_now() - t0) / (items > 0 ? items : 1));
 }

@@ -86,6 +86,7 @@ handoff_run(struct spsc_ring *ring, long items)
 			abort();
 		spsc_push(ring, m);
 	}
+	spsc_flush(ring);
 	rte_eal_wait_lcore(worker);
 	return ((double)(bench_now() - t0) / (double)items);
 }

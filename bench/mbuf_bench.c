@@ -73,6 +73,7 @@ handoff_producer(void *arg)
 			abort();
 		spsc_push(ho->ho_ring, m);
 	}
+	spsc_flush(ho->ho_ring);
 	return (NULL);
 }
 

@@ -101,6 +101,7 @@ loop_produce(struct spsc_ring *r, long items, item_alloc_fn af)
 			bench_oom();
 		spsc_push(r, p);
 	}
+	spsc_flush(r);
 }
 
 BENCH_INLINE void
