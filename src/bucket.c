@@ -95,6 +95,57 @@ uma__bucket_scale(uma_zone_t zone, uint32_t mult)
 	zone->uz_bucket_size_max = n > BUCKET_MAX ? BUCKET_MAX : n;
 }
 
+/*
+ * The hand-off slots.  Where one CPU empties buckets and another fills
+ * them (a producer and a consumer), every bucket crosses between them
+ * twice: full through the zone's cache, empty back through its bucket
+ * zone.  Taking uz_lock for the one and the bucket keg's lock for the
+ * other made both CPUs queue on the same two locks once per bucket.  A
+ * slot is an atomic pointer: a put fills an empty slot with one
+ * compare-and-swap, a take empties a full one with one exchange, so there
+ * is no ABA and no lock; the locked list takes what the slots cannot.
+ */
+static bool
+slot_put(_Atomic(uma_bucket_t) *slot, int n, uma_bucket_t b)
+{
+	uma_bucket_t expect;
+
+	for (int i = 0; i < n; i++) {
+		expect = NULL;
+		if (atomic_load_explicit(&slot[i], memory_order_relaxed) ==
+		    NULL && atomic_compare_exchange_strong_explicit(&slot[i],
+		    &expect, b, memory_order_release, memory_order_relaxed))
+			return (true);
+	}
+	return (false);
+}
+
+static uma_bucket_t
+slot_take(_Atomic(uma_bucket_t) *slot, int n)
+{
+	uma_bucket_t b;
+
+	for (int i = 0; i < n; i++)
+		if (atomic_load_explicit(&slot[i], memory_order_relaxed) !=
+		    NULL && (b = atomic_exchange_explicit(&slot[i], NULL,
+		    memory_order_acquire)) != NULL)
+			return (b);
+	return (NULL);
+}
+
+/*
+ * Keep an empty bucket for the next CPU that needs one, or free it.  Its
+ * ub_cnt may be stale (a cache keeps the live count in its word): zero it,
+ * or a reclaim would drain items the bucket no longer holds.
+ */
+void
+uma__bucket_stash(uma_zone_t zone, uma_bucket_t b)
+{
+	b->ub_cnt = 0;
+	if (!slot_put(zone->uz_eslot, UZ_ESLOTS, b))
+		uma__bucket_free(zone, b);
+}
+
 uma_bucket_t
 uma__bucket_alloc(uma_zone_t zone, int flags)
 {
@@ -104,6 +155,12 @@ uma__bucket_alloc(uma_zone_t zone, int flags)
 
 	if (entries == 0)
 		return (NULL);
+	/* A stashed bucket will do unless buckets have grown since. */
+	if ((b = slot_take(zone->uz_eslot, UZ_ESLOTS)) != NULL) {
+		if (b->ub_entries >= entries)
+			return (b);
+		uma__bucket_free(zone, b);
+	}
 	/* Only M_NOVM passes through: a bucket never sleeps or gets zeroed. */
 	flags = M_NOWAIT | (flags & M_NOVM);
 	if (zone->uz_flags & UMA_ZONE_VM)
@@ -145,6 +202,12 @@ uma__bucket_fetch(uma_zone_t zone)
 {
 	uma_bucket_t b;
 
+	if (atomic_load_explicit(&zone->uz_nslot, memory_order_relaxed) != 0 &&
+	    (b = slot_take(zone->uz_fslot, UZ_FSLOTS)) != NULL) {
+		atomic_fetch_sub_explicit(&zone->uz_nslot, b->ub_cnt,
+		    memory_order_relaxed);
+		return (b);
+	}
 	if (atomic_load_explicit(&zone->uz_nitems, memory_order_relaxed) == 0)
 		return (NULL);		/* a peek: full buckets hold items */
 	if (pthread_mutex_trylock(&zone->uz_lock) != 0) {
@@ -168,6 +231,22 @@ uma__bucket_fetch(uma_zone_t zone)
 void
 uma__bucket_put(uma_zone_t zone, uma_bucket_t b)
 {
+	/*
+	 * A slot, unless the cap says drain or threads wait at the limit
+	 * (their items must reach the keg).  uz_nslot goes up first, so it
+	 * never counts fewer items than the slots hold.
+	 */
+	if (atomic_load_explicit(&zone->uz_sleepers, memory_order_relaxed) ==
+	    0 && atomic_load_explicit(&zone->uz_nitems, memory_order_relaxed) +
+	    atomic_load_explicit(&zone->uz_nslot, memory_order_relaxed) +
+	    b->ub_cnt <= zone->uz_bucket_max) {
+		atomic_fetch_add_explicit(&zone->uz_nslot, b->ub_cnt,
+		    memory_order_relaxed);
+		if (slot_put(zone->uz_fslot, UZ_FSLOTS, b))
+			return;
+		atomic_fetch_sub_explicit(&zone->uz_nslot, b->ub_cnt,
+		    memory_order_relaxed);
+	}
 	pthread_mutex_lock(&zone->uz_lock);
 	if (zone->uz_nitems + b->ub_cnt <= zone->uz_bucket_max &&
 	    !(atomic_load_explicit(&zone->uz_sleepers, memory_order_relaxed))) {
@@ -256,6 +335,15 @@ uma__bucket_cache_reclaim(uma_zone_t zone, bool trim)
 	uint64_t target;
 
 	pthread_mutex_lock(&zone->uz_lock);
+	/* Slotted buckets join the list as its newest; empty ones go. */
+	while ((b = slot_take(zone->uz_fslot, UZ_FSLOTS)) != NULL) {
+		atomic_fetch_sub_explicit(&zone->uz_nslot, b->ub_cnt,
+		    memory_order_relaxed);
+		TAILQ_INSERT_HEAD(&zone->uz_buckets, b, ub_link);
+		zone->uz_nitems += b->ub_cnt;
+	}
+	while ((b = slot_take(zone->uz_eslot, UZ_ESLOTS)) != NULL)
+		TAILQ_INSERT_TAIL(&drain, b, ub_link);
 	target = trim ? zone->uz_wss : 0;
 	/* The oldest buckets are at the tail: they go first. */
 	while (zone->uz_nitems > target &&

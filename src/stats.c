@@ -40,7 +40,8 @@ uma__zone_stat(uma_zone_t zone, struct uma__zone_stat *zs,
 	zs->zs_reserve = keg->uk_reserve;
 	zs->zs_keg_free = atomic_load(&keg->uk_free_items);
 	zs->zs_keg_free_slabs = atomic_load(&keg->uk_free_slabs);
-	zs->zs_zone_free = atomic_load(&zone->uz_nitems);
+	zs->zs_zone_free = atomic_load(&zone->uz_nitems) +
+	    atomic_load(&zone->uz_nslot);
 	zs->zs_sleepers = atomic_load(&zone->uz_sleepers);
 	zs->zs_allocs = atomic_load(&zone->uz_allocs);
 	zs->zs_frees = atomic_load(&zone->uz_frees);

@@ -88,6 +88,7 @@
 #define	__predict_true(x)	__builtin_expect(!!(x), 1)
 #define	UMA_CACHELINE	64
 #define	__cacheline	__attribute__((aligned(UMA_CACHELINE)))
+
 #define	howmany(x, y)	(((x) + ((y) - 1)) / (y))
 #define	roundup2(x, y)	(((x) + ((y) - 1)) & ~((size_t)(y) - 1))
 #define	nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -299,6 +300,9 @@ uc_word_make(uint64_t allocs, uint32_t cnt, uint32_t room)
  * uz_items counts items out of the keg (with users or cached): it is what
  * the limit bounds.  uz_nitems == items in uz_buckets.
  */
+#define	UZ_FSLOTS	4
+#define	UZ_ESLOTS	3
+
 struct uma_zone {
 	/* Read by every fast path: keep together. */
 	uma_cache_t	 uz_cpu;	/* [uma_ncpus]; fixed before first use */
@@ -311,7 +315,10 @@ struct uma_zone {
 	uma_fini	 uz_fini;	/* zone fini (zone -> keg) */
 	uint32_t	 uz_flags;
 	const char	*uz_name;
-	char		 uz_sname[UMA__MAXNAME];	/* truncated copy */
+	/* Set once or rarely: they share the first line's tail. */
+	_Atomic bool	 uz_used;	/* an allocation happened */
+	LIST_ENTRY(uma_zone) uz_link;	/* on the keg's list */
+	TAILQ_ENTRY(uma_zone) uz_all;	/* on the global list */
 
 	/* The zone's bucket cache (uz_lock). */
 	pthread_mutex_t	 uz_lock __cacheline;
@@ -324,6 +331,15 @@ struct uma_zone {
 	uint64_t	 uz_imax;	/* working-set estimate, per period */
 	uint64_t	 uz_imin;
 	uint64_t	 uz_wss;
+
+	/*
+	 * Hand-off slots (bucket.c): full and empty buckets passed between
+	 * CPUs without uz_lock.  One line, so that a CPU that trades a full
+	 * bucket for an empty one moves a single line.
+	 */
+	_Atomic(struct uma_bucket *) uz_fslot[UZ_FSLOTS] __cacheline;
+	_Atomic(struct uma_bucket *) uz_eslot[UZ_ESLOTS];
+	_Atomic uint64_t uz_nslot;	/* items in uz_fslot (never fewer) */
 
 	/* Limits (atomics; uz_limit_lock only for sleepers). */
 	_Atomic uint64_t uz_items __cacheline;
@@ -339,10 +355,6 @@ struct uma_zone {
 	_Atomic uint64_t uz_frees;
 	_Atomic uint64_t uz_fails;
 	_Atomic uint64_t uz_sleeps;
-
-	_Atomic bool	 uz_used;	/* an allocation happened */
-	LIST_ENTRY(uma_zone) uz_link;	/* on the keg's list */
-	TAILQ_ENTRY(uma_zone) uz_all;	/* on the global list */
 };
 
 /* Globals of uma (init.c). */
@@ -400,6 +412,7 @@ uma_bucket_t uma__bucket_alloc(uma_zone_t zone, int flags) UMA_HIDDEN;
 void	uma__bucket_free(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
 uma_bucket_t uma__bucket_fetch(uma_zone_t zone) UMA_HIDDEN;
 void	uma__bucket_put(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
+void	uma__bucket_stash(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
 void	uma__bucket_drain(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
 void	uma__bucket_cache_reclaim(uma_zone_t zone, bool trim) UMA_HIDDEN;
 void	uma__bucket_select(uma_zone_t zone) UMA_HIDDEN;

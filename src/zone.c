@@ -101,7 +101,6 @@ uma__zone_setup(uma_zone_t zone, const char *name, uma_keg_t keg,
 	uma_zone_t last;
 
 	zone->uz_name = name;
-	snprintf(zone->uz_sname, sizeof(zone->uz_sname), "%s", name);
 	zone->uz_keg = keg;
 	zone->uz_size = keg->uk_size;
 	zone->uz_ctor = ctor;

@@ -1,0 +1,166 @@
+/*
+ * zone_bucket.c - the zone's bucket cache between the CPUs: full buckets
+ * handed off through the zone (its lock-free slots, then its list), empty
+ * buckets stashed for reuse.  Every item stays in exactly one place: with a
+ * user, in a CPU cache, in the zone's cache or free in the keg, and a drain
+ * gives back exactly what was cached.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <uma/uma.h>
+
+#include "harness.h"
+#include "stats.h"
+#include "zone_test.h"
+
+#define	NITEMS	5000	/* about 20 buckets of 64-byte items */
+
+/* Items the keg's slabs hold: with users, cached or free. */
+static uint64_t
+keg_items(const struct uma__zone_stat *zs)
+{
+	return (zs->zs_pages / zs->zs_ppera * zs->zs_ipers);
+}
+
+/* Each item in exactly one place, `held` of them with users. */
+static void
+check_conserved(uma_zone_t z, uint64_t held)
+{
+	struct uma__zone_stat zs = zstat(z);
+
+	CHECK_EQ(zs.zs_allocs - zs.zs_frees, held);
+	CHECK_EQ(zs.zs_cpu_free + zs.zs_zone_free + zs.zs_keg_free + held,
+	    keg_items(&zs));
+}
+
+UMA_TEST(zone_bucket_cache_conserves_items_through_drain)
+{
+	static void *v[NITEMS];
+	struct uma__zone_stat zs;
+	uma_zone_t z;
+
+	test_pin_one_cpu();
+	z = uma_zcreate("bucket-handoff", 64, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, 0);
+	CHECK(z != NULL);
+	for (int i = 0; i < NITEMS; i++)
+		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+	for (int i = 0; i < NITEMS; i++)
+		uma_zfree(z, v[i]);
+	/* More than a CPU caches: full buckets went to the zone. */
+	zs = zstat(z);
+	CHECK(zs.zs_zone_free > 0);
+	check_conserved(z, 0);
+
+	/*
+	 * Take them all again: the zone's buckets come back to the CPU and
+	 * leave emptied, to the stash.  An emptied bucket still carries its
+	 * old count; a drain must not give those items back a second time.
+	 */
+	for (int i = 0; i < NITEMS; i++)
+		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+	check_conserved(z, NITEMS);
+	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
+	zs = zstat(z);
+	CHECK_EQ(zs.zs_cpu_free, 0);
+	CHECK_EQ(zs.zs_zone_free, 0);
+	check_conserved(z, NITEMS);
+
+	/* Every item is still its own: write each, then check each. */
+	for (int i = 0; i < NITEMS; i++)
+		*(uintptr_t *)v[i] = (uintptr_t)i;
+	for (int i = 0; i < NITEMS; i++)
+		CHECK_EQ(*(uintptr_t *)v[i], (uintptr_t)i);
+	for (int i = 0; i < NITEMS; i++)
+		uma_zfree(z, v[i]);
+	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
+	zs = zstat(z);
+	CHECK_EQ(zs.zs_keg_free, keg_items(&zs));
+	CHECK_EQ(zs.zs_allocs, 2 * NITEMS);
+	CHECK_EQ(zs.zs_frees, 2 * NITEMS);
+	uma_zdestroy(z);
+}
+
+/* A producer and a consumer on two threads, passing items by a queue. */
+#define	FLOW_ITEMS	200000
+#define	FLOW_QLEN	4096
+
+struct flow {
+	uma_zone_t	 f_zone;
+	pthread_mutex_t	 f_lock;
+	pthread_cond_t	 f_cv;
+	void		*f_q[FLOW_QLEN];
+	unsigned	 f_head, f_tail;
+};
+
+static void *
+flow_producer(void *arg)
+{
+	struct flow *f = arg;
+	uintptr_t *p;
+
+	for (uintptr_t i = 0; i < FLOW_ITEMS; i++) {
+		p = uma_zalloc(f->f_zone, M_WAITOK);
+		CHECK(p != NULL);
+		p[0] = i;
+		p[1] = ~i;
+		pthread_mutex_lock(&f->f_lock);
+		while (f->f_head - f->f_tail == FLOW_QLEN)
+			pthread_cond_wait(&f->f_cv, &f->f_lock);
+		f->f_q[f->f_head++ % FLOW_QLEN] = p;
+		pthread_cond_broadcast(&f->f_cv);
+		pthread_mutex_unlock(&f->f_lock);
+	}
+	return (NULL);
+}
+
+static void *
+flow_consumer(void *arg)
+{
+	struct flow *f = arg;
+	uintptr_t *p;
+
+	for (uintptr_t i = 0; i < FLOW_ITEMS; i++) {
+		pthread_mutex_lock(&f->f_lock);
+		while (f->f_head == f->f_tail)
+			pthread_cond_wait(&f->f_cv, &f->f_lock);
+		p = f->f_q[f->f_tail++ % FLOW_QLEN];
+		pthread_cond_broadcast(&f->f_cv);
+		pthread_mutex_unlock(&f->f_lock);
+		/* In order, and nobody else wrote it while it was in flight. */
+		CHECK_EQ(p[0], i);
+		CHECK_EQ(p[1], ~i);
+		uma_zfree(f->f_zone, p);
+	}
+	return (NULL);
+}
+
+UMA_TEST(zone_bucket_cross_thread_flow_counts_exactly)
+{
+	static struct flow f;
+	struct uma__zone_stat zs;
+	pthread_t prod, cons;
+
+	f.f_zone = uma_zcreate("bucket-flow", 64, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, 0);
+	CHECK(f.f_zone != NULL);
+	pthread_mutex_init(&f.f_lock, NULL);
+	pthread_cond_init(&f.f_cv, NULL);
+	CHECK(pthread_create(&prod, NULL, flow_producer, &f) == 0);
+	CHECK(pthread_create(&cons, NULL, flow_consumer, &f) == 0);
+	pthread_join(prod, NULL);
+	pthread_join(cons, NULL);
+	zs = zstat(f.f_zone);
+	CHECK_EQ(zs.zs_allocs, FLOW_ITEMS);
+	CHECK_EQ(zs.zs_frees, FLOW_ITEMS);
+	check_conserved(f.f_zone, 0);
+	uma_reclaim(UMA_RECLAIM_DRAIN);
+	zs = zstat(f.f_zone);
+	CHECK_EQ(zs.zs_cpu_free + zs.zs_zone_free, 0);
+	CHECK_EQ(zs.zs_keg_free, keg_items(&zs));
+	uma_zdestroy(f.f_zone);
+	pthread_cond_destroy(&f.f_cv);
+	pthread_mutex_destroy(&f.f_lock);
+}
