@@ -68,13 +68,19 @@ static struct export {
 	int		 ex_listen;
 	int		 ex_wake[2];	/* a byte here stops the thread */
 	char		 ex_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct client	 ex_clients[EXPORT_MAXCLIENTS];
 } ex = {
 	.ex_lock = PTHREAD_MUTEX_INITIALIZER,
 	.ex_path_lock = PTHREAD_MUTEX_INITIALIZER,
 	.ex_listen = -1,
 	.ex_wake = { -1, -1 },
 };
+
+/*
+ * The clients (about 1 MiB of buffers) are zero-initialized, apart from ex:
+ * in its initialized data they made the library's file 1 MiB larger, and
+ * every program that loads it map more of that file.
+ */
+static struct client ex_clients[EXPORT_MAXCLIENTS];
 
 int uma_export_tunable;
 
@@ -387,7 +393,7 @@ export_accept(void)
 		}
 		victim = NULL;
 		for (int j = 0; j < EXPORT_MAXCLIENTS; j++) {
-			cl = &ex.ex_clients[j];
+			cl = &ex_clients[j];
 			if (cl->cl_fd < 0) {
 				victim = cl;
 				break;
@@ -409,7 +415,7 @@ export_expire(void)
 	int64_t now = now_ms(), limit;
 
 	for (int i = 0; i < EXPORT_MAXCLIENTS; i++) {
-		cl = &ex.ex_clients[i];
+		cl = &ex_clients[i];
 		if (cl->cl_fd < 0)
 			continue;
 		limit = cl->cl_inlen > 0 || cl->cl_out.xb_buf != NULL ?
@@ -430,7 +436,7 @@ export_main(void *arg)
 		pfd[0] = (struct pollfd){ .fd = ex.ex_wake[0], .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = ex.ex_listen, .events = POLLIN };
 		for (n = 0; n < EXPORT_MAXCLIENTS; n++) {
-			cl = &ex.ex_clients[n];
+			cl = &ex_clients[n];
 			pfd[n + 2] = (struct pollfd){ .fd = cl->cl_fd,
 			    .events = cl->cl_out.xb_buf != NULL ? POLLOUT :
 			    POLLIN };
@@ -441,7 +447,7 @@ export_main(void *arg)
 		if (pfd[0].revents != 0)
 			break;
 		for (n = 0; n < EXPORT_MAXCLIENTS; n++) {
-			cl = &ex.ex_clients[n];
+			cl = &ex_clients[n];
 			if (cl->cl_fd < 0 || pfd[n + 2].fd != cl->cl_fd ||
 			    pfd[n + 2].revents == 0)
 				continue;
@@ -507,7 +513,7 @@ export_fork_child(void)
 	close(ex.ex_wake[0]);
 	close(ex.ex_wake[1]);
 	for (int i = 0; i < EXPORT_MAXCLIENTS; i++)
-		client_close(&ex.ex_clients[i]);
+		client_close(&ex_clients[i]);
 	ex.ex_listen = ex.ex_wake[0] = ex.ex_wake[1] = -1;
 	ex.ex_path[0] = '\0';
 	ex.ex_running = false;
@@ -552,7 +558,7 @@ export_teardown(void)
 			close(ex.ex_wake[i]);
 	ex.ex_listen = ex.ex_wake[0] = ex.ex_wake[1] = -1;
 	for (int i = 0; i < EXPORT_MAXCLIENTS; i++)
-		client_close(&ex.ex_clients[i]);
+		client_close(&ex_clients[i]);
 	pthread_mutex_lock(&ex.ex_path_lock);
 	if (ex.ex_path[0] != '\0')
 		(void)unlink(ex.ex_path);
@@ -575,7 +581,7 @@ export_start_locked(const char *dir)
 		dir = dbuf;
 	}
 	for (int i = 0; i < EXPORT_MAXCLIENTS; i++)
-		ex.ex_clients[i].cl_fd = -1;
+		ex_clients[i].cl_fd = -1;
 	if ((error = export_dir(dir)) != 0)
 		return (error);
 	if (pipe2(ex.ex_wake, O_CLOEXEC | O_NONBLOCK) != 0)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,6 +76,33 @@ UMA_TEST(sysctl_size_probe_and_short_buffer)
 	uma_zdestroy(z);
 	CHECK(fails_with(ENOENT, "vm.uma.probe_zone.size", NULL, &len, NULL,
 	    0));
+}
+
+/*
+ * uma's CPU count is the kernel's possible CPUs (the largest number in
+ * /sys/devices/system/cpu/possible, plus one), which covers every CPU
+ * glibc counts as configured.
+ */
+UMA_TEST(sysctl_maxcpus_covers_every_possible_cpu)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
+	int lo, hi, last = -1;
+	char buf[256], *p;
+
+	CHECK(uma__ncpus() >= get_nprocs_conf());
+	if (f == NULL)
+		return;
+	CHECK(fgets(buf, sizeof(buf), f) != NULL);
+	fclose(f);
+	for (p = buf; p != NULL; p = strchr(p, ','), p = p ? p + 1 : p) {
+		if (sscanf(p, "%d-%d", &lo, &hi) != 2) {
+			CHECK(sscanf(p, "%d", &lo) == 1);
+			hi = lo;
+		}
+		last = hi > last ? hi : last;
+	}
+	CHECK_EQ(uma__ncpus(), last + 1);
+	CHECK_EQ(get_int("kern.smp.maxcpus"), last + 1);
 }
 
 UMA_TEST(sysctl_unknown_names_are_enoent)
