@@ -243,6 +243,7 @@ struct uma_cache {
 	_Atomic uint64_t uc_allocs_base;
 	_Atomic uint64_t uc_allocs_last;
 	_Atomic uint64_t uc_unwound;	/* pops undone by a failed ctor */
+	uint64_t	 uc_free_mark;	/* allocs field at the last free slow path */
 	uma_lock_t	 uc_lock;
 } __cacheline;
 typedef struct uma_cache *uma_cache_t;

@@ -83,6 +83,40 @@ UMA_TEST(zone_bucket_cache_conserves_items_through_drain)
 	uma_zdestroy(z);
 }
 
+/*
+ * A CPU that only frees keeps no full bucket: once it has taken nothing
+ * since its last trip to the slow path, a full bucket goes to the zone at
+ * once.  (A CPU that also allocates keeps a full one for its next
+ * allocations, as FreeBSD does.)
+ */
+UMA_TEST(zone_bucket_free_only_cpu_parks_at_most_one_bucket)
+{
+	static void *v[NITEMS];
+	struct uma__zone_stat zs;
+	uma_zone_t z;
+
+	test_pin_one_cpu();
+	z = uma_zcreate("bucket-free-only", 64, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, 0);
+	CHECK(z != NULL);
+	for (int i = 0; i < NITEMS; i++)
+		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+	for (int i = 0; i < NITEMS; i++)
+		uma_zfree(z, v[i]);
+	zs = zstat(z);
+	CHECK(zs.zs_cpu_free <= zs.zs_bucket_size);
+	CHECK(zs.zs_zone_free >= NITEMS - zs.zs_bucket_size);
+	check_conserved(z, 0);
+	/* Allocating again: the CPU fetches the zone's buckets back. */
+	for (int i = 0; i < NITEMS; i++)
+		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+	check_conserved(z, NITEMS);
+	for (int i = 0; i < NITEMS; i++)
+		uma_zfree(z, v[i]);
+	check_conserved(z, 0);
+	uma_zdestroy(z);
+}
+
 /* A producer and a consumer on two threads, passing items by a queue. */
 #define	FLOW_ITEMS	200000
 #define	FLOW_QLEN	4096
