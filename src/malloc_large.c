@@ -211,6 +211,54 @@ lcache_get(size_t len, size_t align)
 	return (ml);
 }
 
+/*
+ * No cached run in len's own bins: split the smallest larger one.  The
+ * request gets its front, the cache keeps the tail (given back instead if
+ * no large request could use it).  A program whose big blocks change size
+ * then reuses warm pages, where a fresh run would fault in new ones while
+ * bigger runs sat idle in the cache.  (No coalescing yet: pieces are
+ * reused or given back one by one.)
+ */
+static struct malloc_large *
+lcache_split(size_t len, size_t align)
+{
+	struct malloc_large *ml = NULL, *tail;
+	int bin = large_bin_ceil(len >> UMA_PAGE_SHIFT);
+
+	if (bin + 1 >= LCACHE_NBINS || __atomic_load_n(&large_cache_bytes,
+	    __ATOMIC_RELAXED) == 0)
+		return (NULL);
+	if ((tail = uma_zalloc(large_zone, M_NOWAIT)) == NULL)
+		return (NULL);
+	pthread_mutex_lock(&lcache.lock);
+	for (int b = bin + 1; b < LCACHE_NBINS && ml == NULL; b++)
+		if (!TAILQ_EMPTY(&lcache.bins[b]))
+			ml = lcache_find_locked(b, len, align);
+	if (ml != NULL)
+		lcache_remove_locked(ml);
+	pthread_mutex_unlock(&lcache.lock);
+	if (ml != NULL && ml->ml_size > len &&
+	    uma__vm_split_run(ml->ml_addr, ml->ml_size, len) == 0) {
+		memset(tail, 0, sizeof(*tail));
+		tail->ml_slab.us_keg = &malloc_large_keg;
+		tail->ml_addr = (char *)ml->ml_addr + len;
+		tail->ml_size = ml->ml_size - len;
+		ml->ml_size = len;
+		if (tail->ml_size > MALLOC_MAXSIZE && lcache_put(tail))
+			return (ml);
+		uma__vm_free_run(tail->ml_addr, tail->ml_size);
+	} else if (ml != NULL && ml->ml_size != len) {
+		/* No node to split with: leave the run cached. */
+		if (!lcache_put(ml)) {
+			uma__vm_free_run(ml->ml_addr, ml->ml_size);
+			uma_zfree(large_zone, ml);
+		}
+		ml = NULL;
+	}
+	uma_zfree(large_zone, tail);
+	return (ml);
+}
+
 /* See malloc_int.h */
 void
 uma__malloc_large_reclaim(bool periodic)
@@ -339,7 +387,8 @@ uma__malloc_large_alloc(size_t size, size_t align, int flags, size_t *lenp)
 	void *mem;
 	int error;
 
-	if (len >= size && len != 0 && (ml = lcache_get(len, align)) != NULL) {
+	if (len >= size && len != 0 && ((ml = lcache_get(len, align)) != NULL ||
+	    (ml = lcache_split(len, align)) != NULL)) {
 		__atomic_fetch_add(&large_cache_hits, 1, __ATOMIC_RELAXED);
 		if (flags & M_ZERO)
 			memset(ml->ml_addr, 0, ml->ml_size);

@@ -130,6 +130,17 @@ uma__vm_free_run(void *mem, size_t len)
 	arena_free(mem, len >> UMA_PAGE_SHIFT, NULL);
 }
 
+int
+uma__vm_split_run(void *mem, size_t len, size_t at)
+{
+	int error;
+
+	pthread_mutex_lock(&vm.lock);
+	error = vmmap_split(&vm.map, (uintptr_t)mem, len, at);
+	pthread_mutex_unlock(&vm.lock);
+	return (error);
+}
+
 uint64_t
 uma__vm_pages(void)
 {

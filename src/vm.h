@@ -49,6 +49,9 @@ int	uma__vm_alloc_run(size_t len, size_t align, uintptr_t low,
 	    uintptr_t high, size_t boundary, void **memp);
 void	uma__vm_free_run(void *mem, size_t len);
 
+/* Make a run two runs, [mem, mem + at) and the rest; 0 or an errno. */
+int	uma__vm_split_run(void *mem, size_t len, size_t at);
+
 /* Page counts the backend has handed out and not taken back. */
 uint64_t uma__vm_pages(void);
 

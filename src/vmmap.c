@@ -493,6 +493,39 @@ vmmap_free(struct vmmap *map, uintptr_t addr, size_t len)
 	return (0);
 }
 
+int
+vmmap_split(struct vmmap *map, uintptr_t addr, size_t len, size_t at)
+{
+	struct vmmap_entry *e, *pred, *n;
+
+	if (at == 0 || at >= len || ((addr | len | at) & UMA_PAGE_MASK) != 0 ||
+	    addr > UINTPTR_MAX - len)
+		return (EINVAL);
+	if ((e = map_lookup(map, addr, addr + len, &pred)) == NULL)
+		return (EINVAL);
+	if ((n = pool_get(map)) == NULL)
+		return (ENOMEM);
+	/*
+	 * Out and back in as two leaves: the gap before e (pred's adj_free)
+	 * does not change, e's trailing gap moves to n, and each insert
+	 * recomputes the path above it.
+	 */
+	map->vmm_root = tree_remove(map->vmm_root, addr, addr + len);
+	n->vme_left = n->vme_right = NULL;
+	n->vme_start = addr + at;
+	n->vme_end = addr + len;
+	n->vme_adj_free = e->vme_adj_free;
+	entry_update(n);
+	e->vme_left = e->vme_right = NULL;
+	e->vme_end = addr + at;
+	e->vme_adj_free = 0;
+	entry_update(e);
+	map->vmm_root = tree_insert(map->vmm_root, e);
+	map->vmm_root = tree_insert(map->vmm_root, n);
+	map->vmm_count++;
+	return (0);
+}
+
 size_t
 vmmap_count(const struct vmmap *map)
 {

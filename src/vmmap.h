@@ -82,6 +82,15 @@ int	vmmap_alloc(struct vmmap *map, size_t len, size_t align, uintptr_t low,
  */
 int	vmmap_free(struct vmmap *map, uintptr_t addr, size_t len);
 
+/*
+ * Split the region [addr, addr + len) that vmmap_alloc returned into
+ * [addr, addr + at) and [addr + at, addr + len), each then freed on its
+ * own; no page changes hands.  Returns 0, EINVAL (no such region, or `at`
+ * not a page multiple strictly inside it) or ENOMEM (no node), the map
+ * unchanged on error.
+ */
+int	vmmap_split(struct vmmap *map, uintptr_t addr, size_t len, size_t at);
+
 /* Entries allocated, bytes allocated, and the largest free gap in bytes. */
 size_t	vmmap_count(const struct vmmap *map);
 size_t	vmmap_allocated(const struct vmmap *map);

@@ -165,6 +165,41 @@ fill_cache(int n, size_t len)
 	return (sysctl_u64("vm.malloc.large_cache_bytes"));
 }
 
+/*
+ * With no cached run of a request's size, the smallest larger one is split:
+ * the request gets its front, the tail stays cached for the next one, and
+ * every piece is a run of its own (freed, reused, given back alone).
+ */
+UMA_TEST(malloc_large_cache_splits_a_larger_run)
+{
+	uint64_t pages;
+	char *p, *q, *r;
+
+	uma_reclaim(UMA_RECLAIM_DRAIN);
+	p = uma_malloc(MB, M_LCACHE, M_WAITOK);
+	memset(p, 7, MB);
+	uma_free(p, M_LCACHE);
+	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), MB);
+	pages = uma__vm_pages();
+	q = uma_malloc(200 * KB, M_LCACHE, M_WAITOK);
+	CHECK(q == p);
+	CHECK_EQ(uma_malloc_usable_size(q), 200 * KB);
+	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), MB - 200 * KB);
+	r = uma_malloc(500 * KB, M_LCACHE, M_ZERO | M_WAITOK);
+	CHECK(r == p + 200 * KB);
+	CHECK(all_zero(r, 500 * KB));
+	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 324 * KB);
+	/* No run came from the arena (at most a page for descriptors). */
+	CHECK(uma__vm_pages() <= pages + 1);
+	uma_free(q, M_LCACHE);
+	uma_free(r, M_LCACHE);
+	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), MB);
+	/* The pieces go back to the arena one by one. */
+	uma_reclaim(UMA_RECLAIM_DRAIN);
+	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 0);
+	CHECK(uma__vm_pages() + MB / UMA_PAGE_SIZE <= pages + 1);
+}
+
 UMA_TEST(malloc_large_cache_drain_gives_pages_back)
 {
 	uint64_t cached, pages;

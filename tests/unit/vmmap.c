@@ -124,6 +124,23 @@ ref_free(uintptr_t a, size_t len)
 	return (EINVAL);
 }
 
+static int
+ref_split(uintptr_t a, size_t len, size_t at)
+{
+	if (at == 0 || at >= len || ((a | len | at) % PG) != 0)
+		return (EINVAL);
+	for (size_t i = 0; i < ref_n; i++) {
+		if (ref[i].start == a && ref[i].end == a + len) {
+			memmove(&ref[i + 1], &ref[i], (ref_n - i) *
+			    sizeof(ref[0]));
+			ref[i].end = ref[i + 1].start = a + at;
+			ref_n++;
+			return (0);
+		}
+	}
+	return (EINVAL);
+}
+
 static size_t
 ref_largest_free(void)
 {
@@ -194,7 +211,7 @@ UMA_TEST(vmmap_first_fit_matches_linear_reference)
 	struct vmmap map;
 	struct req r;
 	uintptr_t end = S + 8192 * PG, a, ra;
-	size_t i, allocs = 0, nomems = 0, invals = 0;
+	size_t i, allocs = 0, nomems = 0, invals = 0, splits = 0;
 	int grow = 1, rc, rrc;
 
 	CHECK_EQ(vmmap_init(&map, S, end), 0);
@@ -233,7 +250,18 @@ UMA_TEST(vmmap_first_fit_matches_linear_reference)
 				fa = S + rng_below(8192) * PG;
 				break;
 			}
-			CHECK_EQ(vmmap_free(&map, fa, flen), ref_free(fa, flen));
+			/* A quarter split (a few at bad points), the rest free. */
+			if (rng_below(4) == 0) {
+				size_t at = rng_below(flen / PG + 1) * PG;
+
+				if (rng_below(20) == 0)
+					at += PG / 2;
+				CHECK_EQ(vmmap_split(&map, fa, flen, at),
+				    ref_split(fa, flen, at));
+				splits++;
+			} else
+				CHECK_EQ(vmmap_free(&map, fa, flen),
+				    ref_free(fa, flen));
 		}
 		CHECK_EQ(vmmap_count(&map), ref_n);
 		CHECK_EQ(vmmap_allocated(&map), ref_allocated());
@@ -247,6 +275,7 @@ UMA_TEST(vmmap_first_fit_matches_linear_reference)
 	CHECK(allocs > 20000);
 	CHECK(nomems > 1000);
 	CHECK(invals > 500);
+	CHECK(splits > 5000);
 	vmmap_fini(&map);
 }
 
