@@ -208,8 +208,12 @@ uma_zalloc_arg(uma_zone_t zone, void *udata, int flags)
 	return (item);
 }
 
-/* See uma.h */
-void *
+/*
+ * See uma.h.  The two entry points every caller uses start on a cache
+ * line, so that edits elsewhere in this file do not move the hit path
+ * across fetch blocks (pair: 2.50-2.56 ns unaligned, 2.48-2.51 aligned).
+ */
+__attribute__((aligned(64))) void *
 uma_zalloc(uma_zone_t zone, int flags)
 {
 	return (uma_zalloc_arg(zone, NULL, flags));
@@ -266,8 +270,8 @@ uma_zfree_arg(uma_zone_t zone, void *item, void *udata)
 	uma__zfree_slow(zone, item, udata);
 }
 
-/* See uma.h */
-void
+/* See uma.h; aligned as uma_zalloc. */
+__attribute__((aligned(64))) void
 uma_zfree(uma_zone_t zone, void *item)
 {
 	uma_zfree_arg(zone, item, NULL);
