@@ -179,7 +179,7 @@ free_fast(void *addr, struct malloc_type *mtp, bool zcounted)
 	hint = uma__malloc_hint;
 	hcaches = malloc_class_caches(hint);
 	__asm__("" : "+r" (hcaches));
-	if (idx == (int)hint) {
+	if (__predict_true(idx == (int)hint)) {
 		if (__predict_true(uma__cache_push_mode(hcaches, addr)))
 			goto counted;
 	} else if (__predict_true(uma__cache_push_mode(
