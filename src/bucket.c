@@ -146,6 +146,15 @@ uma__bucket_stash(uma_zone_t zone, uma_bucket_t b)
 		uma__bucket_free(zone, b);
 }
 
+/* Cap the items the zone's bucket cache keeps (FreeBSD's maxcache). */
+void
+uma__bucket_cache_max(uma_zone_t zone, uint64_t nitems)
+{
+	pthread_mutex_lock(&zone->uz_lock);
+	zone->uz_bucket_max = nitems;
+	pthread_mutex_unlock(&zone->uz_lock);
+}
+
 uma_bucket_t
 uma__bucket_alloc(uma_zone_t zone, int flags)
 {
@@ -248,7 +257,8 @@ uma__bucket_put(uma_zone_t zone, uma_bucket_t b)
 		    memory_order_relaxed);
 	}
 	pthread_mutex_lock(&zone->uz_lock);
-	if (zone->uz_nitems + b->ub_cnt <= zone->uz_bucket_max &&
+	if (zone->uz_nitems + atomic_load_explicit(&zone->uz_nslot,
+	    memory_order_relaxed) + b->ub_cnt <= zone->uz_bucket_max &&
 	    !(atomic_load_explicit(&zone->uz_sleepers, memory_order_relaxed))) {
 		TAILQ_INSERT_HEAD(&zone->uz_buckets, b, ub_link);
 		zone->uz_nitems += b->ub_cnt;

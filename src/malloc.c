@@ -19,6 +19,7 @@
 
 #include "malloc_int.h"
 #include "malloc_fast.h"
+#include "sysctl_int.h"
 
 const uint32_t malloc_class_sizes[MALLOC_NCLASSES] = {
 	16, 32, 48, 64, 80, 96, 112, 128,
@@ -45,6 +46,19 @@ struct malloc_class malloc_classes[MALLOC_NCLASSES];
 
 /* Class zones' buckets: this many times a plain zone's (bucket.c). */
 #define	MALLOC_BUCKET_SCALE	4
+
+/*
+ * The most a class zone's bucket cache keeps, in MiB of items; past it,
+ * full buckets go back to the slabs.  Cached items cost their buckets too
+ * (8 bytes each: half again a 16-byte item), so a program that frees
+ * millions of small objects at once held 13% more memory in buckets than
+ * in objects (bench "small": peak RSS 258 -> 228 MiB, time unchanged;
+ * 4 MiB saved 2 more but cost mstress 8%).
+ */
+static int class_cache_mb = 8;
+UMA_SYSCTL_INT(sysctl_class_cache_mb, "vm.malloc.class_cache_mb",
+    &class_cache_mb, UMA_CTLFLAG_RDTUN, 0, 1 << 20,
+    "MiB of freed items each malloc size-class zone caches in buckets");
 
 /* See malloc_fast.h */
 char *uma__malloc_caches;
@@ -142,6 +156,8 @@ malloc_startup_once(void)
 			    "item check", malloc_class_names[i]);
 		uma__zone_move_caches(mc->mc_zone, malloc_class_caches(i));
 		uma__bucket_scale(mc->mc_zone, MALLOC_BUCKET_SCALE);
+		uma__bucket_cache_max(mc->mc_zone,
+		    ((uint64_t)class_cache_mb << 20) / size);
 		/* Its slabs name their class: free() then skips the keg. */
 		keg->uk_slabflags = (uint16_t)(i + 1);
 		mc->mc_limit = keg->uk_ipers * size;

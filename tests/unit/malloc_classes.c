@@ -5,9 +5,12 @@
 #include <errno.h>
 #include <string.h>
 
+#include <uma/sysctl.h>
+
 #include "harness.h"
 #include "malloc_int.h"
 #include "malloc_fast.h"
+#include "stats.h"
 
 MALLOC_DEFINE(M_TEST, "test", "unit test type");
 
@@ -220,4 +223,36 @@ UMA_TEST(malloc_item_check_accepts_exactly_the_item_starts)
 				bad++;
 		CHECK_EQ(bad, 0);
 	}
+}
+
+/*
+ * A class zone's bucket cache keeps at most vm.malloc.class_cache_mb MiB
+ * of items: freeing more than that sends whole buckets back to the slabs,
+ * and every item is still in exactly one place.
+ */
+UMA_TEST(malloc_class_cache_is_capped)
+{
+	enum { N = 6000 };
+	static void *v[N];
+	struct uma__zone_stat zs;
+	int mb = 0, idx = uma__malloc_class(4096);
+	size_t len = sizeof(mb);
+	uint64_t cap, total;
+
+	test_pin_one_cpu();
+	CHECK(uma_sysctlbyname("vm.malloc.class_cache_mb", &mb, &len, NULL,
+	    0) == 0);
+	CHECK_EQ(mb, 8);
+	cap = ((uint64_t)mb << 20) / 4096;
+	CHECK(N > 2 * cap);
+	for (int i = 0; i < N; i++)
+		CHECK((v[i] = uma_malloc(4096, M_TEST, M_WAITOK)) != NULL);
+	for (int i = 0; i < N; i++)
+		uma_free(v[i], M_TEST);
+	CHECK(uma__zone_stat(malloc_classes[idx].mc_zone, &zs, NULL, 0) == 0);
+	CHECK(zs.zs_zone_free <= cap);
+	total = zs.zs_pages / zs.zs_ppera * zs.zs_ipers;
+	CHECK_EQ(zs.zs_cpu_free + zs.zs_zone_free + zs.zs_keg_free +
+	    (zs.zs_allocs - zs.zs_frees), total);
+	CHECK(zs.zs_keg_free >= N - cap - zs.zs_cpu_free);
 }
