@@ -63,6 +63,7 @@ struct malloc_large {
 	uint64_t	 ml_tick;	/* cached: trim tick when freed */
 	TAILQ_ENTRY(malloc_large) ml_bin;	/* cached: newest first */
 	TAILQ_ENTRY(malloc_large) ml_age;	/* cached: newest first */
+	TAILQ_ENTRY(malloc_large) ml_addrq;	/* cached: by address */
 };
 extern struct uma_keg malloc_large_keg UMA_HIDDEN;
 

@@ -141,6 +141,19 @@ uma__vm_split_run(void *mem, size_t len, size_t at)
 	return (error);
 }
 
+void
+uma__vm_merge_runs(void *mem, size_t len, size_t len2)
+{
+	int error;
+
+	pthread_mutex_lock(&vm.lock);
+	error = vmmap_merge(&vm.map, (uintptr_t)mem, len, len2);
+	pthread_mutex_unlock(&vm.lock);
+	if (error != 0)
+		uma__panic("uma: runs %p+%zu and +%zu are not adjacent runs",
+		    mem, len, len2);
+}
+
 uint64_t
 uma__vm_pages(void)
 {

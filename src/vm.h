@@ -52,6 +52,9 @@ void	uma__vm_free_run(void *mem, size_t len);
 /* Make a run two runs, [mem, mem + at) and the rest; 0 or an errno. */
 int	uma__vm_split_run(void *mem, size_t len, size_t at);
 
+/* Make adjacent runs [mem, mem + len) and the len2 after it one. */
+void	uma__vm_merge_runs(void *mem, size_t len, size_t len2);
+
 /* Page counts the backend has handed out and not taken back. */
 uint64_t uma__vm_pages(void);
 

@@ -526,6 +526,32 @@ vmmap_split(struct vmmap *map, uintptr_t addr, size_t len, size_t at)
 	return (0);
 }
 
+int
+vmmap_merge(struct vmmap *map, uintptr_t addr, size_t len, size_t len2)
+{
+	struct vmmap_entry *e, *n, *pred;
+	uintptr_t mid = addr + len;
+
+	if (len == 0 || len2 == 0 || ((addr | len | len2) & UMA_PAGE_MASK) !=
+	    0 || addr > UINTPTR_MAX - len || mid > UINTPTR_MAX - len2)
+		return (EINVAL);
+	if ((e = map_lookup(map, addr, mid, &pred)) == NULL ||
+	    (n = map_lookup(map, mid, mid + len2, &pred)) == NULL)
+		return (EINVAL);
+	/*
+	 * e is n's predecessor (no gap between them): it takes n's range and
+	 * trailing gap first, as tree_remove expects, and the removal
+	 * recomputes the path.  e's key grows at its end only, so the tree
+	 * stays ordered (entries never overlap).
+	 */
+	e->vme_end = mid + len2;
+	e->vme_adj_free = n->vme_adj_free;
+	map->vmm_root = tree_remove(map->vmm_root, mid, mid + len2);
+	pool_put(map, n);
+	map->vmm_count--;
+	return (0);
+}
+
 size_t
 vmmap_count(const struct vmmap *map)
 {

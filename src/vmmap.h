@@ -91,6 +91,13 @@ int	vmmap_free(struct vmmap *map, uintptr_t addr, size_t len);
  */
 int	vmmap_split(struct vmmap *map, uintptr_t addr, size_t len, size_t at);
 
+/*
+ * The reverse of vmmap_split: make the adjacent regions [addr, addr + len)
+ * and [addr + len, addr + len + len2) one.  Returns 0 or EINVAL (either
+ * region missing), the map unchanged on error.
+ */
+int	vmmap_merge(struct vmmap *map, uintptr_t addr, size_t len, size_t len2);
+
 /* Entries allocated, bytes allocated, and the largest free gap in bytes. */
 size_t	vmmap_count(const struct vmmap *map);
 size_t	vmmap_allocated(const struct vmmap *map);

@@ -59,8 +59,12 @@ UMA_TEST(malloc_large_cache_reuses_freed_run)
 	CHECK(q == p);
 	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_hits"), hits + 1);
 	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 0);
-	/* A run that is not a bin step (25 pages) serves a smaller request. */
+	/*
+	 * A run that is not a bin step (25 pages) serves a smaller request
+	 * whole (alone in the cache: a larger run would be split instead).
+	 */
 	uma_free(q, M_LCACHE);
+	uma_reclaim(UMA_RECLAIM_DRAIN);
 	p = uma_malloc(100 * KB, M_LCACHE, M_WAITOK);
 	uma_free(p, M_LCACHE);
 	q = uma_malloc(100 * KB, M_LCACHE, M_WAITOK);
@@ -100,53 +104,51 @@ UMA_TEST(malloc_large_cache_zeroes_reused_run_for_m_zero)
 
 UMA_TEST(malloc_large_cache_respects_cap)
 {
-	void *p[40];
+	void *p[80];
 
-	/* The default, 64 MiB: 40 runs of 1 MiB fit, 80 do not. */
+	/* The default, 64 MiB: 40 runs of 1 MiB fit (they join as one). */
+	uma_reclaim(UMA_RECLAIM_DRAIN);
 	for (int i = 0; i < 40; i++)
 		p[i] = uma_malloc(MB, M_LCACHE, M_WAITOK);
 	for (int i = 0; i < 40; i++)
 		uma_free(p[i], M_LCACHE);
 	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 40 * MB);
-	for (int i = 0; i < 40; i++)
+	/*
+	 * 40 runs of 2 MiB do not.  Every other one is freed, so that no two
+	 * cached runs touch and the cap counts runs of one size.
+	 */
+	uma_reclaim(UMA_RECLAIM_DRAIN);
+	for (int i = 0; i < 80; i++)
 		p[i] = uma_malloc(2 * MB, M_LCACHE, M_WAITOK);
-	for (int i = 0; i < 40; i++) {
+	for (int i = 0; i < 80; i += 2) {
 		uma_free(p[i], M_LCACHE);
 		CHECK(sysctl_u64("vm.malloc.large_cache_bytes") <= 64 * MB);
 	}
 	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 64 * MB);
+	for (int i = 1; i < 80; i += 2)
+		uma_free(p[i], M_LCACHE);
+	CHECK(sysctl_u64("vm.malloc.large_cache_bytes") <= 64 * MB);
 
 	/* 8 MiB: the oldest runs make room. */
 	set_cache_mb(8);
-	for (int i = 0; i < 40; i++)
+	uma_reclaim(UMA_RECLAIM_DRAIN);
+	for (int i = 0; i < 80; i++)
 		p[i] = uma_malloc(MB, M_LCACHE, M_WAITOK);
-	for (int i = 0; i < 40; i++) {
+	for (int i = 0; i < 80; i += 2) {
 		uma_free(p[i], M_LCACHE);
 		CHECK(sysctl_u64("vm.malloc.large_cache_bytes") <= 8 * MB);
 	}
 	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 8 * MB);
 	p[0] = uma_malloc(MB, M_LCACHE, M_WAITOK);
-	CHECK(p[0] == p[39]);	/* the newest of the bin */
+	CHECK(p[0] == p[78]);	/* the newest of the bin */
 	uma_free(p[0], M_LCACHE);
+	for (int i = 1; i < 80; i += 2)
+		uma_free(p[i], M_LCACHE);
 
 	/* 1 MiB: at most 1 MiB cached, runs over 256 KiB never. */
 	set_cache_mb(1);
 	for (int i = 0; i < 20; i++)
 		p[i] = uma_malloc(128 * KB, M_LCACHE, M_WAITOK);
-	for (int i = 0; i < 20; i++) {
-		uma_free(p[i], M_LCACHE);
-		CHECK(sysctl_u64("vm.malloc.large_cache_bytes") <= MB);
-	}
-	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), MB);
-	uma_reclaim(UMA_RECLAIM_DRAIN);
-	p[0] = uma_malloc(512 * KB, M_LCACHE, M_WAITOK);
-	uma_free(p[0], M_LCACHE);
-	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 0);
-
-	/* 0: no cache at all. */
-	set_cache_mb(0);
-	p[0] = uma_malloc(128 * KB, M_LCACHE, M_WAITOK);
-	uma_free(p[0], M_LCACHE);
 	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 0);
 }
 
@@ -198,6 +200,58 @@ UMA_TEST(malloc_large_cache_splits_a_larger_run)
 	uma_reclaim(UMA_RECLAIM_DRAIN);
 	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 0);
 	CHECK(uma__vm_pages() + MB / UMA_PAGE_SIZE <= pages + 1);
+}
+
+/*
+ * Cached runs that touch join: the two halves of a split run, freed, come
+ * back as one run that serves a request for the whole.
+ */
+UMA_TEST(malloc_large_cache_joins_adjacent_runs)
+{
+	uint64_t pages;
+	char *p, *a, *b;
+
+	uma_reclaim(UMA_RECLAIM_DRAIN);
+	p = uma_malloc(400 * KB, M_LCACHE, M_WAITOK);
+	uma_free(p, M_LCACHE);
+	pages = uma__vm_pages();
+	a = uma_malloc(200 * KB, M_LCACHE, M_WAITOK);
+	b = uma_malloc(200 * KB, M_LCACHE, M_WAITOK);
+	CHECK(a == p && b == p + 200 * KB);
+	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 0);
+	uma_free(b, M_LCACHE);
+	uma_free(a, M_LCACHE);
+	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 400 * KB);
+	p = uma_malloc(400 * KB, M_LCACHE, M_WAITOK);
+	CHECK(p == a);
+	CHECK_EQ(uma_malloc_usable_size(p), 400 * KB);
+	CHECK(uma__vm_pages() <= pages + 1);
+	uma_free(p, M_LCACHE);
+	uma_reclaim(UMA_RECLAIM_DRAIN);
+	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 0);
+}
+
+/*
+ * Runs of different ages stay apart: a block freed next to a run cached
+ * in an earlier period does not refresh it, so the periodic trim still
+ * gives the old run back.
+ */
+UMA_TEST(malloc_large_cache_joins_only_runs_of_one_age)
+{
+	char *p, *a;
+
+	uma_reclaim(UMA_RECLAIM_DRAIN);
+	p = uma_malloc(400 * KB, M_LCACHE, M_WAITOK);
+	uma_free(p, M_LCACHE);
+	uma__malloc_large_reclaim(true);	/* p's run is a period old */
+	a = uma_malloc(200 * KB, M_LCACHE, M_WAITOK);
+	CHECK(a == p);
+	uma_free(a, M_LCACHE);
+	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 400 * KB);
+	uma__malloc_large_reclaim(true);	/* the old half goes */
+	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 200 * KB);
+	uma__malloc_large_reclaim(true);
+	CHECK_EQ(sysctl_u64("vm.malloc.large_cache_bytes"), 0);
 }
 
 UMA_TEST(malloc_large_cache_drain_gives_pages_back)

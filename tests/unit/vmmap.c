@@ -141,6 +141,23 @@ ref_split(uintptr_t a, size_t len, size_t at)
 	return (EINVAL);
 }
 
+static int
+ref_merge(uintptr_t a, size_t len, size_t len2)
+{
+	for (size_t i = 0; i + 1 < ref_n; i++) {
+		if (ref[i].start == a && ref[i].end == a + len &&
+		    ref[i + 1].start == a + len &&
+		    ref[i + 1].end == a + len + len2) {
+			ref[i].end = a + len + len2;
+			memmove(&ref[i + 1], &ref[i + 2], (ref_n - i - 2) *
+			    sizeof(ref[0]));
+			ref_n--;
+			return (0);
+		}
+	}
+	return (EINVAL);
+}
+
 static size_t
 ref_largest_free(void)
 {
@@ -211,7 +228,8 @@ UMA_TEST(vmmap_first_fit_matches_linear_reference)
 	struct vmmap map;
 	struct req r;
 	uintptr_t end = S + 8192 * PG, a, ra;
-	size_t i, allocs = 0, nomems = 0, invals = 0, splits = 0;
+	size_t i, k, allocs = 0, nomems = 0, invals = 0, splits = 0;
+	size_t merges = 0;
 	int grow = 1, rc, rrc;
 
 	CHECK_EQ(vmmap_init(&map, S, end), 0);
@@ -250,8 +268,13 @@ UMA_TEST(vmmap_first_fit_matches_linear_reference)
 				fa = S + rng_below(8192) * PG;
 				break;
 			}
-			/* A quarter split (a few at bad points), the rest free. */
-			if (rng_below(4) == 0) {
+			/*
+			 * A quarter split (a few at bad points), an eighth
+			 * merged with the next region (adjacent or not), the
+			 * rest freed.
+			 */
+			k = rng_below(8);
+			if (k < 2) {
 				size_t at = rng_below(flen / PG + 1) * PG;
 
 				if (rng_below(20) == 0)
@@ -259,6 +282,16 @@ UMA_TEST(vmmap_first_fit_matches_linear_reference)
 				CHECK_EQ(vmmap_split(&map, fa, flen, at),
 				    ref_split(fa, flen, at));
 				splits++;
+			} else if (k == 2) {
+				size_t j = 0, len2 = PG;
+
+				while (j < ref_n && ref[j].start != g.start)
+					j++;
+				if (j + 1 < ref_n)
+					len2 = ref[j + 1].end - ref[j + 1].start;
+				rc = vmmap_merge(&map, fa, flen, len2);
+				CHECK_EQ(rc, ref_merge(fa, flen, len2));
+				merges += rc == 0;
 			} else
 				CHECK_EQ(vmmap_free(&map, fa, flen),
 				    ref_free(fa, flen));
@@ -276,6 +309,7 @@ UMA_TEST(vmmap_first_fit_matches_linear_reference)
 	CHECK(nomems > 1000);
 	CHECK(invals > 500);
 	CHECK(splits > 5000);
+	CHECK(merges > 500);
 	vmmap_fini(&map);
 }
 
