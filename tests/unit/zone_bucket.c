@@ -35,20 +35,31 @@ check_conserved(uma_zone_t z, uint64_t held)
 	    keg_items(&zs));
 }
 
-UMA_TEST(zone_bucket_cache_conserves_items_through_drain)
+/*
+ * On one CPU: a 64-byte zone named `name`, NITEMS items taken into v and
+ * all freed again, in order.
+ */
+static uma_zone_t
+zone_take_and_free(const char *name, void **v)
 {
-	static void *v[NITEMS];
-	struct uma__zone_stat zs;
 	uma_zone_t z;
 
 	test_pin_one_cpu();
-	z = uma_zcreate("bucket-handoff", 64, NULL, NULL, NULL, NULL,
-	    UMA_ALIGN_PTR, 0);
+	z = uma_zcreate(name, 64, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR, 0);
 	CHECK(z != NULL);
 	for (int i = 0; i < NITEMS; i++)
 		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
 	for (int i = 0; i < NITEMS; i++)
 		uma_zfree(z, v[i]);
+	return (z);
+}
+
+UMA_TEST(zone_bucket_cache_conserves_items_through_drain)
+{
+	static void *v[NITEMS];
+	struct uma__zone_stat zs;
+	uma_zone_t z = zone_take_and_free("bucket-handoff", v);
+
 	/* More than a CPU caches: full buckets went to the zone. */
 	zs = zstat(z);
 	CHECK(zs.zs_zone_free > 0);
@@ -93,16 +104,8 @@ UMA_TEST(zone_bucket_free_only_cpu_parks_at_most_one_bucket)
 {
 	static void *v[NITEMS];
 	struct uma__zone_stat zs;
-	uma_zone_t z;
+	uma_zone_t z = zone_take_and_free("bucket-free-only", v);
 
-	test_pin_one_cpu();
-	z = uma_zcreate("bucket-free-only", 64, NULL, NULL, NULL, NULL,
-	    UMA_ALIGN_PTR, 0);
-	CHECK(z != NULL);
-	for (int i = 0; i < NITEMS; i++)
-		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
-	for (int i = 0; i < NITEMS; i++)
-		uma_zfree(z, v[i]);
 	zs = zstat(z);
 	CHECK(zs.zs_cpu_free <= zs.zs_bucket_size);
 	CHECK(zs.zs_zone_free >= NITEMS - zs.zs_bucket_size);
