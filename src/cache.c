@@ -327,7 +327,8 @@ bucket_own(uma_bucket_t b)
 /*
  * The alloc bucket is full (or missing).  Make room: swap with the free
  * bucket if it has room, else send the full free bucket to the zone, move
- * the full alloc bucket to the free slot and start an empty alloc bucket.
+ * the full alloc bucket to the free slot and start an empty alloc bucket;
+ * on a CPU that only frees, send both to the zone instead (see below).
  * Returns 1 when the item is in the cache, 0 when the caller must free it
  * to the keg (no bucket could be had).
  */
