@@ -3,7 +3,8 @@
  *
  * Layer: between the per-CPU caches (cache.c) and the keg (through
  * uma__zone_import/release in zone.c).  Owns the bucket zones, the zone's
- * bucket list under uz_lock, bucket sizing and the working-set estimate.
+ * bucket cache (lock-free hand-off slots in front of a list under
+ * uz_lock), bucket sizing and the working-set estimate.
  *
  * Buckets are items of internal "N Bucket" zones, as in FreeBSD: a bucket
  * of N pointer-sized words holds N - 3 items after its 24-byte header.

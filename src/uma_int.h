@@ -46,7 +46,8 @@
  *   items (from that CPU inside a restartable sequence, or from elsewhere by
  *   compare-and-swap plus a membarrier rseq fence), works, and reopens it
  *   with one store.  In locked mode (no rseq) every operation takes uc_lock.
- * uz_lock (mutex, per zone): the zone's bucket cache and bucket sizing.
+ * uz_lock (mutex, per zone): the zone's bucket list and bucket sizing (its
+ *   hand-off slots, uz_fslot/uz_eslot, take no lock).
  * uk_lock (mutex, per keg): slab lists and keg counters; shared by every
  *   zone on the keg.
  * vm lock (vm.c): the address map.  Leaf.
