@@ -2,10 +2,10 @@
  * init.c - starting uma, its internal zones, and fork().
  *
  * Layer: the frame around every other layer.  Owns struct uma_global and
- * the two zones everything else is made of: "UMA Kegs" and "UMA Zones"
- * (a zone's struct is followed by its per-CPU caches, so that zone's item
- * size depends on the CPU count and is known only here).  Those two zones
- * stand on static kegs and zones; all others are items of them.
+ * the zones everything else is made of: "UMA Kegs", "UMA Zones" and "UMA
+ * Caches" (a zone's per-CPU caches, one struct uma_cache per CPU that can
+ * exist: that zone's item size is known only here).  Those zones stand on
+ * static kegs and zones; all others are items of them.
  *
  * uma starts at the first zone creation (or the first call that needs it),
  * once, after reading the boot tunables.
@@ -29,14 +29,20 @@ struct uma_global uma = {
 };
 
 static pthread_once_t uma_once = PTHREAD_ONCE_INIT;
-static struct uma_keg kegs_keg, zones_keg;
-static struct uma_zone kegs_zone, zones_zone;
+static struct uma_keg kegs_keg, zones_keg, caches_keg;
+static struct uma_zone kegs_zone, zones_zone, caches_zone;
 static uma_cache_t closed_caches;
 
 uma_zone_t
 uma__zones_zone(void)
 {
 	return (&zones_zone);
+}
+
+uma_zone_t
+uma__caches_zone(void)
+{
+	return (&caches_zone);
 }
 
 uma_zone_t
@@ -149,7 +155,8 @@ uma_startup_once(void)
 	bootstrap_zone(&kegs_zone, &kegs_keg, "UMA Kegs",
 	    sizeof(struct uma_keg));
 	bootstrap_zone(&zones_zone, &zones_keg, "UMA Zones",
-	    sizeof(struct uma_zone) + csize);
+	    sizeof(struct uma_zone));
+	bootstrap_zone(&caches_zone, &caches_keg, "UMA Caches", csize);
 	uma__bucket_startup();
 	pthread_atfork(uma_fork_prepare, uma_fork_parent, uma_fork_child);
 	__atomic_store_n(&uma.ug_ready, true, __ATOMIC_RELEASE);

@@ -318,6 +318,7 @@ struct uma_zone {
 	uint32_t	 uz_flags;
 	const char	*uz_name;
 	/* Set once or rarely: they share the first line's tail. */
+	void		*uz_cpu_mem;	/* our "UMA Caches" item, or NULL */
 	_Atomic bool	 uz_used;	/* an allocation happened */
 	LIST_ENTRY(uma_zone) uz_link;	/* on the keg's list */
 	TAILQ_ENTRY(uma_zone) uz_all;	/* on the global list */
@@ -378,6 +379,7 @@ extern struct uma_global uma UMA_HIDDEN;
 /* init.c */
 void	uma__startup(void) UMA_HIDDEN;
 uma_zone_t uma__zones_zone(void) UMA_HIDDEN;
+uma_zone_t uma__caches_zone(void) UMA_HIDDEN;
 uma_zone_t uma__kegs_zone(void) UMA_HIDDEN;
 uma_cache_t uma__closed_caches(void) UMA_HIDDEN;
 

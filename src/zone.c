@@ -2,10 +2,13 @@
  * zone.c - creating and destroying zones, and the per-zone settings.
  *
  * Layer: zone.  A zone's struct is an item of the internal "UMA Zones"
- * zone, followed by its per-CPU caches (one struct uma_cache per CPU that
- * can exist).  Zones without caches point uz_cpu at a shared array of
- * closed caches, so the fast path needs no test to send them to the slow
- * path.
+ * zone; its per-CPU caches (one struct uma_cache per CPU that can exist,
+ * after UMA_CACHE_GUARD closed ones) an item of "UMA Caches", taken only
+ * by zones that have caches of their own.  Internal and NOBUCKET zones
+ * point uz_cpu at a shared array of closed caches, so the fast path needs
+ * no test to send them to the slow path, and malloc's class zones move
+ * theirs into one run (uma__zone_move_caches).  On a machine with many
+ * CPUs the caches are most of a zone's size: those zones carry none.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -62,6 +65,17 @@ zone_set_fast(uma_zone_t zone)
 	    fast | (zone->uz_fast & UZ_FAST_SLEEPERS), memory_order_relaxed);
 }
 
+/* Give back the zone's own caches item, if it has one. */
+static void
+zone_free_caches(uma_zone_t zone)
+{
+	if (zone->uz_cpu_mem != NULL) {
+		uma__zone_free_item(uma__caches_zone(), zone->uz_cpu_mem, NULL,
+		    true);
+		zone->uz_cpu_mem = NULL;
+	}
+}
+
 /*
  * Before a zone's first allocation, move its per-CPU caches to `caches`
  * (which has UMA_CACHE_GUARD zeroed caches before it): a caller that keeps
@@ -75,20 +89,44 @@ uma__zone_move_caches(uma_zone_t zone, uma_cache_t caches)
 	    "uma: zone \"%s\": caches moved after use", zone->uz_name);
 	zone->uz_cpu = caches;
 	uma__cache_init(zone);
+	zone_free_caches(zone);
 }
 
+/* Zones created with these flags have no caches of their own. */
+static bool
+zone_has_caches(uint32_t flags)
+{
+	return (!(flags & (UMA_ZONE_NOBUCKET | UMA_ZFLAG_INTERNAL)));
+}
+
+/*
+ * A zeroed zone struct, with per-CPU caches if `caches` (guards closed;
+ * uma__zone_setup initializes the rest), or NULL.
+ */
 static uma_zone_t
-zone_alloc_struct(void)
+zone_alloc_struct(bool caches)
 {
 	uma_zone_t zone;
+	void *mem = NULL;
 
+	if (caches) {
+		mem = uma__zone_alloc_item(uma__caches_zone(), NULL, M_NOWAIT);
+		if (mem == NULL)
+			return (NULL);
+	}
 	zone = uma__zone_alloc_item(uma__zones_zone(), NULL, M_NOWAIT);
-	if (zone == NULL)
+	if (zone == NULL) {
+		if (mem != NULL)
+			uma__zone_free_item(uma__caches_zone(), mem, NULL,
+			    true);
 		return (NULL);
+	}
 	memset(zone, 0, sizeof(*zone));
-	zone->uz_cpu = (uma_cache_t)(zone + 1) + UMA_CACHE_GUARD;
-	memset(zone->uz_cpu - UMA_CACHE_GUARD, 0,
-	    UMA_CACHE_GUARD * sizeof(struct uma_cache));
+	if (mem != NULL) {
+		memset(mem, 0, UMA_CACHE_GUARD * sizeof(struct uma_cache));
+		zone->uz_cpu_mem = mem;
+		zone->uz_cpu = (uma_cache_t)mem + UMA_CACHE_GUARD;
+	}
 	return (zone);
 }
 
@@ -112,7 +150,7 @@ uma__zone_setup(uma_zone_t zone, const char *name, uma_keg_t keg,
 	TAILQ_INIT(&zone->uz_buckets);
 	zone->uz_bucket_max = UINT64_MAX;
 	uma__limit_init(zone);
-	if (flags & (UMA_ZONE_NOBUCKET | UMA_ZFLAG_INTERNAL))
+	if (!zone_has_caches(flags))
 		zone->uz_cpu = uma__closed_caches();
 	else {
 		uma__bucket_select(zone);
@@ -165,7 +203,7 @@ uma_zcreate(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
 	keg = uma__keg_create(name, size, uminit, fini, align, flags);
 	if (keg == NULL)
 		goto nomem;
-	zone = zone_alloc_struct();
+	zone = zone_alloc_struct(zone_has_caches(flags));
 	if (zone == NULL) {
 		uma__keg_destroy(keg);
 		goto nomem;
@@ -190,7 +228,7 @@ uma__zcreate_internal(const char *name, size_t size, int align,
 	keg = uma__keg_create(name, size, NULL, NULL, align, flags);
 	if (keg == NULL)
 		return (NULL);
-	zone = zone_alloc_struct();
+	zone = zone_alloc_struct(false);
 	if (zone == NULL) {
 		uma__keg_destroy(keg);
 		return (NULL);
@@ -205,20 +243,22 @@ uma_zsecond_create(const char *name, uma_ctor ctor, uma_dtor dtor,
     uma_init zinit, uma_fini zfini, uma_zone_t primary)
 {
 	uma_zone_t zone;
+	uint32_t flags;
 
 	if (name == NULL || primary == NULL) {
 		errno = EINVAL;
 		return (NULL);
 	}
-	zone = zone_alloc_struct();
+	flags = (primary->uz_keg->uk_flags & UMA_ZONE_INHERIT) |
+	    (primary->uz_flags & (UMA_ZONE_NOBUCKET | UMA_ZONE_MAXBUCKET |
+	    UMA_ZONE_UNMANAGED)) | UMA_ZONE_SECONDARY;
+	zone = zone_alloc_struct(zone_has_caches(flags));
 	if (zone == NULL) {
 		errno = ENOMEM;
 		return (NULL);
 	}
 	uma__zone_setup(zone, name, primary->uz_keg, ctor, dtor, zinit,
-	    zfini, (primary->uz_keg->uk_flags & UMA_ZONE_INHERIT) |
-	    (primary->uz_flags & (UMA_ZONE_NOBUCKET | UMA_ZONE_MAXBUCKET |
-	    UMA_ZONE_UNMANAGED)) | UMA_ZONE_SECONDARY);
+	    zfini, flags);
 	return (zone);
 }
 
@@ -248,6 +288,7 @@ uma_zdestroy(uma_zone_t zone)
 		uma__keg_destroy(keg);
 	uma__limit_fini(zone);
 	pthread_mutex_destroy(&zone->uz_lock);
+	zone_free_caches(zone);
 	uma__zone_free_item(uma__zones_zone(), zone, NULL, true);
 }
 
