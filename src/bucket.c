@@ -247,19 +247,30 @@ uma__bucket_fetch(uma_zone_t zone)
 	return (b);
 }
 
+/*
+ * May the zone's cache take `cnt` more items?  Not past its cap, nor while
+ * threads wait at the limit (their items must reach the keg).
+ */
+static bool
+bucket_cache_room(uma_zone_t zone, uint64_t cnt)
+{
+	return (atomic_load_explicit(&zone->uz_sleepers,
+	    memory_order_relaxed) == 0 &&
+	    atomic_load_explicit(&zone->uz_nitems, memory_order_relaxed) +
+	    atomic_load_explicit(&zone->uz_nslot, memory_order_relaxed) + cnt <=
+	    zone->uz_bucket_max);
+}
+
 /* Put a full bucket in the zone's cache, or drain it past the cap. */
 void
 uma__bucket_put(uma_zone_t zone, uma_bucket_t b)
 {
 	/*
-	 * A slot, unless the cap says drain or threads wait at the limit
-	 * (their items must reach the keg).  uz_nslot goes up first, so it
-	 * never counts fewer items than the slots hold.
+	 * A slot if there is room; uz_nslot goes up first, so that it never
+	 * counts fewer items than the slots hold.  Else the list, where the
+	 * room is checked again under uz_lock.
 	 */
-	if (atomic_load_explicit(&zone->uz_sleepers, memory_order_relaxed) ==
-	    0 && atomic_load_explicit(&zone->uz_nitems, memory_order_relaxed) +
-	    atomic_load_explicit(&zone->uz_nslot, memory_order_relaxed) +
-	    b->ub_cnt <= zone->uz_bucket_max) {
+	if (bucket_cache_room(zone, b->ub_cnt)) {
 		atomic_fetch_add_explicit(&zone->uz_nslot, b->ub_cnt,
 		    memory_order_relaxed);
 		if (slot_put(zone->uz_fslot, UZ_FSLOTS, b))
@@ -268,9 +279,7 @@ uma__bucket_put(uma_zone_t zone, uma_bucket_t b)
 		    memory_order_relaxed);
 	}
 	pthread_mutex_lock(&zone->uz_lock);
-	if (zone->uz_nitems + atomic_load_explicit(&zone->uz_nslot,
-	    memory_order_relaxed) + b->ub_cnt <= zone->uz_bucket_max &&
-	    !(atomic_load_explicit(&zone->uz_sleepers, memory_order_relaxed))) {
+	if (bucket_cache_room(zone, b->ub_cnt)) {
 		TAILQ_INSERT_HEAD(&zone->uz_buckets, b, ub_link);
 		zone->uz_nitems += b->ub_cnt;
 		if (zone->uz_nitems > zone->uz_imax)

@@ -302,6 +302,21 @@ cache_bucket_check(uma_zone_t zone, uma_bucket_t b)
 }
 
 /*
+ * A bucket leaves this CPU's cache: items to the zone (checked first),
+ * an empty one to the stash.
+ */
+static void
+cache_bucket_leave(uma_zone_t zone, uma_bucket_t b)
+{
+	if (b->ub_cnt == 0) {
+		uma__bucket_stash(zone, b);
+		return;
+	}
+	cache_bucket_check(zone, b);
+	uma__bucket_put(zone, b);
+}
+
+/*
  * Bring an empty bucket's lines to this CPU in one burst before frees fill
  * it.  An empty bucket usually comes from the CPU that emptied it (in a
  * producer/consumer flow the consumer refills what the producer drained),
@@ -371,15 +386,12 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 		if (uc_word_room(w) == 0 && empty != NULL && freeonly) {
 			if ((full = c->uc_allocbucket) != NULL)
 				full->ub_cnt = uc_word_cnt(w);
-			if ((full2 = c->uc_freebucket) != NULL) {
+			if ((full2 = c->uc_freebucket) != NULL)
 				full2->ub_cnt = c->uc_fcnt;
-				c->uc_freebucket = NULL;
-				c->uc_fcnt = 0;
-			}
 			atomic_store_explicit(&c->uc_unloaded, c->uc_unloaded +
-			    (full != NULL ? full->ub_cnt : 0) +
-			    (full2 != NULL ? full2->ub_cnt : 0),
-			    memory_order_relaxed);
+			    uc_word_cnt(w) + c->uc_fcnt, memory_order_relaxed);
+			c->uc_freebucket = NULL;
+			c->uc_fcnt = 0;
 			w = cache_set_alloc(c, w, empty, 0);
 			empty = NULL;
 		} else if (uc_word_room(w) == 0 && empty != NULL) {
@@ -403,18 +415,10 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 		cache_seq_end(c);
 		cache_open(c, w);
 		uma_unlock(&c->uc_lock);
-		if (full != NULL) {
-			cache_bucket_check(zone, full);
-			uma__bucket_put(zone, full);
-		}
-		if (full2 != NULL) {
-			if (full2->ub_cnt == 0)
-				uma__bucket_stash(zone, full2);
-			else {
-				cache_bucket_check(zone, full2);
-				uma__bucket_put(zone, full2);
-			}
-		}
+		if (full != NULL)
+			cache_bucket_leave(zone, full);
+		if (full2 != NULL)
+			cache_bucket_leave(zone, full2);
 		if (done) {
 			if (empty != NULL)
 				uma__bucket_stash(zone, empty);

@@ -139,16 +139,22 @@ lcache_shrink_locked(size_t keep, struct malloc_large_list *out)
 	}
 }
 
+/* Give a run's pages back to the arena, and its descriptor. */
+static void
+large_run_free(struct malloc_large *ml)
+{
+	uma__vm_free_run(ml->ml_addr, ml->ml_size);
+	uma_zfree(large_zone, ml);
+}
+
 /* Give back runs taken out of the cache (no lock held). */
 static void
 lcache_release(struct malloc_large_list *list)
 {
 	struct malloc_large *ml, *next;
 
-	TAILQ_FOREACH_SAFE(ml, list, ml_age, next) {
-		uma__vm_free_run(ml->ml_addr, ml->ml_size);
-		uma_zfree(large_zone, ml);
-	}
+	TAILQ_FOREACH_SAFE(ml, list, ml_age, next)
+		large_run_free(ml);
 }
 
 /* The cached run just before `addr` in address order, or NULL. */
@@ -299,7 +305,8 @@ lcache_split(size_t len, size_t align)
 	if (ml != NULL)
 		lcache_remove_locked(ml);
 	pthread_mutex_unlock(&lcache.lock);
-	if (ml != NULL && ml->ml_size > len &&
+	/* Every run of a larger bin is longer than len. */
+	if (ml != NULL &&
 	    uma__vm_split_run(ml->ml_addr, ml->ml_size, len) == 0) {
 		memset(tail, 0, sizeof(*tail));
 		tail->ml_slab.us_keg = &malloc_large_keg;
@@ -307,19 +314,15 @@ lcache_split(size_t len, size_t align)
 		tail->ml_size = ml->ml_size - len;
 		ml->ml_size = len;
 		tail->ml_tick = ml->ml_tick;
-		if (tail->ml_size > MALLOC_MAXSIZE && lcache_put(tail, false))
-			return (ml);
-		uma__vm_free_run(tail->ml_addr, tail->ml_size);
-	} else if (ml != NULL && ml->ml_size != len) {
-		/* No node to split with: leave the run cached. */
-		if (!lcache_put(ml, false)) {
-			uma__vm_free_run(ml->ml_addr, ml->ml_size);
-			uma_zfree(large_zone, ml);
-		}
-		ml = NULL;
+		if (tail->ml_size <= MALLOC_MAXSIZE || !lcache_put(tail, false))
+			large_run_free(tail);
+		return (ml);
 	}
 	uma_zfree(large_zone, tail);
-	return (ml);
+	/* No node to split with: leave the run cached. */
+	if (ml != NULL && !lcache_put(ml, false))
+		large_run_free(ml);
+	return (NULL);
 }
 
 /* See malloc_int.h */
@@ -500,8 +503,6 @@ uma__malloc_large_free(struct malloc_large *ml)
 	if (!atomic_compare_exchange_strong(slot, &expect, NULL))
 		uma__malloc_invalid("free", ml->ml_addr, "double free");
 	/* A block of more than a quarter of the cap is not worth keeping. */
-	if (ml->ml_size <= lcache_cap() / 4 && lcache_put(ml, true))
-		return;
-	uma__vm_free_run(ml->ml_addr, ml->ml_size);
-	uma_zfree(large_zone, ml);
+	if (ml->ml_size > lcache_cap() / 4 || !lcache_put(ml, true))
+		large_run_free(ml);
 }

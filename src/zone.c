@@ -92,7 +92,7 @@ uma__zone_move_caches(uma_zone_t zone, uma_cache_t caches)
 	zone_free_caches(zone);
 }
 
-/* Zones created with these flags have no caches of their own. */
+/* Whether a zone created with `flags` has caches of its own. */
 static bool
 zone_has_caches(uint32_t flags)
 {
