@@ -187,6 +187,26 @@ cache_swap(uma_cache_t c, uint64_t w)
 	return (w);
 }
 
+/*
+ * Take both buckets out of the cache (closed, in a write section) with
+ * their counts in ub_cnt, counted as unloaded, and install `b` (empty, or
+ * NULL) as the alloc bucket.  Returns the new word.
+ */
+static uint64_t
+cache_unload(uma_cache_t c, uint64_t w, uma_bucket_t b, uma_bucket_t *abp,
+    uma_bucket_t *fbp)
+{
+	if ((*abp = c->uc_allocbucket) != NULL)
+		(*abp)->ub_cnt = uc_word_cnt(w);
+	if ((*fbp = c->uc_freebucket) != NULL)
+		(*fbp)->ub_cnt = c->uc_fcnt;
+	atomic_store_explicit(&c->uc_unloaded, c->uc_unloaded +
+	    uc_word_cnt(w) + c->uc_fcnt, memory_order_relaxed);
+	c->uc_freebucket = NULL;
+	c->uc_fcnt = 0;
+	return (cache_set_alloc(c, w, b, 0));
+}
+
 /* Pop one item in the slow path: counted exactly like the fast path. */
 static void *
 cache_pop_locked(uma_cache_t c, uint64_t *wp)
@@ -384,15 +404,7 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 		    c->uc_fcnt < c->uc_freebucket->ub_entries)
 			w = cache_swap(c, w);
 		if (uc_word_room(w) == 0 && empty != NULL && freeonly) {
-			if ((full = c->uc_allocbucket) != NULL)
-				full->ub_cnt = uc_word_cnt(w);
-			if ((full2 = c->uc_freebucket) != NULL)
-				full2->ub_cnt = c->uc_fcnt;
-			atomic_store_explicit(&c->uc_unloaded, c->uc_unloaded +
-			    uc_word_cnt(w) + c->uc_fcnt, memory_order_relaxed);
-			c->uc_freebucket = NULL;
-			c->uc_fcnt = 0;
-			w = cache_set_alloc(c, w, empty, 0);
+			w = cache_unload(c, w, empty, &full, &full2);
 			empty = NULL;
 		} else if (uc_word_room(w) == 0 && empty != NULL) {
 			if (c->uc_freebucket != NULL) {
@@ -450,17 +462,7 @@ uma__cache_drain(uma_zone_t zone)
 		w = cache_close(c, cpu);
 		cache_seq_begin(c);
 		cache_fold_locked(c, w);
-		ab = c->uc_allocbucket;
-		fb = c->uc_freebucket;
-		if (ab != NULL)
-			ab->ub_cnt = uc_word_cnt(w);
-		if (fb != NULL)
-			fb->ub_cnt = c->uc_fcnt;
-		atomic_store_explicit(&c->uc_unloaded, c->uc_unloaded +
-		    uc_word_cnt(w) + c->uc_fcnt, memory_order_relaxed);
-		c->uc_freebucket = NULL;
-		c->uc_fcnt = 0;
-		w = cache_set_alloc(c, w, NULL, 0);
+		w = cache_unload(c, w, NULL, &ab, &fb);
 		cache_seq_end(c);
 		cache_open(c, w);
 		uma_unlock(&c->uc_lock);
