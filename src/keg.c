@@ -23,11 +23,23 @@ kstat_add(_Atomic uint64_t *p, int64_t d)
 	    (uint64_t)d, memory_order_relaxed);
 }
 
-/* Off-page slab headers live in internal zones, one per header size. */
+/*
+ * Off-page slab headers live in internal zones, one per header size.  The
+ * names are spelled out rather than formatted: a preloaded malloc(3) makes
+ * these zones at start-up, and snprintf there faults in ~200 KiB of libc's
+ * stdio code and tables in a program that may never print.
+ */
+static const char *const slabzone_names[16] = {
+	"UMA Slabs 64", "UMA Slabs 128", "UMA Slabs 256", "UMA Slabs 512",
+	"UMA Slabs 1024", "UMA Slabs 2048", "UMA Slabs 4096",
+	"UMA Slabs 8192", "UMA Slabs 16384", "UMA Slabs 32768",
+	"UMA Slabs 65536", "UMA Slabs 131072", "UMA Slabs 262144",
+	"UMA Slabs 524288", "UMA Slabs 1048576", "UMA Slabs 2097152",
+};
+
 static struct {
 	pthread_mutex_t	 lock;
 	uma_zone_t	 zones[16];	/* header size 64 << i */
-	char		 names[16][24];
 } slabzones = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static uma_zone_t
@@ -41,9 +53,7 @@ slabzone_lookup(size_t hdrsize)
 	pthread_mutex_lock(&slabzones.lock);
 	z = slabzones.zones[i];
 	if (z == NULL) {
-		snprintf(slabzones.names[i], sizeof(slabzones.names[i]),
-		    "UMA Slabs %zu", (size_t)64 << i);
-		z = uma__zcreate_internal(slabzones.names[i], (size_t)64 << i,
+		z = uma__zcreate_internal(slabzone_names[i], (size_t)64 << i,
 		    UMA_ALIGN_PTR, 0);
 		slabzones.zones[i] = z;
 	}

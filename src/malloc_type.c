@@ -96,7 +96,7 @@ static struct mtype_run *
 mtype_run_alloc(const char *name)
 {
 	struct mtype_run *mr;
-	size_t len;
+	size_t len, len0;
 	void *mem;
 
 	len = roundup2(MSTAT_RUN_OFF + ((size_t)uma__ncpus() + 1) *
@@ -104,8 +104,12 @@ mtype_run_alloc(const char *name)
 	if (uma__vm_alloc_run(len, 0, 0, UINTPTR_MAX, 0, &mem) != 0)
 		return (NULL);
 	mr = mem;
-	snprintf(mr->mr_name, sizeof(mr->mr_name), "%s",
-	    name != NULL ? name : "(null)");
+	/* A bounded copy, not snprintf: see slabzone_names in keg.c. */
+	if (name == NULL)
+		name = "(null)";
+	len0 = strnlen(name, sizeof(mr->mr_name) - 1);
+	memcpy(mr->mr_name, name, len0);
+	mr->mr_name[len0] = '\0';
 	mr->mr_len = len;
 	return (mr);
 }
