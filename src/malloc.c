@@ -136,6 +136,7 @@ malloc_startup_once(void)
 	while (((size_t)1 << uma__malloc_caches_shift) < (size_t)(uma.ug_ncpus +
 	    UMA_CACHE_GUARD) * sizeof(struct uma_cache))
 		uma__malloc_caches_shift++;
+	/* Arena runs come zeroed (vm.c drops pages given back). */
 	if (uma__vm_alloc_run(roundup2((size_t)MALLOC_NCLASSES <<
 	    uma__malloc_caches_shift, UMA_PAGE_SIZE), 0, 0, UINTPTR_MAX, 0,
 	    &mem) != 0)
@@ -145,8 +146,8 @@ malloc_startup_once(void)
 	for (i = 0; i < MALLOC_NCLASSES; i++) {
 		mc = &malloc_classes[i];
 		size = malloc_class_sizes[i];
-		mc->mc_zone = uma_zcreate(malloc_class_names[i], size, NULL,
-		    NULL, NULL, NULL, UMA_ALIGN_PTR, 0);
+		mc->mc_zone = uma__zcreate_at(malloc_class_names[i], size,
+		    UMA_ALIGN_PTR, malloc_class_caches(i));
 		if (mc->mc_zone == NULL)
 			uma__panic("uma: cannot create zone %s",
 			    malloc_class_names[i]);
@@ -154,7 +155,6 @@ malloc_startup_once(void)
 		if (keg->uk_flags & UMA_ZONE_CACHESPREAD)
 			uma__panic("uma: %s: coloured slabs break free()'s "
 			    "item check", malloc_class_names[i]);
-		uma__zone_move_caches(mc->mc_zone, malloc_class_caches(i));
 		uma__bucket_scale(mc->mc_zone, MALLOC_BUCKET_SCALE);
 		uma__bucket_cache_max(mc->mc_zone,
 		    ((uint64_t)class_cache_mb << 20) / size);

@@ -395,10 +395,11 @@ uma_ensure_started(void)
 }
 uma_zone_t uma__zcreate_internal(const char *name, size_t size, int align,
 	    uint32_t flags) UMA_HIDDEN;
+uma_zone_t uma__zcreate_at(const char *name, size_t size, int align,
+	    uma_cache_t caches) UMA_HIDDEN;
 
 /* cache.c: per-CPU caches */
 void	uma__cache_init(uma_zone_t zone) UMA_HIDDEN;
-void	uma__zone_move_caches(uma_zone_t zone, uma_cache_t caches) UMA_HIDDEN;
 void	*uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 	    UMA_HIDDEN;
 void	uma__cache_unwind(uma_zone_t zone) UMA_HIDDEN;

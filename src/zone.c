@@ -76,22 +76,6 @@ zone_free_caches(uma_zone_t zone)
 	}
 }
 
-/*
- * Before a zone's first allocation, move its per-CPU caches to `caches`
- * (which has UMA_CACHE_GUARD zeroed caches before it): a caller that keeps
- * the caches of many zones at a fixed stride can compute a zone's caches
- * instead of loading them (malloc's free()).
- */
-void
-uma__zone_move_caches(uma_zone_t zone, uma_cache_t caches)
-{
-	UMA_ASSERT(!zone->uz_used && zone->uz_cpu != uma__closed_caches(),
-	    "uma: zone \"%s\": caches moved after use", zone->uz_name);
-	zone->uz_cpu = caches;
-	uma__cache_init(zone);
-	zone_free_caches(zone);
-}
-
 /* Whether a zone created with `flags` has caches of its own. */
 static bool
 zone_has_caches(uint32_t flags)
@@ -154,7 +138,9 @@ uma__zone_setup(uma_zone_t zone, const char *name, uma_keg_t keg,
 		zone->uz_cpu = uma__closed_caches();
 	else {
 		uma__bucket_select(zone);
-		uma__cache_init(zone);
+		/* Caches given to uma__zcreate_at come zeroed (closed). */
+		if (zone->uz_cpu_mem != NULL)
+			uma__cache_init(zone);
 	}
 	zone_set_fast(zone);
 
@@ -187,10 +173,11 @@ zone_args_valid(const char *name, size_t size, int align, uint32_t flags)
 	return ((flags & ~UMA_ZONE_PUBLIC) == 0);
 }
 
-/* See uma.h */
-uma_zone_t
-uma_zcreate(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
-    uma_init uminit, uma_fini fini, int align, uint32_t flags)
+/* uma_zcreate, on per-CPU caches of its own or on `caches`. */
+static uma_zone_t
+zone_create(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
+    uma_init uminit, uma_fini fini, int align, uint32_t flags,
+    uma_cache_t caches)
 {
 	uma_zone_t zone;
 	uma_keg_t keg;
@@ -203,17 +190,43 @@ uma_zcreate(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
 	keg = uma__keg_create(name, size, uminit, fini, align, flags);
 	if (keg == NULL)
 		goto nomem;
-	zone = zone_alloc_struct(zone_has_caches(flags));
+	zone = zone_alloc_struct(caches == NULL && zone_has_caches(flags));
 	if (zone == NULL) {
 		uma__keg_destroy(keg);
 		goto nomem;
 	}
+	if (caches != NULL)
+		zone->uz_cpu = caches;
 	uma__zone_setup(zone, name, keg, ctor, dtor, NULL, NULL, flags);
 	uma__timeout_start();		/* again after a fork */
 	return (zone);
 nomem:
 	errno = ENOMEM;
 	return (NULL);
+}
+
+/* See uma.h */
+uma_zone_t
+uma_zcreate(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
+    uma_init uminit, uma_fini fini, int align, uint32_t flags)
+{
+	return (zone_create(name, size, ctor, dtor, uminit, fini, align, flags,
+	    NULL));
+}
+
+/*
+ * A plain zone whose per-CPU caches are at `caches`: zeroed memory for
+ * uma.ug_ncpus caches, after UMA_CACHE_GUARD zeroed ones.  A caller that
+ * keeps the caches of many zones at a fixed stride computes a zone's
+ * caches instead of loading them (malloc's free()).  Zeroed caches are
+ * closed, so the zone opens them one CPU at a time as it uses them: the
+ * caches of a CPU that never allocates from the zone are never touched.
+ */
+uma_zone_t
+uma__zcreate_at(const char *name, size_t size, int align, uma_cache_t caches)
+{
+	return (zone_create(name, size, NULL, NULL, NULL, NULL, align, 0,
+	    caches));
 }
 
 /* An internal zone: no caches, no statistics of users; never destroyed. */
