@@ -291,12 +291,14 @@ uma__zfree_hit(uma_zone_t zone, void *item)
  * whether some zone has threads asleep at its limit (uma.ug_sleeping:
  * their frees must reach the keg), not on this zone's uz_fast: global
  * loads instead of two dependent ones.  A zone whose caches are closed
- * just misses.
+ * just misses, and so does every cache in locked mode, where the CPU
+ * number the sequence reads is -1 (rseq.c's rseq_none): the mode costs
+ * these paths no test.
  */
 static inline void *
 uma__cache_pop_mode(uma_cache_t caches)
 {
-	if (UMA_DEBUG > 1 || __predict_false(!uma.ug_rseq))
+	if (UMA_DEBUG > 1)
 		return (NULL);
 	return (cache_pop_hit(caches));
 }
@@ -304,7 +306,7 @@ uma__cache_pop_mode(uma_cache_t caches)
 static inline bool
 uma__cache_push_mode(uma_cache_t caches, void *item)
 {
-	if (UMA_DEBUG > 1 || __predict_false(!uma.ug_rseq ||
+	if (UMA_DEBUG > 1 || __predict_false(
 	    atomic_load_explicit(&uma.ug_sleeping, memory_order_relaxed) != 0))
 		return (false);
 	return (cache_push_hit(caches, item));

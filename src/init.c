@@ -259,6 +259,7 @@ uma_fork_child(void)
 	pthread_rwlock_init(&uma.ug_lock, NULL);
 	if (uma.ug_rseq && !uma__rseq_child()) {
 		uma.ug_rseq = false;
+		uma__rseq_off();
 		TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
 			uma__zone_set_fast(zone);
 	}

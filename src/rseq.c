@@ -35,6 +35,17 @@ static __thread struct rseq rseq_own
 	.cpu_id = RSEQ_CPU_ID_UNINITIALIZED,
 };
 static __thread int rseq_own_state;	/* 0 untried, 1 registered, -1 failed */
+
+/*
+ * The area uma_rseq_offset names in locked mode: never registered, so its
+ * cpu_id reads -1 on every thread, and a fast path that runs anyway (the
+ * malloc hit paths do not test the mode) lands on a closed guard cache and
+ * goes to the slow path, which takes the lock.
+ */
+static __thread struct rseq rseq_none
+    __attribute__((tls_model("initial-exec"), aligned(32))) = {
+	.cpu_id = RSEQ_CPU_ID_UNINITIALIZED,
+};
 static bool rseq_ours;			/* the offset is rseq_own's */
 
 static int
@@ -64,8 +75,8 @@ rseq_area(void)
  * Decide the mode once, on the thread that starts uma.  Returns 1 when the
  * fast paths may use restartable sequences.
  */
-int
-uma__rseq_startup(void)
+static int
+rseq_startup_area(void)
 {
 #if defined(__x86_64__)
 	if (uma__tunable_int("vm.uma_rseq", 1) == 0)
@@ -89,6 +100,24 @@ uma__rseq_startup(void)
 #else
 	return (0);
 #endif
+}
+
+int
+uma__rseq_startup(void)
+{
+	if (rseq_startup_area())
+		return (1);
+	uma__rseq_off();
+	return (0);
+}
+
+/* Locked mode from now on: the fast paths read rseq_none. */
+void
+uma__rseq_off(void)
+{
+	rseq_ours = false;
+	uma_rseq_offset = (char *)&rseq_none -
+	    (char *)__builtin_thread_pointer();
 }
 
 /*

@@ -579,6 +579,7 @@ int	uma__rseq_startup(void) UMA_HIDDEN;
 int	uma__curcpu(void) UMA_HIDDEN;
 int	uma__rseq_fence(int cpu) UMA_HIDDEN;
 int	uma__rseq_child(void) UMA_HIDDEN;
+void	uma__rseq_off(void) UMA_HIDDEN;
 extern __thread int uma_cpu_hint UMA_HIDDEN
     __attribute__((tls_model("initial-exec")));
 extern __thread unsigned uma_cpu_hint_uses UMA_HIDDEN
