@@ -6,8 +6,8 @@
  * after UMA_CACHE_GUARD closed ones) an item of "UMA Caches", taken only
  * by zones that have caches of their own.  Internal and NOBUCKET zones
  * point uz_cpu at a shared array of closed caches, so the fast path needs
- * no test to send them to the slow path, and malloc's class zones move
- * theirs into one run (uma__zone_move_caches).  On a machine with many
+ * no test to send them to the slow path, and malloc's class zones are
+ * made on caches in one run (uma__zcreate_at).  On a machine with many
  * CPUs the caches are most of a zone's size: those zones carry none.
  */
 #include <errno.h>
