@@ -41,7 +41,7 @@
 #define	MSTAT_LARGE_COUNT	63
 
 struct malloc_class {
-	uma_zone_t	 mc_zone;
+	uma_zone_t	 mc_zone;	/* NULL until the class's first use */
 	uint32_t	 mc_size;
 	uint32_t	 mc_limit;	/* items per slab * size: past the items */
 	uint64_t	 mc_divc;	/* ceil(2^40 / size): divisibility test */
@@ -71,6 +71,8 @@ extern struct uma_keg malloc_large_keg UMA_HIDDEN;
 void	uma__malloc_startup(void) UMA_HIDDEN;
 void	uma__malloc_type_ready(struct malloc_type *mtp) UMA_HIDDEN;
 int	uma__malloc_class(size_t size) UMA_HIDDEN;
+/* Class idx's zone, made now if this is its first use; NULL: no memory. */
+uma_zone_t uma__malloc_class_zone(int idx) UMA_HIDDEN;
 void	uma__malloc_invalid(const char *what, const void *addr,
 	    const char *why) UMA_HIDDEN __attribute__((noreturn));
 

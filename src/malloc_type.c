@@ -329,7 +329,13 @@ ztab_fill(ztab_t *ztab, int ncpus)
 	pthread_mutex_lock(&mtype_all_mtx);
 	for (int side = 0; side < 2; side++) {
 		for (int c = 0; c < MALLOC_NCLASSES; c++) {
-			zone = malloc_classes[c].mc_zone;
+			zone = __atomic_load_n(&malloc_classes[c].mc_zone,
+			    __ATOMIC_ACQUIRE);
+			if (zone == NULL) {	/* never used: nothing counted */
+				for (int cpu = 0; cpu < ncpus; cpu++)
+					ztab[cpu][side][c] = 0;
+				continue;
+			}
 			total = 0;
 			for (int cpu = 0; cpu < ncpus; cpu++) {
 				uma__cache_counts(zone, cpu, &a, &f, &cached);

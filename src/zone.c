@@ -198,7 +198,12 @@ zone_create(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
 	if (caches != NULL)
 		zone->uz_cpu = caches;
 	uma__zone_setup(zone, name, keg, ctor, dtor, NULL, NULL, flags);
-	uma__timeout_start();		/* again after a fork */
+	/*
+	 * Again after a fork; not for malloc's class zones, made under a
+	 * lock that pthread_create's own malloc would take again.
+	 */
+	if (caches == NULL)
+		uma__timeout_start();
 	return (zone);
 nomem:
 	errno = ENOMEM;

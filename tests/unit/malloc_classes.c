@@ -3,6 +3,7 @@
  * realloc semantics and large allocations.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <uma/sysctl.h>
@@ -137,6 +138,63 @@ UMA_TEST(malloc_large_runs_are_page_aligned_and_reused)
 	}
 }
 
+static int
+count_named(uma_zone_t zone, void *arg)
+{
+	struct { const char *name; int n; } *c = arg;
+
+	c->n += strcmp(uma_zone_name(zone), c->name) == 0;
+	return (0);
+}
+
+static int
+zones_named(const char *name)
+{
+	struct { const char *name; int n; } c = { name, 0 };
+
+	uma__zone_foreach(count_named, &c, 0);
+	return (c.n);
+}
+
+#define	RACERS	8
+
+static pthread_barrier_t race_bar;
+
+static void *
+race_first_use(void *arg)
+{
+	void *p[16];
+
+	(void)arg;
+	pthread_barrier_wait(&race_bar);
+	for (int i = 0; i < 16; i++)
+		CHECK((p[i] = uma_malloc(49152, M_TEST, M_WAITOK)) != NULL);
+	for (int i = 0; i < 16; i++)
+		uma_free(p[i], M_TEST);
+	return (NULL);
+}
+
+/*
+ * A class zone is made at its class's first allocation, once, however
+ * many threads race to make it; the classes nobody used have none.
+ */
+UMA_TEST(malloc_class_zone_is_made_once_at_first_use)
+{
+	int idx = uma__malloc_class(49152);
+	pthread_t t[RACERS];
+
+	CHECK(malloc_classes[idx].mc_zone == NULL);
+	CHECK_EQ(zones_named("malloc-49152"), 0);
+	pthread_barrier_init(&race_bar, NULL, RACERS);
+	for (int i = 0; i < RACERS; i++)
+		CHECK(pthread_create(&t[i], NULL, race_first_use, NULL) == 0);
+	for (int i = 0; i < RACERS; i++)
+		pthread_join(t[i], NULL);
+	CHECK_EQ(zones_named("malloc-49152"), 1);
+	CHECK(malloc_classes[idx].mc_zone == uma__malloc_class_zone(idx));
+	CHECK_EQ(zones_named("malloc-57344"), 0);
+}
+
 UMA_TEST(malloc_zones_are_named_like_freebsd)
 {
 	uma__malloc_startup();		/* types start uma at first use */
@@ -144,7 +202,7 @@ UMA_TEST(malloc_zones_are_named_like_freebsd)
 		char want[32];
 
 		snprintf(want, sizeof(want), "malloc-%u", malloc_class_sizes[i]);
-		CHECK(strcmp(uma_zone_name(malloc_classes[i].mc_zone),
+		CHECK(strcmp(uma_zone_name(uma__malloc_class_zone(i)),
 		    want) == 0);
 	}
 }
@@ -212,8 +270,11 @@ UMA_TEST(malloc_item_check_accepts_exactly_the_item_starts)
 	uma__malloc_startup();
 	for (int c = 0; c < MALLOC_NCLASSES; c++) {
 		const struct malloc_class *mc = &malloc_classes[c];
-		uint64_t size = malloc_class_sizes[c], end = mc->mc_limit + size;
+		uint64_t size = malloc_class_sizes[c], end;
 		uint64_t bad = 0;
+
+		CHECK(uma__malloc_class_zone(c) != NULL);  /* sets mc_limit */
+		end = mc->mc_limit + size;
 
 		CHECK(mc->mc_limit % size == 0 && mc->mc_limit > 0);
 		CHECK(end < ((uint64_t)1 << 20));
@@ -249,7 +310,7 @@ UMA_TEST(malloc_class_cache_is_capped)
 		CHECK((v[i] = uma_malloc(4096, M_TEST, M_WAITOK)) != NULL);
 	for (int i = 0; i < N; i++)
 		uma_free(v[i], M_TEST);
-	CHECK(uma__zone_stat(malloc_classes[idx].mc_zone, &zs, NULL, 0) == 0);
+	CHECK(uma__zone_stat(uma__malloc_class_zone(idx), &zs, NULL, 0) == 0);
 	CHECK(zs.zs_zone_free <= cap);
 	total = zs.zs_pages / zs.zs_ppera * zs.zs_ipers;
 	CHECK_EQ(zs.zs_cpu_free + zs.zs_zone_free + zs.zs_keg_free +

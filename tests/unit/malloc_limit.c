@@ -40,7 +40,7 @@ fill_to_limit(int *np)
 	int n = 0;
 
 	uma__malloc_startup();
-	zone = malloc_classes[uma__malloc_class(64)].mc_zone;
+	zone = uma__malloc_class_zone(uma__malloc_class(64));
 	uma_zone_set_max(zone, MAXITEMS);
 	/* Up to the limit (cached items count against it too). */
 	while (n < MAXITEMS * 2 &&
