@@ -26,7 +26,7 @@ kstat_add(_Atomic uint64_t *p, int64_t d)
 /*
  * Off-page slab headers live in internal zones, one per header size.  The
  * names are spelled out rather than formatted: a preloaded malloc(3) makes
- * these zones at start-up, and snprintf there faults in ~200 KiB of libc's
+ * these zones at start-up, and snprintf there faults in ~120 KiB of libc's
  * stdio code and tables in a program that may never print.
  */
 static const char *const slabzone_names[16] = {

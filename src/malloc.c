@@ -142,10 +142,7 @@ malloc_class_create(int i)
 	    UMA_ALIGN_PTR, malloc_class_caches((unsigned)i));
 	if (zone == NULL)
 		return (NULL);
-	keg = zone->uz_keg;
-	if (keg->uk_flags & UMA_ZONE_CACHESPREAD)
-		uma__panic("uma: %s: coloured slabs break free()'s item check",
-		    malloc_class_names[i]);
+	keg = zone->uz_keg;	/* plain: no colour, free()'s check holds */
 	uma__bucket_scale(zone, MALLOC_BUCKET_SCALE);
 	uma__bucket_cache_max(zone,
 	    ((uint64_t)class_cache_mb << 20) / mc->mc_size);

@@ -13,10 +13,11 @@
  * quarter of vm.malloc.large_cache_mb MiB is kept, up to that many MiB in
  * all, in bins of four size steps per doubling of its page count, newest
  * first, and handed out again to a request that fits (the lowest-addressed
- * of the newest few: lcache_find_locked).  A run joins the cached runs it touches, and a request with
- * none of its size splits the smallest larger one (bench large: peak RSS
- * 19.6 -> 15.6 MiB, time 0.040 -> 0.033 s).  The oldest run goes when room is needed; the periodic trim
- * gives back runs not reused for a full period, so a program that stops
+ * of the newest few: lcache_find_locked).  A run joins the cached runs it
+ * touches, and a request with none of its size splits the smallest larger
+ * one (bench large: peak RSS 19.6 -> 15.6 MiB, time 0.040 -> 0.033 s).
+ * The oldest run goes when room is needed; the periodic trim gives back
+ * runs not reused for a full period, so a program that stops
  * using large blocks keeps them for at most two vm.uma_timeout periods;
  * uma_reclaim gives back them all.  (A cap that followed the large bytes
  * in use was tried: with few blocks live it misses on every change of

@@ -96,7 +96,7 @@ static struct mtype_run *
 mtype_run_alloc(const char *name)
 {
 	struct mtype_run *mr;
-	size_t len, len0;
+	size_t len, n;
 	void *mem;
 
 	len = roundup2(MSTAT_RUN_OFF + ((size_t)uma__ncpus() + 1) *
@@ -107,9 +107,9 @@ mtype_run_alloc(const char *name)
 	/* A bounded copy, not snprintf: see slabzone_names in keg.c. */
 	if (name == NULL)
 		name = "(null)";
-	len0 = strnlen(name, sizeof(mr->mr_name) - 1);
-	memcpy(mr->mr_name, name, len0);
-	mr->mr_name[len0] = '\0';
+	n = strnlen(name, sizeof(mr->mr_name) - 1);
+	memcpy(mr->mr_name, name, n);
+	mr->mr_name[n] = '\0';
 	mr->mr_len = len;
 	return (mr);
 }

@@ -594,7 +594,7 @@ uma_curcpu_locked(void)
 		return (uma_cpu_hint);
 	return (uma__curcpu());
 }
-/* The rseq area from the thread pointer; in locked mode, one never registered. */
+/* The rseq area from the thread pointer (locked mode: one never registered). */
 extern ptrdiff_t uma_rseq_offset UMA_HIDDEN;
 
 /* tunable.c */

@@ -5,8 +5,9 @@
  * with MALLOC_DEFINE and declared elsewhere with MALLOC_DECLARE.  Small
  * requests come from the size-class zones "malloc-16" ... "malloc-65536"
  * (each made at its class's first allocation, so a process lists only the
- * classes it uses); larger ones are page runs of uma's arena.  The type only decides where
- * the allocation is counted: free() finds the zone from the page.
+ * classes it uses); larger ones are page runs of uma's arena.  The type
+ * only decides where the allocation is counted: free() finds the zone from
+ * the page.
  *
  * The names follow FreeBSD's malloc(9) with a uma_ prefix where libc has
  * the plain name (malloc, free, realloc, ...).  contigmalloc and contigfree
