@@ -35,6 +35,21 @@ check_conserved(uma_zone_t z, uint64_t held)
 	    keg_items(&zs));
 }
 
+/* Take NITEMS items of z into v; give them back in order. */
+static void
+take_all(uma_zone_t z, void **v)
+{
+	for (int i = 0; i < NITEMS; i++)
+		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+}
+
+static void
+free_all(uma_zone_t z, void **v)
+{
+	for (int i = 0; i < NITEMS; i++)
+		uma_zfree(z, v[i]);
+}
+
 /*
  * On one CPU: a 64-byte zone named `name`, NITEMS items taken into v and
  * all freed again, in order.
@@ -47,10 +62,8 @@ zone_take_and_free(const char *name, void **v)
 	test_pin_one_cpu();
 	z = uma_zcreate(name, 64, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR, 0);
 	CHECK(z != NULL);
-	for (int i = 0; i < NITEMS; i++)
-		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
-	for (int i = 0; i < NITEMS; i++)
-		uma_zfree(z, v[i]);
+	take_all(z, v);
+	free_all(z, v);
 	return (z);
 }
 
@@ -70,8 +83,7 @@ UMA_TEST(zone_bucket_cache_conserves_items_through_drain)
 	 * leave emptied, to the stash.  An emptied bucket still carries its
 	 * old count; a drain must not give those items back a second time.
 	 */
-	for (int i = 0; i < NITEMS; i++)
-		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+	take_all(z, v);
 	check_conserved(z, NITEMS);
 	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
 	zs = zstat(z);
@@ -84,8 +96,7 @@ UMA_TEST(zone_bucket_cache_conserves_items_through_drain)
 		*(uintptr_t *)v[i] = (uintptr_t)i;
 	for (int i = 0; i < NITEMS; i++)
 		CHECK_EQ(*(uintptr_t *)v[i], (uintptr_t)i);
-	for (int i = 0; i < NITEMS; i++)
-		uma_zfree(z, v[i]);
+	free_all(z, v);
 	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
 	zs = zstat(z);
 	CHECK_EQ(zs.zs_keg_free, keg_items(&zs));
@@ -111,11 +122,9 @@ UMA_TEST(zone_bucket_free_only_cpu_parks_at_most_one_bucket)
 	CHECK(zs.zs_zone_free >= NITEMS - zs.zs_bucket_size);
 	check_conserved(z, 0);
 	/* Allocating again: the CPU fetches the zone's buckets back. */
-	for (int i = 0; i < NITEMS; i++)
-		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+	take_all(z, v);
 	check_conserved(z, NITEMS);
-	for (int i = 0; i < NITEMS; i++)
-		uma_zfree(z, v[i]);
+	free_all(z, v);
 	check_conserved(z, 0);
 	uma_zdestroy(z);
 }
