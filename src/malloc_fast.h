@@ -43,8 +43,6 @@ void	uma__free_other(void *addr, struct malloc_type *mtp) UMA_HIDDEN;
 int	uma__malloc_lookup_other(const char *what, const void *addr,
 	    struct malloc_large **mlp) UMA_HIDDEN;
 
-#define	MALLOC_DIV_MASK	(((uint64_t)1 << 40) - 1)
-
 static inline int
 malloc_class_index(size_t size)
 {
@@ -87,18 +85,17 @@ mstat_class(struct malloc_type *mtp, size_t word)
  */
 /*
  * Does an item of class mc start at byte `off` of its slab?  off is a
- * multiple of the size iff (off * ceil(2^40 / size)) mod 2^40 is below
- * ceil(2^40 / size), for any off < 2^20 (Lemire, Kaser and Kurz, "Faster
+ * multiple of the size iff off * ceil(2^64 / size), modulo 2^64, is below
+ * ceil(2^64 / size), for any off < 2^32 (Lemire, Kaser and Kurz, "Faster
  * remainder by direct computation"; slabs are at most 256 pages, and a
- * unit test tries every offset of every class): one multiply, where a
+ * unit test tries every offset a page tag can name): one multiply, where a
  * quotient and its check took two dependent ones and made free() 20%
  * slower.
  */
 static inline bool
 malloc_class_offset_ok(const struct malloc_class *mc, uint64_t off)
 {
-	return (((off * mc->mc_divc) & MALLOC_DIV_MASK) < mc->mc_divc &&
-	    off < mc->mc_limit);
+	return (off * mc->mc_divc < mc->mc_divc && off < mc->mc_limit);
 }
 
 static inline int
@@ -107,8 +104,7 @@ malloc_check_item(const char *what, const void *addr, unsigned tag)
 	struct malloc_class *mc = &malloc_classes[UMA_PAGETAG_CLASS(tag) - 1];
 	uint64_t off;
 
-	off = ((uintptr_t)addr & UMA_PAGE_MASK) +
-	    ((uint64_t)UMA_PAGETAG_INDEX(tag) << UMA_PAGE_SHIFT);
+	off = ((uintptr_t)addr & UMA_PAGE_MASK) | UMA_PAGETAG_OFFSET(tag);
 	if (__predict_false(!malloc_class_offset_ok(mc, off)))
 		uma__malloc_invalid(what, addr, "pointer inside an allocation "
 		    "(not its start)");

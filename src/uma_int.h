@@ -535,6 +535,7 @@ uma_vtoslab(const void *p)
  */
 #define	UMA_PAGETAG_CLASS(t)	((t) & 0xff)
 #define	UMA_PAGETAG_INDEX(t)	(((t) >> 8) & 0xff)
+#define	UMA_PAGETAG_OFFSET(t)	(((t) << 4) & 0xff000)	/* index * page */
 #define	UMA_PAGETAG_KEG(t)	((t) >> 16)
 static inline unsigned
 uma_vm_pagetag_of(const void *p)
