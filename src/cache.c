@@ -188,6 +188,38 @@ cache_swap(uma_cache_t c, uint64_t w)
 }
 
 /*
+ * The alloc bucket is empty (toalloc) or full, and the free bucket can
+ * give or take: move items between them so that the alloc bucket ends
+ * about half full (cache closed, in a write section).  For a CPU whose
+ * allocs and frees of the zone come in random order, a swap of the two
+ * buckets would leave the alloc bucket at its other end, full or empty,
+ * where the next free or alloc misses again half the time: larson took a
+ * slow path every 140 operations.  From the middle, a random walk takes
+ * about (entries / 2)^2 steps to reach an end.
+ */
+static uint64_t
+cache_split(uma_cache_t c, uint64_t w, bool toalloc)
+{
+	uma_bucket_t ab = c->uc_allocbucket, fb = c->uc_freebucket;
+	uint32_t cnt = uc_word_cnt(w), fcnt = c->uc_fcnt, n;
+
+	if (toalloc) {
+		n = ab->ub_entries / 2 > 0 ? ab->ub_entries / 2 : 1;
+		n = n < fcnt ? n : fcnt;
+		memcpy(&c->uc_items[cnt], &fb->ub_bucket[fcnt - n],
+		    n * sizeof(void *));
+		atomic_store_explicit(&c->uc_fcnt, fcnt - n,
+		    memory_order_relaxed);
+		return (cache_set_alloc(c, w, ab, cnt + n));
+	}
+	n = cnt / 2 > 0 ? cnt / 2 : 1;
+	n = n < fb->ub_entries - fcnt ? n : fb->ub_entries - fcnt;
+	memcpy(&fb->ub_bucket[fcnt], &c->uc_items[cnt - n], n * sizeof(void *));
+	atomic_store_explicit(&c->uc_fcnt, fcnt + n, memory_order_relaxed);
+	return (cache_set_alloc(c, w, ab, cnt - n));
+}
+
+/*
  * Take both buckets out of the cache (closed, in a write section) with
  * their counts in ub_cnt, counted as unloaded, and install `b` (empty, or
  * NULL) as the alloc bucket.  Returns the new word.
@@ -240,8 +272,15 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 		cache_seq_begin(c);
 		cache_fold_locked(c, w);
 		old = NULL;
+		/*
+		 * After a free's miss, allocs and frees alternate: split.
+		 * After an alloc's miss, allocs run on: take all.
+		 */
 		if (uc_word_cnt(w) == 0 && c->uc_fcnt > 0)
-			w = cache_swap(c, w);
+			w = c->uc_lastmiss == UC_MISS_FREE &&
+			    c->uc_allocbucket != NULL ?
+			    cache_split(c, w, true) : cache_swap(c, w);
+		c->uc_lastmiss = UC_MISS_ALLOC;
 		if (uc_word_cnt(w) == 0 && b != NULL) {
 #ifdef UMA_TSAN
 			/*
@@ -402,7 +441,10 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 		if (uc_word_room(w) == 0 && !freeonly &&
 		    c->uc_freebucket != NULL &&
 		    c->uc_fcnt < c->uc_freebucket->ub_entries)
-			w = cache_swap(c, w);
+			w = c->uc_lastmiss == UC_MISS_ALLOC &&
+			    c->uc_allocbucket != NULL ?
+			    cache_split(c, w, false) : cache_swap(c, w);
+		c->uc_lastmiss = UC_MISS_FREE;
 		if (uc_word_room(w) == 0 && empty != NULL && freeonly) {
 			w = cache_unload(c, w, empty, &full, &full2);
 			empty = NULL;

@@ -245,9 +245,12 @@ struct uma_cache {
 	_Atomic uint64_t uc_allocs_last;
 	_Atomic uint64_t uc_unwound;	/* pops undone by a failed ctor */
 	uint64_t	 uc_free_mark;	/* allocs field at the last free slow path */
+	uint32_t	 uc_lastmiss;	/* UC_MISS_*: the last slow path's side */
 	uma_lock_t	 uc_lock;
 } __cacheline;
 typedef struct uma_cache *uma_cache_t;
+#define	UC_MISS_ALLOC	1
+#define	UC_MISS_FREE	2
 
 /*
  * Every array of per-CPU caches (uz_cpu) is preceded by UMA_CACHE_GUARD
