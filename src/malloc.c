@@ -65,7 +65,7 @@ char *uma__malloc_caches;
 unsigned uma__malloc_caches_shift;
 
 /* See malloc_fast.h */
-uint8_t uma__malloc_class_index[MALLOC_MAXSIZE / 16 + 1];
+uint8_t uma__malloc_class_index[MALLOC_TABSIZE / 16 + 1];
 
 static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
 
@@ -85,8 +85,17 @@ static __thread int malloc_booting __attribute__((tls_model("initial-exec")));
 int
 uma__malloc_class(size_t size)
 {
+	int c;
+
 	uma__malloc_startup();
-	return (size > MALLOC_MAXSIZE ? -1 : malloc_class_index(size));
+	if (size <= MALLOC_TABSIZE)
+		return (malloc_class_index(size));
+	if (size > MALLOC_MAXSIZE)
+		return (-1);
+	for (c = malloc_class_index(MALLOC_TABSIZE);
+	    malloc_class_sizes[c] < size; c++)
+		;
+	return (c);
 }
 
 static bool
@@ -297,7 +306,7 @@ uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 	}
 	if (size > MALLOC_MAXSIZE)
 		return (malloc_large_alloc(size, UMA_PAGE_SIZE, mtp, flags));
-	return (uma__malloc_class_alloc(malloc_class_index(size), mtp, flags));
+	return (uma__malloc_class_alloc(uma__malloc_class(size), mtp, flags));
 }
 
 /* See malloc.h; the hit path is malloc_fast (malloc_fast.h). */
@@ -330,7 +339,7 @@ uma_malloc_aligned(size_t size, size_t align, struct malloc_type *mtp,
 		 * boundary: a class whose size is a multiple of align gives
 		 * aligned items.  65536 is a multiple of every align here.
 		 */
-		idx = malloc_class_index(size > align ? size : align);
+		idx = uma__malloc_class(size > align ? size : align);
 		while (malloc_class_sizes[idx] & (align - 1))
 			idx++;
 		return (uma__malloc_class_alloc(idx, mtp, flags));

@@ -10,8 +10,12 @@
 #include "malloc_int.h"
 #include "malloc_mstat.h"
 
-/* size -> class, by 16 bytes: one load and no branch (malloc.c fills it). */
-extern uint8_t uma__malloc_class_index[MALLOC_MAXSIZE / 16 + 1] UMA_HIDDEN;
+/*
+ * size -> class, by 16 bytes up to MALLOC_TABSIZE: one load and no branch
+ * (malloc.c fills it).  Larger sizes go through uma__malloc_slow: up to
+ * MALLOC_MAXSIZE, the table would be 4 KiB of every process's memory.
+ */
+extern uint8_t uma__malloc_class_index[MALLOC_TABSIZE / 16 + 1] UMA_HIDDEN;
 
 /*
  * The class zones' per-CPU caches, in one run at a power-of-2 stride:
@@ -135,7 +139,7 @@ malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 	void *item;
 	int idx;
 
-	if (__predict_false(size > MALLOC_MAXSIZE || malloc_type_cold(mtp) ||
+	if (__predict_false(size > MALLOC_TABSIZE || malloc_type_cold(mtp) ||
 	    (flags & M_ZERO)))
 		return (uma__malloc_slow(size, mtp, flags));
 	idx = malloc_class_index(size);

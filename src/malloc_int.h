@@ -34,6 +34,7 @@
 
 #define	MALLOC_NCLASSES		44
 #define	MALLOC_MAXSIZE		65536	/* larger requests are page runs */
+#define	MALLOC_TABSIZE		8192	/* the hit path's class table ends here */
 #define	MSTAT_WORDS		128
 #define	MSTAT_SHIFT		10	/* log2(MSTAT_WORDS * 8) */
 #define	MSTAT_FREE		64	/* offset of the frees half */
