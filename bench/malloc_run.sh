@@ -14,18 +14,35 @@ workloads=${WORKLOADS:-"larson mstress xmalloc cache-scratch simple thread small
 allocs="uma=$b/libuma-malloc.so glibc= jemalloc=$libdir/libjemalloc.so.2
 tcmalloc=$libdir/libtcmalloc_minimal.so.4 mimalloc=$libdir/libmimalloc.so.2"
 out=$(mktemp)
-trap 'rm -f "$out" "$out.t"' EXIT
+trap 'rm -f "$out" "$out".*' EXIT
 
+# Repetitions go round the allocators, each round starting one further
+# on: a stretch of machine noise (this VM has some lasting tens of
+# milliseconds) then lands on every allocator alike, not on the five
+# repetitions of whichever ran at the time.
+names=
+for a in $allocs; do
+	lib=${a#*=}
+	[ -n "$lib" ] && [ ! -e "$lib" ] && continue
+	names="$names $a"
+done
+set -- $names
+n=$#
 for w in $workloads; do
-	for a in $allocs; do
-		name=${a%%=*} lib=${a#*=}
-		[ -n "$lib" ] && [ ! -e "$lib" ] && continue
-		: > "$out.t"
-		for r in $(seq "$reps"); do
-			env ${lib:+LD_PRELOAD=$lib} "$prog" "$w" >> "$out.t"
+	for a in $names; do : > "$out.${a%%=*}"; done
+	for r in $(seq "$reps"); do
+		i=0
+		while [ $i -lt $n ]; do
+			eval "a=\${$(( (r + i) % n + 1 ))}"
+			name=${a%%=*} lib=${a#*=}
+			env ${lib:+LD_PRELOAD=$lib} "$prog" "$w" >> "$out.$name"
+			i=$((i + 1))
 		done
+	done
+	for a in $names; do
+		name=${a%%=*}
 		# The median time of the repetitions, the largest peak RSS.
-		sort -n -k2 "$out.t" | awk -v w="$w" -v n="$name" '
+		sort -n -k2 "$out.$name" | awk -v w="$w" -v n="$name" '
 		    { t[NR] = $2; if ($3 > m) m = $3 }
 		    END { printf "%s %s %s %s\n", w, n, t[int((NR + 1) / 2)], m }' \
 		    >> "$out"
