@@ -139,6 +139,7 @@ uma__keg_layout(uma_keg_t keg)
 		    keg->uk_name, rsize);
 	keg->uk_ipers = best_ipers;
 	keg->uk_ppera = best_pages;
+	keg->uk_divc = UINT64_MAX / rsize + 1;
 	keg->uk_bitwords = (uint32_t)howmany(best_ipers, 64);
 	keg->uk_hdrsize = (uint32_t)uma__slab_hdrsize(best_ipers, flags);
 	if (best_off) {
@@ -275,8 +276,7 @@ uma__keg_fetch(uma_keg_t keg, void **store, int max, int flags,
 			continue;
 		}
 		LIST_REMOVE(slab, us_link);
-		while (slab->us_freecount > 0 && n < max)
-			store[n++] = uma__slab_alloc_item(keg, slab);
+		n += uma__slab_alloc_items(keg, slab, store + n, max - n);
 		keg_file_slab(keg, slab);
 	}
 	kstat_add(&keg->uk_free_items, -n);

@@ -183,6 +183,7 @@ struct uma_keg {
 	uma_fini	 uk_fini;
 	uint32_t	 uk_size;	/* requested item size */
 	uint32_t	 uk_rsize;	/* real item size */
+	uint64_t	 uk_divc;	/* ceil(2^64 / rsize): index by multiply */
 	uint32_t	 uk_align;	/* alignment mask */
 	uint32_t	 uk_ipers;	/* items per slab */
 	uint32_t	 uk_ppera;	/* pages per slab */
@@ -491,7 +492,8 @@ void	uma__keg_fork_child(void) UMA_HIDDEN;
 uma_slab_t uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 	    UMA_HIDDEN;
 void	uma__slab_free(uma_keg_t keg, uma_slab_t slab) UMA_HIDDEN;
-void	*uma__slab_alloc_item(uma_keg_t keg, uma_slab_t slab) UMA_HIDDEN;
+int	uma__slab_alloc_items(uma_keg_t keg, uma_slab_t slab, void **store,
+	    int max) UMA_HIDDEN;
 int	uma__slab_free_item(uma_keg_t keg, uma_slab_t slab, void *item)
 	    UMA_HIDDEN;
 int	uma__slab_item_index(uma_keg_t keg, uma_slab_t slab, void *item)
