@@ -105,6 +105,18 @@ slab_colour(uma_keg_t keg)
 	    memory_order_relaxed) % ncolours) * UMA_CACHELINE);
 }
 
+/* Set the first n bits of a bitset, a word at a time. */
+static void
+slab_bits_set(uint64_t *bits, uint32_t n)
+{
+	uint32_t w;
+
+	for (w = 0; w < n / 64; w++)
+		bits[w] = ~0ull;
+	if (n % 64 != 0)
+		bits[w] = (1ull << (n % 64)) - 1;
+}
+
 /*
  * A new slab: pages from the backend, header inline or off-page, keg init
  * on every item.  A failing keg init on item i finis items 0..i-1 and gives
@@ -140,8 +152,7 @@ uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 	slab->us_colour = slab_colour(keg);
 	slab->us_data = mem + slab->us_colour;
 	slab->us_freecount = (uint16_t)keg->uk_ipers;
-	for (i = 0; i < (int)keg->uk_ipers; i++)
-		slab->us_free[i / 64] |= 1ull << (i % 64);
+	slab_bits_set(slab->us_free, keg->uk_ipers);
 	if (keg->uk_init != NULL) {
 		for (i = 0; i < (int)keg->uk_ipers; i++) {
 			error = keg->uk_init(slab_item(keg, slab, i),
