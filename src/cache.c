@@ -183,7 +183,7 @@ cache_swap(uma_cache_t c, uint64_t w)
 
 	w = cache_set_alloc(c, w, c->uc_freebucket, c->uc_fcnt);
 	c->uc_freebucket = ab;
-	c->uc_fcnt = acnt;
+	c->uc_fcnt = (uint16_t)acnt;
 	return (w);
 }
 
@@ -208,14 +208,15 @@ cache_split(uma_cache_t c, uint64_t w, bool toalloc)
 		n = n < fcnt ? n : fcnt;
 		memcpy(&c->uc_items[cnt], &fb->ub_bucket[fcnt - n],
 		    n * sizeof(void *));
-		atomic_store_explicit(&c->uc_fcnt, fcnt - n,
+		atomic_store_explicit(&c->uc_fcnt, (uint16_t)(fcnt - n),
 		    memory_order_relaxed);
 		return (cache_set_alloc(c, w, ab, cnt + n));
 	}
 	n = cnt / 2 > 0 ? cnt / 2 : 1;
 	n = n < fb->ub_entries - fcnt ? n : fb->ub_entries - fcnt;
 	memcpy(&fb->ub_bucket[fcnt], &c->uc_items[cnt - n], n * sizeof(void *));
-	atomic_store_explicit(&c->uc_fcnt, fcnt + n, memory_order_relaxed);
+	atomic_store_explicit(&c->uc_fcnt, (uint16_t)(fcnt + n),
+	    memory_order_relaxed);
 	return (cache_set_alloc(c, w, ab, cnt - n));
 }
 
@@ -457,7 +458,7 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 				    memory_order_relaxed);
 			}
 			c->uc_freebucket = c->uc_allocbucket;
-			c->uc_fcnt = uc_word_cnt(w);
+			c->uc_fcnt = (uint16_t)uc_word_cnt(w);
 			w = cache_set_alloc(c, w, empty, 0);
 			empty = NULL;
 		}

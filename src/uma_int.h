@@ -239,14 +239,14 @@ struct uma_cache {
 	uma_bucket_t	 uc_allocbucket;
 	uma_bucket_t	 uc_freebucket;
 	_Atomic uint32_t uc_seq;	/* odd while the slow path works */
-	_Atomic uint32_t uc_fcnt;	/* items in uc_freebucket */
+	_Atomic uint16_t uc_fcnt;	/* items in uc_freebucket */
+	uint16_t	 uc_lastmiss;	/* UC_MISS_*: the last slow path's side */
 	_Atomic uint64_t uc_loaded;
 	_Atomic uint64_t uc_unloaded;
 	_Atomic uint64_t uc_allocs_base;
 	_Atomic uint64_t uc_allocs_last;
 	_Atomic uint64_t uc_unwound;	/* pops undone by a failed ctor */
 	uint64_t	 uc_free_mark;	/* allocs field at the last free slow path */
-	uint32_t	 uc_lastmiss;	/* UC_MISS_*: the last slow path's side */
 	uma_lock_t	 uc_lock;
 } __cacheline;
 typedef struct uma_cache *uma_cache_t;
