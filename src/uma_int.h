@@ -20,7 +20,8 @@
  *
  * Allocation order (free goes back the same way):
  *   1) this CPU's alloc bucket (cache.c: restartable sequence, no lock);
- *   2) this CPU's free bucket, swapped in (cache.c, per-CPU lock);
+ *   2) this CPU's free bucket, swapped in or split with the alloc bucket
+ *      (cache.c, per-CPU lock);
  *   3) a full bucket from the zone's bucket cache (bucket.c, zone lock);
  *   4) a new bucket filled from the keg: partial slabs, then free slabs,
  *      then a new slab (zone.c -> keg.c, keg lock), zone init on each item;
