@@ -56,8 +56,8 @@ uma__slab_refcnt(uma_keg_t keg, uma_slab_t slab, int idx)
 /*
  * The index of the item at byte `off` of the slab's items, by one multiply
  * (Lemire, Kaser and Kurz: exact for off < 2^32, and slabs are far
- * smaller); the keg drains whole buckets through here, and two divisions
- * per item were 4% of a program that frees millions of small items.
+ * smaller) instead of two divisions per item: the keg drains whole buckets
+ * through here.
  */
 static inline uint64_t
 slab_index(uma_keg_t keg, uint64_t off)
