@@ -88,8 +88,11 @@ cache_seq_end(uma_cache_t c)
 	atomic_fetch_add_explicit(&c->uc_seq, 1, memory_order_release);
 }
 
-/* Widen the 40-bit allocs field (uc_lock held, in a write section). */
-static void
+/*
+ * Widen the 40-bit allocs field (uc_lock held, in a write section).
+ * Returns the allocs since the last fold: every slow path folds first.
+ */
+static uint64_t
 cache_fold_locked(uma_cache_t c, uint64_t w)
 {
 	uint64_t a = uc_word_allocs(w), last = c->uc_allocs_last;
@@ -98,6 +101,7 @@ cache_fold_locked(uma_cache_t c, uint64_t w)
 	atomic_store_explicit(&c->uc_allocs_base, c->uc_allocs_base + delta,
 	    memory_order_relaxed);
 	atomic_store_explicit(&c->uc_allocs_last, a, memory_order_relaxed);
+	return (delta);
 }
 
 static inline uma_cache_t
@@ -190,12 +194,7 @@ cache_swap(uma_cache_t c, uint64_t w)
 /*
  * The alloc bucket is empty (toalloc) or full, and the free bucket can
  * give or take: move items between them so that the alloc bucket ends
- * about half full (cache closed, in a write section).  For a CPU whose
- * allocs and frees of the zone come in random order, a swap of the two
- * buckets would leave the alloc bucket at its other end, full or empty,
- * where the next free or alloc misses again half the time: larson took a
- * slow path every 140 operations.  From the middle, a random walk takes
- * about (entries / 2)^2 steps to reach an end.
+ * about half full (cache closed, in a write section).  See cache_bounced.
  */
 static uint64_t
 cache_split(uma_cache_t c, uint64_t w, bool toalloc)
@@ -218,6 +217,38 @@ cache_split(uma_cache_t c, uint64_t w, bool toalloc)
 	atomic_store_explicit(&c->uc_fcnt, (uint16_t)(fcnt + n),
 	    memory_order_relaxed);
 	return (cache_set_alloc(c, w, ab, cnt - n));
+}
+
+/*
+ * Did this cache's alloc bucket just bounce between its ends?  A swap
+ * installs the free bucket, which is always full or empty by then, so for
+ * a CPU whose allocs and frees of the zone come in random order the
+ * bucket lands at its other end, where the next free or alloc misses
+ * again half the time: larson took a slow path every 140 operations.
+ * That shows as a miss on the other side `side` a few operations after
+ * the last one; the slow path then splits the buckets (cache_split), and
+ * from the middle a random walk takes about (entries / 2)^2 steps to reach
+ * an end.  Misses on alternate sides far apart (a program that allocates
+ * a batch, then frees it) keep the swap: a split would only halve each
+ * run.  `allocs` is the pops since the last slow path (its fold).
+ */
+static bool
+cache_bounced(uma_cache_t c, uint64_t w, uint64_t allocs, unsigned side)
+{
+	uint64_t ops;
+
+	if ((c->uc_miss & 3) == side || c->uc_allocbucket == NULL)
+		return (false);
+	/* frees - allocs is the count's change since the last trip. */
+	ops = 2 * allocs + uc_word_cnt(w) - (c->uc_miss >> 2);
+	return (ops < (uint64_t)c->uc_allocbucket->ub_entries / 4 + 2);
+}
+
+/* Remember this trip's side and the count it leaves (before the open). */
+static inline void
+cache_miss_note(uma_cache_t c, uint64_t w, unsigned side)
+{
+	c->uc_miss = (uint16_t)(side | uc_word_cnt(w) << 2);
 }
 
 /*
@@ -262,7 +293,7 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 {
 	uma_bucket_t b = NULL, old;
 	uma_cache_t c;
-	uint64_t w;
+	uint64_t w, allocs;
 	void *item;
 	int cpu;
 
@@ -271,17 +302,11 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 		c = cache_lock(zone, &cpu);
 		w = cache_close(c, cpu);
 		cache_seq_begin(c);
-		cache_fold_locked(c, w);
+		allocs = cache_fold_locked(c, w);
 		old = NULL;
-		/*
-		 * After a free's miss, allocs and frees alternate: split.
-		 * After an alloc's miss, allocs run on: take all.
-		 */
 		if (uc_word_cnt(w) == 0 && c->uc_fcnt > 0)
-			w = c->uc_lastmiss == UC_MISS_FREE &&
-			    c->uc_allocbucket != NULL ?
+			w = cache_bounced(c, w, allocs, UC_MISS_ALLOC) ?
 			    cache_split(c, w, true) : cache_swap(c, w);
-		c->uc_lastmiss = UC_MISS_ALLOC;
 		if (uc_word_cnt(w) == 0 && b != NULL) {
 #ifdef UMA_TSAN
 			/*
@@ -303,6 +328,7 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 			b = NULL;
 		}
 		item = uc_word_cnt(w) > 0 ? cache_pop_locked(c, &w) : NULL;
+		cache_miss_note(c, w, UC_MISS_ALLOC);
 		cache_seq_end(c);
 		cache_open(c, w);
 		uma_unlock(&c->uc_lock);
@@ -412,7 +438,7 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 {
 	uma_bucket_t full, full2, empty = NULL;
 	uma_cache_t c;
-	uint64_t w;
+	uint64_t w, allocs;
 	int cpu, done;
 	bool freeonly = false;
 
@@ -426,7 +452,7 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 			uma__misuse(zone, "double free of %p", item);
 		}
 		cache_seq_begin(c);
-		cache_fold_locked(c, w);
+		allocs = cache_fold_locked(c, w);
 		/*
 		 * No item was taken from this cache since its last trip here:
 		 * this CPU only frees (a consumer).  A full bucket kept for
@@ -442,10 +468,8 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 		if (uc_word_room(w) == 0 && !freeonly &&
 		    c->uc_freebucket != NULL &&
 		    c->uc_fcnt < c->uc_freebucket->ub_entries)
-			w = c->uc_lastmiss == UC_MISS_ALLOC &&
-			    c->uc_allocbucket != NULL ?
+			w = cache_bounced(c, w, allocs, UC_MISS_FREE) ?
 			    cache_split(c, w, false) : cache_swap(c, w);
-		c->uc_lastmiss = UC_MISS_FREE;
 		if (uc_word_room(w) == 0 && empty != NULL && freeonly) {
 			w = cache_unload(c, w, empty, &full, &full2);
 			empty = NULL;
@@ -467,6 +491,7 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 			c->uc_items[uc_word_cnt(w)] = item;
 			w += UC_FREE_DELTA;
 		}
+		cache_miss_note(c, w, UC_MISS_FREE);
 		cache_seq_end(c);
 		cache_open(c, w);
 		uma_unlock(&c->uc_lock);

@@ -241,7 +241,7 @@ struct uma_cache {
 	uma_bucket_t	 uc_freebucket;
 	_Atomic uint32_t uc_seq;	/* odd while the slow path works */
 	_Atomic uint16_t uc_fcnt;	/* items in uc_freebucket */
-	uint16_t	 uc_lastmiss;	/* UC_MISS_*: the last slow path's side */
+	uint16_t	 uc_miss;	/* last slow path: UC_MISS_* | cnt left << 2 */
 	_Atomic uint64_t uc_loaded;
 	_Atomic uint64_t uc_unloaded;
 	_Atomic uint64_t uc_allocs_base;
