@@ -51,6 +51,25 @@ free_all(uma_zone_t z, void **v)
 		uma_zfree(z, v[i]);
 }
 
+/* Pin this thread to one CPU; a 64-byte zone named `name`. */
+static uma_zone_t
+zone_pinned(const char *name)
+{
+	uma_zone_t z;
+
+	test_pin_one_cpu();
+	z = uma_zcreate(name, 64, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR, 0);
+	CHECK(z != NULL);
+	return (z);
+}
+
+/* Slow-path trips of cache c since its uc_seq read seq0: two steps each. */
+static uint32_t
+cache_trips(uma_cache_t c, uint32_t seq0)
+{
+	return ((atomic_load(&c->uc_seq) - seq0) / 2);
+}
+
 /*
  * On one CPU: a 64-byte zone named `name`, NITEMS items taken into v and
  * all freed again, in order.
@@ -58,11 +77,8 @@ free_all(uma_zone_t z, void **v)
 static uma_zone_t
 zone_take_and_free(const char *name, void **v)
 {
-	uma_zone_t z;
+	uma_zone_t z = zone_pinned(name);
 
-	test_pin_one_cpu();
-	z = uma_zcreate(name, 64, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR, 0);
-	CHECK(z != NULL);
 	take_all(z, v);
 	free_all(z, v);
 	return (z);
@@ -147,10 +163,7 @@ UMA_TEST(zone_bucket_random_order_rarely_leaves_the_cpu)
 	uma_cache_t c;
 	uma_zone_t z;
 
-	test_pin_one_cpu();
-	z = uma_zcreate("bucket-random", 64, NULL, NULL, NULL, NULL,
-	    UMA_ALIGN_PTR, 0);
-	CHECK(z != NULL);
+	z = zone_pinned("bucket-random");
 	while (held < POOL / 2)
 		CHECK((v[held++] = uma_zalloc(z, M_WAITOK)) != NULL);
 	c = &z->uz_cpu[uma__curcpu()];
@@ -164,7 +177,7 @@ UMA_TEST(zone_bucket_random_order_rarely_leaves_the_cpu)
 		uma_zfree(z, v[k]);
 		v[k] = v[--held];
 	}
-	trips = (atomic_load(&c->uc_seq) - seq0) / 2;
+	trips = cache_trips(c, seq0);
 	/* 146-157 trips for the seeds tried; swapping made 1,945. */
 	CHECK(trips < OPS / 2000);
 	check_conserved(z, held);
@@ -187,10 +200,7 @@ UMA_TEST(zone_bucket_batches_keep_whole_buckets)
 	uma_cache_t c;
 	uma_zone_t z;
 
-	test_pin_one_cpu();
-	z = uma_zcreate("bucket-batch", 64, NULL, NULL, NULL, NULL,
-	    UMA_ALIGN_PTR, 0);
-	CHECK(z != NULL);
+	z = zone_pinned("bucket-batch");
 	batch = zstat(z).zs_bucket_size * 3 / 2;
 	CHECK(batch > 0 && batch <= NITEMS);
 	c = &z->uz_cpu[uma__curcpu()];
@@ -201,7 +211,7 @@ UMA_TEST(zone_bucket_batches_keep_whole_buckets)
 		for (uint32_t i = 0; i < batch; i++)
 			uma_zfree(z, v[i]);
 	}
-	trips = (atomic_load(&c->uc_seq) - seq0) / 2;
+	trips = cache_trips(c, seq0);
 	/*
 	 * 403 trips here, two a round; splitting at every change of side
 	 * made 1,398.
