@@ -137,7 +137,8 @@ uma__cache_pop_locked(uma_zone_t zone)
 
 	c = cache_lock(zone, &cpu);
 	w = atomic_load_explicit(&c->uc_word, memory_order_relaxed);
-	if (uc_word_cnt(w) == 0) {
+	/* Like the rseq pop: a wrap of the allocs field is the slow path's. */
+	if (uc_word_cnt(w) == 0 || w + UC_ALLOC_DELTA < w) {
 		uma_unlock(&c->uc_lock);
 		return (NULL);
 	}

@@ -58,6 +58,9 @@ rseq_ptr(void)
 
 /*
  * Pop from this CPU's alloc bucket; NULL sends the caller to a slow path.
+ * So does the pop that would wrap the 40-bit allocs field (the add
+ * carries out of bit 63): the slow path folds the count first, so no
+ * thread has to do it periodically.
  * Scratch registers are pinned to ones that carry no argument, so that
  * the caller's arguments stay where they are for its tail calls, and a
  * miss jumps straight to the caller's NULL branch.  A thread with no
@@ -86,6 +89,7 @@ cache_pop_rseq(uma_cache_t caches)
 	    "movq 8(%[c]), %[it]\n\t"
 	    "movq -8(%[it],%[ix],8), %[it]\n\t"
 	    "addq $" STR(UC_ALLOC_DELTA_IMM) ", %[w]\n\t"
+	    "jc 5f\n\t"
 	    "movq %[w], (%[c])\n\t"
 	    "2:\n\t"
 	    RSEQ_ABORT("jmp %l[miss]\n\t")

@@ -231,9 +231,13 @@ typedef struct uma_bucket *uma_bucket_t;
  * from the zone, and leaves it by a user alloc or an unload.  uc_loaded and
  * uc_unloaded change only under uc_lock, inside a uc_seq write section, so
  * readers get a consistent set by retrying on uc_seq.  The 40-bit allocs
- * field is widened by uc_allocs_base / uc_allocs_last, advanced at least
- * once per UMA_TIMEOUT (2^40 pops never happen in 20 s).
+ * field is widened by uc_allocs_base / uc_allocs_last, which every slow
+ * path advances (cache_fold_locked).  The pop that would wrap the field
+ * carries out of bit 63 and takes the slow path instead, so a fold comes
+ * at least once per 2^40 pops even on a CPU that never misses, with or
+ * without the trim thread.
  */
+
 struct uma_cache {
 	_Atomic uint64_t uc_word;
 	void		**uc_items;	/* alloc bucket's ub_bucket */
