@@ -590,6 +590,7 @@ export_start_locked(const char *dir)
 		export_teardown();
 		return (error);
 	}
+	uma__threads_start();	/* fork handlers before our first thread */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	error = pthread_create(&ex.ex_thread, NULL, export_main, NULL);

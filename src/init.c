@@ -158,9 +158,9 @@ uma_startup_once(void)
 	    sizeof(struct uma_zone));
 	bootstrap_zone(&caches_zone, &caches_keg, "UMA Caches", csize);
 	uma__bucket_startup();
-	pthread_atfork(uma_fork_prepare, uma_fork_parent, uma_fork_child);
+	uma__atfork(uma_fork_prepare, uma_fork_parent, uma_fork_child);
 	__atomic_store_n(&uma.ug_ready, true, __ATOMIC_RELEASE);
-	uma__timeout_start();
+	uma_threads_poll();
 }
 
 void
@@ -264,4 +264,5 @@ uma_fork_child(void)
 			uma__zone_set_fast(zone);
 	}
 	uma__timeout_child();
+	uma__threads_child();
 }

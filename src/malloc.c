@@ -231,7 +231,7 @@ malloc_startup_once(void)
 			c++;
 		uma__malloc_class_index[i] = (uint8_t)c;
 	}
-	pthread_atfork(malloc_fork_prepare, malloc_fork_parent,
+	uma__atfork(malloc_fork_prepare, malloc_fork_parent,
 	    malloc_fork_child);
 }
 

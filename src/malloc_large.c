@@ -392,7 +392,7 @@ uma__malloc_large_startup(void)
 	TAILQ_INIT(&lcache.addrq);
 	lcache.ready = true;
 	pthread_mutex_unlock(&lcache.lock);
-	pthread_atfork(lcache_fork_prepare, lcache_fork_parent,
+	uma__atfork(lcache_fork_prepare, lcache_fork_parent,
 	    lcache_fork_child);
 }
 
@@ -431,6 +431,7 @@ uma__malloc_large(size_t size, size_t align, uintptr_t low, uintptr_t high,
 	void *mem;
 	int error;
 
+	uma_threads_poll();
 	len = roundup2(size, UMA_PAGE_SIZE);
 	if (len < size || len == 0) {
 		*errorp = size == 0 ? EINVAL : ENOMEM;

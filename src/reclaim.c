@@ -15,8 +15,9 @@
  * it.
  *
  * The periodic trim runs every vm.uma_timeout seconds (default 20) in a
- * thread of its own: it widens the per-CPU allocation counters, updates
- * the working-set estimates and trims.
+ * thread of its own, "uma-trim" (started when threads.c says): it folds
+ * the per-CPU allocation counters, updates the working-set estimates and
+ * trims.
  *
  * malloc's cache of freed large runs is not a zone; both paths trim it
  * first (uma_reclaim empties it, the periodic trim ages it), outside the
@@ -24,6 +25,7 @@
  * zones in the same pass.
  */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,6 +120,7 @@ timeout_main(void *arg)
 {
 	struct timespec ts;
 
+	prctl(PR_SET_NAME, "uma-trim");	/* top -H, /proc/PID/task/TID/comm */
 	for (;;) {
 		ts.tv_sec = timeout.period;
 		ts.tv_nsec = 0;

@@ -237,7 +237,6 @@ typedef struct uma_bucket *uma_bucket_t;
  * at least once per 2^40 pops even on a CPU that never misses, with or
  * without the trim thread.
  */
-
 struct uma_cache {
 	_Atomic uint64_t uc_word;
 	void		**uc_items;	/* alloc bucket's ub_bucket */
@@ -374,6 +373,7 @@ struct uma_global {
 	bool		 ug_ready;
 	bool		 ug_rseq;	/* fast paths on restartable sequences */
 	_Atomic uint32_t ug_sleeping;	/* zones with threads at their limit */
+	_Atomic bool	 ug_threads;	/* fork handlers and trim thread on */
 	int		 ug_ncpus;	/* CPUs that can exist */
 	int		 ug_warnings;	/* vm.zone_warnings */
 	int		 ug_multipage;	/* vm.debug.uma_multipage_slabs */
@@ -391,6 +391,26 @@ uma_zone_t uma__zones_zone(void) UMA_HIDDEN;
 uma_zone_t uma__caches_zone(void) UMA_HIDDEN;
 uma_zone_t uma__kegs_zone(void) UMA_HIDDEN;
 uma_cache_t uma__closed_caches(void) UMA_HIDDEN;
+
+/* threads.c */
+extern bool uma__threads_lazy UMA_HIDDEN;
+void	uma__atfork(void (*prepare)(void), void (*parent)(void),
+	    void (*child)(void)) UMA_HIDDEN;
+void	uma__threads_start(void) UMA_HIDDEN;
+void	uma__threads_check(void) UMA_HIDDEN;
+void	uma__threads_child(void) UMA_HIDDEN;
+
+/*
+ * At a point that holds none of uma's locks: start the fork handlers and
+ * the trim thread if the process now needs them (threads.c).
+ */
+static inline void
+uma_threads_poll(void)
+{
+	if (__predict_false(!atomic_load_explicit(&uma.ug_threads,
+	    memory_order_relaxed)))
+		uma__threads_check();
+}
 
 /* reclaim.c */
 void	uma__timeout_start(void) UMA_HIDDEN;

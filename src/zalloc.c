@@ -142,6 +142,7 @@ uma__zalloc_slow(uma_zone_t zone, void *udata, int flags)
 	void *item;
 	int error = 0;
 
+	uma_threads_poll();
 	/* Every zone's first allocation comes here: its caches start empty. */
 	if (__predict_false(!atomic_load_explicit(&zone->uz_used,
 	    memory_order_relaxed)))

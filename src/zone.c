@@ -199,11 +199,12 @@ zone_create(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
 		zone->uz_cpu = caches;
 	uma__zone_setup(zone, name, keg, ctor, dtor, NULL, NULL, flags);
 	/*
-	 * Again after a fork; not for malloc's class zones, made under a
-	 * lock that pthread_create's own malloc would take again.
+	 * The trim thread may be due (again after a fork); not from malloc's
+	 * class zones, made under a lock that pthread_create's own malloc
+	 * would take again.
 	 */
 	if (caches == NULL)
-		uma__timeout_start();
+		uma_threads_poll();
 	return (zone);
 nomem:
 	errno = ENOMEM;

@@ -11,8 +11,8 @@
  * ld.so's own early allocations use its private minimal malloc and are
  * never passed to free(), so "free of a pointer from before preloading"
  * cannot happen.  uma never calls malloc, but libc does inside uma's
- * start-up (fopen of /sys/devices/system/cpu/possible, pthread_create of
- * the timeout thread): such re-entrant calls on the starting thread are
+ * start-up (pthread_create of the trim thread, when the process already
+ * has threads): such re-entrant calls on the starting thread are
  * served from a static bootstrap area (malloc.c), and free() of them is a
  * no-op.  No dlsym, so no recursion through it.
  *
@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <unistd.h>
 
 #include "../malloc_int.h"
@@ -47,6 +48,12 @@ static struct malloc_type M_LIBC[1] = {
  * Overrides libuma's weak NULL, so it holds from the very first call.
  */
 struct malloc_type *uma__malloc_zone_type = M_LIBC;
+
+/*
+ * Every process pays for what libuma-malloc.so does at start-up: its fork
+ * handlers and trim thread wait until the process needs them (threads.c).
+ */
+bool uma__threads_lazy = true;
 
 /* The hit paths inline: M_LIBC is zone-counted, so they count nothing. */
 IP_EXPORT void *
@@ -72,6 +79,14 @@ calloc(size_t nmemb, size_t size)
 {
 	size_t n;
 
+	/*
+	 * pthread_create allocates the new thread's TLS vector here, in the
+	 * creating thread, once the process is no longer single-threaded:
+	 * the moment for uma's fork handlers and trim thread (threads.c).
+	 */
+	if (__predict_false(!atomic_load_explicit(&uma.ug_threads,
+	    memory_order_relaxed)) && !__libc_single_threaded)
+		uma__threads_start();
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
 		errno = ENOMEM;
 		return (NULL);

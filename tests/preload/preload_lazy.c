@@ -1,0 +1,139 @@
+/*
+ * preload_lazy.c - under libuma-malloc.so a process of one thread has no
+ * fork handlers and no trim thread ("uma-trim") until it needs them
+ * (src/threads.c): its second thread brings both, and so does an arena
+ * grown past 4 MiB.  A fork child of such a process, which ran no fork
+ * handlers, still drains every CPU's cache (closing another CPU's cache
+ * takes a membarrier).  Each test runs in its own process, forked by the
+ * harness from a parent of one thread.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <uma/uma.h>
+
+#include "harness.h"
+
+/* Threads of this process, and how many of them are named "uma-trim". */
+static int
+threads(int *trim)
+{
+	struct dirent *d;
+	char path[64], comm[32];
+	DIR *dir;
+	int n = 0, fd;
+	ssize_t len;
+
+	*trim = 0;
+	CHECK((dir = opendir("/proc/self/task")) != NULL);
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		n++;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+		    d->d_name);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			continue;
+		len = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+		if (len > 0 && strncmp(comm, "uma-trim\n", (size_t)len) == 0)
+			(*trim)++;
+	}
+	closedir(dir);
+	return (n);
+}
+
+/* Allocate and free a little of several sizes. */
+static void
+churn(void)
+{
+	void *p[64];
+
+	for (int r = 0; r < 100; r++) {
+		for (int i = 0; i < 64; i++)
+			CHECK((p[i] = malloc((size_t)16 << (i % 10))) != NULL);
+		for (int i = 0; i < 64; i++)
+			free(p[i]);
+	}
+}
+
+static void *
+thread_churn(void *arg)
+{
+	churn();
+	return (arg);
+}
+
+UMA_TEST(preload_lazy_one_thread_has_no_trim_thread)
+{
+	int trim;
+
+	churn();
+	CHECK_EQ(threads(&trim), 1);
+	CHECK_EQ(trim, 0);
+}
+
+UMA_TEST(preload_lazy_second_thread_brings_the_trim_thread)
+{
+	pthread_t td;
+	int trim;
+
+	churn();
+	CHECK(pthread_create(&td, NULL, thread_churn, NULL) == 0);
+	CHECK(pthread_join(td, NULL) == 0);
+	CHECK_EQ(threads(&trim), 2);
+	CHECK_EQ(trim, 1);
+}
+
+UMA_TEST(preload_lazy_big_arena_brings_the_trim_thread)
+{
+	enum { N = 100000 };	/* 10 MiB of 100-byte items */
+	void **v = malloc(N * sizeof(*v));
+	int trim;
+
+	CHECK(v != NULL);
+	for (int i = 0; i < N; i++)
+		CHECK((v[i] = malloc(100)) != NULL);
+	CHECK_EQ(threads(&trim), 2);
+	CHECK_EQ(trim, 1);
+	for (int i = 0; i < N; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Caches on every CPU this process may run on, then a drain in a child. */
+UMA_TEST(preload_lazy_fork_child_drains_every_cpu)
+{
+	cpu_set_t all, one;
+	int status, trim;
+	pid_t pid;
+
+	CHECK(sched_getaffinity(0, sizeof(all), &all) == 0);
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &all))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(c, &one);
+		CHECK(sched_setaffinity(0, sizeof(one), &one) == 0);
+		churn();
+	}
+	CHECK(sched_setaffinity(0, sizeof(all), &all) == 0);
+	CHECK_EQ(threads(&trim), 1);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		churn();
+		uma_reclaim(UMA_RECLAIM_DRAIN);
+		churn();
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
