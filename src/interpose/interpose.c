@@ -83,9 +83,11 @@ calloc(size_t nmemb, size_t size)
 	 * pthread_create allocates the new thread's TLS vector here, in the
 	 * creating thread, once the process is no longer single-threaded:
 	 * the moment for uma's fork handlers and trim thread (threads.c).
+	 * Before uma is ready its start-up does it (tunables read first).
 	 */
 	if (__predict_false(!atomic_load_explicit(&uma.ug_threads,
-	    memory_order_relaxed)) && !__libc_single_threaded)
+	    memory_order_relaxed)) && !__libc_single_threaded &&
+	    __atomic_load_n(&uma.ug_ready, __ATOMIC_ACQUIRE))
 		uma__threads_start();
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
 		errno = ENOMEM;
