@@ -514,4 +514,6 @@ uma__malloc_large_free(struct malloc_large *ml)
 	/* A block of more than a quarter of the cap is not worth keeping. */
 	if (ml->ml_size > lcache_cap() / 4 || !lcache_put(ml, true))
 		large_run_free(ml);
+	/* What the cache keeps, the trim thread ages (threads.c). */
+	uma_threads_poll();
 }

@@ -25,7 +25,6 @@
  * zones in the same pass.
  */
 #include <signal.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,7 +119,6 @@ timeout_main(void *arg)
 {
 	struct timespec ts;
 
-	prctl(PR_SET_NAME, "uma-trim");	/* top -H, /proc/PID/task/TID/comm */
 	for (;;) {
 		ts.tv_sec = timeout.period;
 		ts.tv_nsec = 0;
@@ -154,8 +152,11 @@ uma__timeout_start(void)
 		pthread_sigmask(SIG_SETMASK, &all, &old);
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&td, &attr, timeout_main, NULL) == 0)
+		if (pthread_create(&td, &attr, timeout_main, NULL) == 0) {
+			/* For top -H and /proc/PID/task/TID/comm. */
+			pthread_setname_np(td, "uma-trim");
 			timeout.started = true;
+		}
 		pthread_attr_destroy(&attr);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}

@@ -17,10 +17,10 @@
  *     in pthread_create before it allocates the new thread's TLS vector
  *     with calloc, so the interposer's calloc sees it in the creating
  *     thread, before the new one exists;
- *   - a slow path (uma__zalloc_slow, large allocations, zone creation)
- *     sees a second thread (with a libc that allocates no TLS vector, a
- *     thread may then take a lock before the handlers are in), or an
- *     arena of UMA_THREADS_PAGES or more.
+ *   - a slow path (uma__zalloc_slow, large allocations and frees, zone
+ *     creation) sees a second thread (with a libc that allocates no TLS
+ *     vector, a thread may then take a lock before the handlers are in),
+ *     or an arena of UMA_THREADS_PAGES or more.
  * Fork handlers are registered before the trim thread starts, so no
  * thread of uma's can hold a lock in a fork without them.  A fork child of
  * a process that had none needs nothing from them: no other thread held a

@@ -2,9 +2,10 @@
  * preload_lazy.c - under libuma-malloc.so a process of one thread has no
  * fork handlers and no trim thread ("uma-trim") until it needs them
  * (src/threads.c): its second thread brings both, and so does an arena
- * grown past 4 MiB.  A fork child of such a process, which ran no fork
- * handlers, still drains every CPU's cache (closing another CPU's cache
- * takes a membarrier).  Each test runs in its own process, forked by the
+ * grown past 4 MiB, or kept at that size by malloc's cache of large
+ * runs.  A fork child of such a process, which ran no fork handlers,
+ * still drains every CPU's cache (closing another CPU's cache takes a
+ * membarrier).  Each test runs in its own process, forked by the
  * harness from a parent of one thread.
  */
 #include <dirent.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,32 +23,40 @@
 
 #include "harness.h"
 
-/* Threads of this process, and how many of them are named "uma-trim". */
+/*
+ * Threads of this process, and how many of them are named "uma-trim".
+ * Read with getdents64 into a stack buffer: no allocation of its own that
+ * could be the one to start the thread.
+ */
 static int
 threads(int *trim)
 {
-	struct dirent *d;
-	char path[64], comm[32];
-	DIR *dir;
-	int n = 0, fd;
-	ssize_t len;
+	char buf[4096], path[64], comm[32];
+	struct dirent64 *d;
+	int n = 0, dfd, fd;
+	ssize_t len, got;
 
 	*trim = 0;
-	CHECK((dir = opendir("/proc/self/task")) != NULL);
-	while ((d = readdir(dir)) != NULL) {
-		if (d->d_name[0] == '.')
-			continue;
-		n++;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
-		    d->d_name);
-		if ((fd = open(path, O_RDONLY)) < 0)
-			continue;
-		len = read(fd, comm, sizeof(comm) - 1);
-		close(fd);
-		if (len > 0 && strncmp(comm, "uma-trim\n", (size_t)len) == 0)
-			(*trim)++;
+	CHECK((dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY)) >= 0);
+	while ((got = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < got; off += d->d_reclen) {
+			d = (struct dirent64 *)(buf + off);
+			if (d->d_name[0] == '.')
+				continue;
+			n++;
+			snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+			    d->d_name);
+			if ((fd = open(path, O_RDONLY)) < 0)
+				continue;
+			len = read(fd, comm, sizeof(comm) - 1);
+			close(fd);
+			if (len > 0 &&
+			    strncmp(comm, "uma-trim\n", (size_t)len) == 0)
+				(*trim)++;
+		}
 	}
-	closedir(dir);
+	CHECK(got == 0);
+	close(dfd);
 	return (n);
 }
 
@@ -106,6 +116,20 @@ UMA_TEST(preload_lazy_big_arena_brings_the_trim_thread)
 	for (int i = 0; i < N; i++)
 		free(v[i]);
 	free(v);
+}
+
+/* Freed, it stays in malloc's cache of large runs, which the thread ages. */
+UMA_TEST(preload_lazy_freed_large_block_brings_the_trim_thread)
+{
+	char *p = malloc(8 << 20);
+	int trim;
+
+	CHECK(p != NULL);
+	p[0] = 1;
+	CHECK_EQ(threads(&trim), 1);
+	free(p);
+	CHECK_EQ(threads(&trim), 2);
+	CHECK_EQ(trim, 1);
 }
 
 /* Caches on every CPU this process may run on, then a drain in a child. */
