@@ -25,6 +25,7 @@
  * zones in the same pass.
  */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,6 +120,11 @@ timeout_main(void *arg)
 {
 	struct timespec ts;
 
+	/*
+	 * For top -H and /proc/PID/task/TID/comm.  Not pthread_setname_np:
+	 * its snprintf maps 150 KiB of libc into a small program.
+	 */
+	prctl(PR_SET_NAME, "uma-trim");
 	for (;;) {
 		ts.tv_sec = timeout.period;
 		ts.tv_nsec = 0;
@@ -152,11 +158,8 @@ uma__timeout_start(void)
 		pthread_sigmask(SIG_SETMASK, &all, &old);
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&td, &attr, timeout_main, NULL) == 0) {
-			/* For top -H and /proc/PID/task/TID/comm. */
-			pthread_setname_np(td, "uma-trim");
+		if (pthread_create(&td, &attr, timeout_main, NULL) == 0)
 			timeout.started = true;
-		}
 		pthread_attr_destroy(&attr);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
