@@ -342,6 +342,8 @@ struct uma_zone {
 	uint64_t	 uz_imax;	/* working-set estimate, per period */
 	uint64_t	 uz_imin;
 	uint64_t	 uz_wss;
+	_Atomic uint32_t uz_puts;	/* full buckets handed in (bucket_grow) */
+	_Atomic uint32_t uz_fill_puts;	/* uz_puts at the last fill */
 
 	/*
 	 * Hand-off slots (bucket.c): full and empty buckets passed between

@@ -302,3 +302,39 @@ UMA_TEST(zone_bucket_cross_thread_flow_counts_exactly)
 	pthread_cond_destroy(&f.f_cv);
 	pthread_mutex_destroy(&f.f_lock);
 }
+
+/*
+ * Buckets grow at a fill only when demand outgrew them: not when other
+ * CPUs handed full buckets in since the last fill (the zone is a hand-off
+ * whose next bucket was not full yet).  Driven at the bucket layer: fills
+ * as an allocating CPU makes them, a put as a freeing CPU does.
+ */
+UMA_TEST(zone_bucket_fill_after_handoff_keeps_size)
+{
+	uma_bucket_t b1, b2, b3;
+	uint32_t s0, s1;
+	uma_zone_t z;
+	int error;
+
+	z = uma_zcreate("bucket-grow", 64, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, 0);
+	CHECK(z != NULL);
+	uma__bucket_scale(z, 4);	/* small first buckets, as malloc's */
+	s0 = atomic_load(&z->uz_bucket_size);
+	CHECK(s0 < z->uz_bucket_size_max);
+
+	CHECK((b1 = uma__bucket_fill(z, M_WAITOK, &error)) != NULL);
+	s1 = atomic_load(&z->uz_bucket_size);
+	CHECK(s1 > s0);			/* demand: grows */
+	uma__bucket_put(z, b1);		/* another CPU hands a bucket in */
+	CHECK((b2 = uma__bucket_fill(z, M_WAITOK, &error)) != NULL);
+	CHECK_EQ(atomic_load(&z->uz_bucket_size), s1);	/* hand-off: not */
+	CHECK((b3 = uma__bucket_fill(z, M_WAITOK, &error)) != NULL);
+	CHECK(atomic_load(&z->uz_bucket_size) > s1);	/* demand again */
+
+	uma__bucket_put(z, b2);
+	uma__bucket_put(z, b3);
+	check_conserved(z, 0);
+	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
+	uma_zdestroy(z);
+}
