@@ -2,7 +2,7 @@
 # malloc_run.sh [BUILD_DIR]: run bench/malloc_workloads under uma
 # (LD_PRELOAD libuma-malloc.so), glibc, jemalloc, tcmalloc and mimalloc;
 # print wall time (median of REPS, timed inside the program) and peak RSS
-# (the largest of REPS) of each, and each allocator's ratio to the best
+# (VmHWM, the largest of REPS; the median with RSS=median) of each, and each allocator's ratio to the best
 # peer (lower is better), plus geometric means.  Peers that are not
 # installed are left out.
 set -eu
@@ -41,9 +41,13 @@ for w in $workloads; do
 	done
 	for a in $names; do
 		name=${a%%=*}
-		# The median time of the repetitions, the largest peak RSS.
-		sort -n -k2 "$out.$name" | awk -v w="$w" -v n="$name" '
-		    { t[NR] = $2; if ($3 > m) m = $3 }
+		# The median time of the repetitions; the largest peak RSS, or
+		# with RSS=median the median one.
+		m=$(sort -n -k3 "$out.$name" | awk -v how="${RSS:-max}" '
+		    { m[NR] = $3 }
+		    END { print how == "median" ? m[int((NR + 1) / 2)] : m[NR] }')
+		sort -n -k2 "$out.$name" | awk -v w="$w" -v n="$name" -v m="$m" '
+		    { t[NR] = $2 }
 		    END { printf "%s %s %s %s\n", w, n, t[int((NR + 1) / 2)], m }' \
 		    >> "$out"
 	done
