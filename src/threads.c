@@ -106,7 +106,11 @@ uma__threads_check(void)
 	uma__threads_start();
 }
 
-/* A fork child has uma's one thread, until it needs the trim thread. */
+/*
+ * A fork child: the trim thread is gone, the handlers stay.  glibc leaves
+ * __libc_single_threaded false in the child of a process that had threads
+ * (ours included), so the child's first slow path starts the thread again.
+ */
 void
 uma__threads_child(void)
 {
