@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -432,6 +433,7 @@ export_main(void *arg)
 	struct client *cl;
 	int n;
 
+	prctl(PR_SET_NAME, "uma-export");	/* as uma-trim (reclaim.c) */
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = ex.ex_wake[0], .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = ex.ex_listen, .events = POLLIN };
