@@ -284,10 +284,10 @@ cache_pop_locked(uma_cache_t c, uint64_t *wp)
 
 /*
  * The alloc bucket is empty.  Swap in the free bucket (or take half of it,
- * cache_split), or fetch a full one from the zone (bucket cache, else a fill from the keg).  Returns an item
- * counted as a CPU alloc, or NULL with *errorp set if a fill failed in an
- * init (the allocation must then fail) or 0 if the caller should try the
- * single-item path.
+ * cache_split), or fetch a full one from the zone (bucket cache, else a
+ * fill from the keg).  Returns an item counted as a CPU alloc, or NULL
+ * with *errorp set if a fill failed in an init (the allocation must then
+ * fail) or 0 if the caller should try the single-item path.
  */
 void *
 uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
@@ -428,9 +428,10 @@ bucket_own(uma_bucket_t b)
 
 /*
  * The alloc bucket is full (or missing).  Make room: swap with the free
- * bucket if it has room (or move half into it, cache_split), else send the full free bucket to the zone, move
- * the full alloc bucket to the free slot and start an empty alloc bucket;
- * on a CPU that only frees, send both to the zone instead (see below).
+ * bucket if it has room (or move half into it, cache_split), else send the
+ * full free bucket to the zone, move the full alloc bucket to the free
+ * slot and start an empty alloc bucket; on a CPU that only frees, send
+ * both to the zone instead (see below).
  * Returns 1 when the item is in the cache, 0 when the caller must free it
  * to the keg (no bucket could be had).
  */

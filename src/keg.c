@@ -139,7 +139,7 @@ uma__keg_layout(uma_keg_t keg)
 		    keg->uk_name, rsize);
 	keg->uk_ipers = best_ipers;
 	keg->uk_ppera = best_pages;
-	keg->uk_divc = UINT64_MAX / rsize + 1;
+	keg->uk_divc = uma_divc(rsize);
 	keg->uk_bitwords = (uint32_t)howmany(best_ipers, 64);
 	keg->uk_hdrsize = (uint32_t)uma__slab_hdrsize(best_ipers, flags);
 	if (best_off) {

@@ -224,7 +224,7 @@ malloc_startup_once(void)
 	for (i = 0; i < MALLOC_NCLASSES; i++) {
 		mc = &malloc_classes[i];
 		mc->mc_size = malloc_class_sizes[i];
-		mc->mc_divc = UINT64_MAX / mc->mc_size + 1;
+		mc->mc_divc = uma_divc(mc->mc_size);
 	}
 	for (c = 0, i = 0; i < (int)nitems(uma__malloc_class_index); i++) {
 		while (malloc_class_sizes[c] < (uint32_t)i * 16)

@@ -55,9 +55,8 @@ uma__slab_refcnt(uma_keg_t keg, uma_slab_t slab, int idx)
 
 /*
  * The index of the item at byte `off` of the slab's items, by one multiply
- * (Lemire, Kaser and Kurz: exact for off < 2^32, and slabs are far
- * smaller) instead of two divisions per item: the keg drains whole buckets
- * through here.
+ * (uma_divc) instead of two divisions per item: the keg drains whole
+ * buckets through here.
  */
 static inline uint64_t
 slab_index(uma_keg_t keg, uint64_t off)
@@ -69,7 +68,7 @@ slab_index(uma_keg_t keg, uint64_t off)
 static inline bool
 slab_starts_item(uma_keg_t keg, uint64_t off)
 {
-	return (off * keg->uk_divc < keg->uk_divc);
+	return (uma_divc_multiple(off, keg->uk_divc));
 }
 
 int

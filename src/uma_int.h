@@ -184,7 +184,7 @@ struct uma_keg {
 	uma_fini	 uk_fini;
 	uint32_t	 uk_size;	/* requested item size */
 	uint32_t	 uk_rsize;	/* real item size */
-	uint64_t	 uk_divc;	/* ceil(2^64 / rsize): index by multiply */
+	uint64_t	 uk_divc;	/* uma_divc(rsize): index by multiply */
 	uint32_t	 uk_align;	/* alignment mask */
 	uint32_t	 uk_ipers;	/* items per slab */
 	uint32_t	 uk_ppera;	/* pages per slab */
@@ -276,6 +276,24 @@ typedef struct uma_cache *uma_cache_t;
 #define	UC_ALLOC_DELTA	((1ull << UC_ALLOC_SHIFT) + (1ull << UC_ROOM_SHIFT) - 1)
 #define	UC_FREE_DELTA	(1ull - (1ull << UC_ROOM_SHIFT))
 #define	UC_BUCKET_MAX	UC_CNT_MASK	/* largest bucket a cache can hold */
+
+/*
+ * Division by a fixed size through a multiply (Lemire, Kaser and Kurz,
+ * "Faster remainder by direct computation"; exact for offsets below 2^32,
+ * and slabs are far smaller): divc = ceil(2^64 / size) once, then
+ * off is a multiple of size iff off * divc, modulo 2^64, is below divc.
+ */
+static inline uint64_t
+uma_divc(uint32_t size)
+{
+	return (UINT64_MAX / size + 1);
+}
+
+static inline bool
+uma_divc_multiple(uint64_t off, uint64_t divc)
+{
+	return (off * divc < divc);
+}
 
 static inline uint32_t
 uc_word_cnt(uint64_t w)

@@ -85,10 +85,9 @@ calloc(size_t nmemb, size_t size)
 	 * the moment for uma's fork handlers and trim thread (threads.c).
 	 * Before uma is ready its start-up does it (tunables read first).
 	 */
-	if (__predict_false(!atomic_load_explicit(&uma.ug_threads,
-	    memory_order_relaxed)) && !__libc_single_threaded &&
+	if (__predict_false(!__libc_single_threaded) &&
 	    __atomic_load_n(&uma.ug_ready, __ATOMIC_ACQUIRE))
-		uma__threads_start();
+		uma_threads_poll();
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
 		errno = ENOMEM;
 		return (NULL);
