@@ -323,10 +323,14 @@ bucket_grow(uma_zone_t zone, uint32_t n)
  * limit without sleeping, import them (zone init on each).  Returns NULL if
  * nothing could be had; *errorp is set when an init failed, in which case
  * the allocation that asked must fail even if some items were imported
- * (they stay cached for the next ones).
+ * (they stay cached for the next ones).  `cold` says the CPU asking holds
+ * no bucket at all: its first fill is not demand outgrowing the buckets,
+ * so it does not grow them.  Growing there made every CPU after the first
+ * take a slab and a few items of the next one, and touch that slab's
+ * header (bench thread: 9 classes with a third page).
  */
 uma_bucket_t
-uma__bucket_fill(uma_zone_t zone, int flags, int *errorp)
+uma__bucket_fill(uma_zone_t zone, bool cold, int flags, int *errorp)
 {
 	uma_bucket_t b;
 	int n, got;
@@ -335,7 +339,8 @@ uma__bucket_fill(uma_zone_t zone, int flags, int *errorp)
 	n = zone->uz_bucket_size;
 	if (n == 0)
 		return (NULL);
-	bucket_grow(zone, (uint32_t)n);
+	if (!cold)
+		bucket_grow(zone, (uint32_t)n);
 	n = uma__limit_take(zone, n, M_NOWAIT);
 	if (n == 0)
 		return (NULL);

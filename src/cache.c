@@ -296,11 +296,13 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 	uma_cache_t c;
 	uint64_t w, allocs;
 	void *item;
+	bool cold;
 	int cpu;
 
 	*errorp = 0;
 	for (;;) {
 		c = cache_lock(zone, &cpu);
+		cold = c->uc_allocbucket == NULL && c->uc_freebucket == NULL;
 		w = cache_close(c, cpu);
 		cache_seq_begin(c);
 		allocs = cache_fold_locked(c, w);
@@ -344,7 +346,7 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 			uma__panic("uma: zone \"%s\": bucket lost", zone->uz_name);
 		b = uma__bucket_fetch(zone);
 		if (b == NULL) {
-			b = uma__bucket_fill(zone, flags, errorp);
+			b = uma__bucket_fill(zone, cold, flags, errorp);
 			if (b == NULL)
 				return (NULL);
 		}

@@ -323,15 +323,53 @@ UMA_TEST(zone_bucket_fill_after_handoff_keeps_size)
 	s0 = atomic_load(&z->uz_bucket_size);
 	CHECK(s0 < z->uz_bucket_size_max);
 
-	CHECK((b1 = uma__bucket_fill(z, M_WAITOK, &error)) != NULL);
+	CHECK((b1 = uma__bucket_fill(z, false, M_WAITOK, &error)) != NULL);
 	s1 = atomic_load(&z->uz_bucket_size);
 	CHECK(s1 > s0);			/* demand: grows */
 	uma__bucket_put(z, b1);		/* another CPU hands a bucket in */
-	CHECK((b2 = uma__bucket_fill(z, M_WAITOK, &error)) != NULL);
+	CHECK((b2 = uma__bucket_fill(z, false, M_WAITOK, &error)) != NULL);
 	CHECK_EQ(atomic_load(&z->uz_bucket_size), s1);	/* hand-off: not */
-	CHECK((b3 = uma__bucket_fill(z, M_WAITOK, &error)) != NULL);
+	CHECK((b3 = uma__bucket_fill(z, false, M_WAITOK, &error)) != NULL);
 	CHECK(atomic_load(&z->uz_bucket_size) > s1);	/* demand again */
 
+	uma__bucket_put(z, b2);
+	uma__bucket_put(z, b3);
+	check_conserved(z, 0);
+	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
+	uma_zdestroy(z);
+}
+
+/*
+ * A CPU's first fill (it holds no bucket) does not grow the buckets: each
+ * CPU that starts on the zone takes one slab's worth, not a slab and a few
+ * items of the next one.
+ */
+UMA_TEST(zone_bucket_cold_fill_keeps_size)
+{
+	uma_bucket_t b1, b2, b3;
+	uint32_t s0, ipers;
+	uma_zone_t z;
+	int error;
+
+	z = uma_zcreate("bucket-cold", 48, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, 0);
+	CHECK(z != NULL);
+	uma__bucket_scale(z, 4);
+	s0 = atomic_load(&z->uz_bucket_size);
+	ipers = z->uz_keg->uk_ipers;
+	CHECK_EQ(s0, ipers);		/* starts at one slab */
+
+	CHECK((b1 = uma__bucket_fill(z, true, M_WAITOK, &error)) != NULL);
+	CHECK((b2 = uma__bucket_fill(z, true, M_WAITOK, &error)) != NULL);
+	CHECK_EQ(atomic_load(&z->uz_bucket_size), s0);
+	CHECK_EQ((uint32_t)b1->ub_cnt, ipers);
+	CHECK_EQ((uint32_t)b2->ub_cnt, ipers);
+	CHECK_EQ(atomic_load(&z->uz_keg->uk_pages),
+	    2 * (uint64_t)z->uz_keg->uk_ppera);	/* two slabs, no third */
+	CHECK((b3 = uma__bucket_fill(z, false, M_WAITOK, &error)) != NULL);
+	CHECK(atomic_load(&z->uz_bucket_size) > s0);	/* a warm one grows */
+
+	uma__bucket_put(z, b1);
 	uma__bucket_put(z, b2);
 	uma__bucket_put(z, b3);
 	check_conserved(z, 0);
