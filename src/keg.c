@@ -81,7 +81,11 @@ layout_inline_ipers(uint32_t rsize, size_t bytes, uint32_t flags)
  * page at a time for small items, an item at a time for large ones) until
  * the items fill at least 100 - UMA_MAX_WASTE percent of the bytes the slab
  * costs (pages plus an off-page header).  NOTOUCH forces the header
- * off-page; internal kegs keep it inline (their headers would recurse).
+ * off-page; internal kegs keep it inline (their headers would recurse),
+ * except the bucket kegs: a slab header needs no bucket, and inline their
+ * items (2^n words) fit only multi-page slabs whose header sits on the
+ * last page, one page more touched by a program's first few buckets
+ * (bench thread: 4 of 10 bucket pages).
  */
 void
 uma__keg_layout(uma_keg_t keg)
@@ -93,7 +97,7 @@ uma__keg_layout(uma_keg_t keg)
 	size_t bytes, cost;
 
 	can_inline = !(flags & UMA_ZONE_NOTOUCH);
-	can_off = !(flags & UMA_ZFLAG_INTERNAL);
+	can_off = !(flags & UMA_ZFLAG_INTERNAL) || flags & UMA_ZFLAG_BUCKET;
 	maxpages = uma.ug_multipage ? UMA_SLAB_MAXPAGES : 1;
 	if (howmany(rsize, UMA_PAGE_SIZE) > maxpages)
 		maxpages = (uint32_t)howmany(rsize, UMA_PAGE_SIZE);

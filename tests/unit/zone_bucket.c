@@ -376,3 +376,27 @@ UMA_TEST(zone_bucket_cold_fill_keeps_size)
 	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
 	uma_zdestroy(z);
 }
+
+/*
+ * Bucket kegs lay out one-page slabs (their headers off-page when inline
+ * would not fit): a program's first few buckets of a size touch the pages
+ * they sit on and no header page at the end of a multi-page run.
+ */
+UMA_TEST(zone_bucket_kegs_use_one_page_slabs)
+{
+	uma_zone_t z;
+	int n = 0;
+
+	uma_ensure_started();
+	pthread_rwlock_rdlock(&uma.ug_lock);
+	TAILQ_FOREACH(z, &uma.ug_zones, uz_all) {
+		if (!(z->uz_flags & UMA_ZFLAG_BUCKET))
+			continue;
+		CHECK_EQ(z->uz_keg->uk_ppera, 1);
+		CHECK(z->uz_keg->uk_ipers * z->uz_keg->uk_rsize * 100 >=
+		    (100 - UMA_MAX_WASTE) * UMA_PAGE_SIZE);
+		n++;
+	}
+	pthread_rwlock_unlock(&uma.ug_lock);
+	CHECK_EQ(n, 7);
+}
