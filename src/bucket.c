@@ -89,9 +89,13 @@ uma__bucket_select(uma_zone_t zone)
  * mstress -25%).  They start at one slab's worth of items and grow with
  * each fill (bucket_grow): a program that uses a class lightly keeps
  * small buckets, and its first fill takes one slab's pages, not several
- * (bench simple/thread: peak RSS -6%/-8%).  Not less than a slab: two
- * CPUs filling from one slab would hand out neighbouring items, and the
- * cache lines they share (cache-scratch ran 3x slower with 2 KiB fills).
+ * (bench simple/thread: peak RSS -6%/-8%).  Not less than a slab, though
+ * half a slab, the second CPU taking the other half, would save a page per
+ * class and CPU (bench thread: -78 KiB): cache-scratch ran 3x slower.  Its
+ * main thread's two objects, the top two of a fresh bucket, then shared a
+ * cache line that its two threads went on writing; with whole-slab fills
+ * the top item starts a line.  Neither fill size prevents that kind of
+ * false sharing in general; this one does not cause it there.
  */
 void
 uma__bucket_scale(uma_zone_t zone, uint32_t mult)
