@@ -22,7 +22,13 @@
  *     vector, a thread may then take a lock before the handlers are in),
  *     or an arena of UMA_THREADS_PAGES or more.
  * Fork handlers are registered before the trim thread starts, so no
- * thread of uma's can hold a lock in a fork without them.  A fork child of
+ * thread of uma's can hold a lock in a fork without them.  They are also
+ * registered before anyone else's: libc runs prepare handlers last
+ * registered first, and a handler whose prepare calls malloc must run
+ * before uma's takes uma's locks, or the malloc waits on a lock its own
+ * thread holds (a hang in fork).  So the interposer's __register_atfork
+ * registers uma's handlers before the first other one (interpose.c).  A
+ * fork child of
  * a process that had none needs nothing from them: no other thread held a
  * lock, and the membarrier registration the rseq caches rely on comes
  * with the copied address space.
@@ -30,6 +36,7 @@
  * The per-CPU allocation counters do not depend on the trim thread: the
  * pop that would wrap one takes the slow path, which folds it (cache.c).
  */
+#include <sched.h>
 #include <sys/single_threaded.h>
 
 #include "uma_int.h"
@@ -44,8 +51,9 @@ __attribute__((weak)) bool uma__threads_lazy = false;
 
 static struct {
 	pthread_mutex_t	 lock;
-	bool		 live;		/* handlers registered with libc */
-	int		 n;
+	_Atomic bool	 live;		/* registration with libc began */
+	bool		 draining;	/* a thread is registering h[next..] */
+	int		 n, next;	/* queued; registered with libc */
 	struct {
 		void	(*prepare)(void);
 		void	(*parent)(void);
@@ -53,30 +61,96 @@ static struct {
 	} h[UMA_ATFORK_MAX];
 } forks = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* This thread is registering uma's handlers (see forks_drain). */
+static __thread bool forks_self __attribute__((tls_model("initial-exec")));
+
 /*
- * pthread_atfork, deferred until uma__threads_start.  The layers call it
- * in their lock order (uma, then malloc above it, ...); deferral keeps the
+ * Register the queued handlers that libc does not have yet, in queue
+ * order, from one thread at a time and without forks.lock held: libc's
+ * registration may allocate, and under libuma-malloc.so it passes through
+ * the interposer's __register_atfork.  A handler queued meanwhile by
+ * another thread is picked up by the loop, or by that thread if the loop
+ * has ended (both decide under forks.lock).
+ */
+static void
+forks_drain(void)
+{
+	__typeof__(forks.h[0]) h;
+
+	pthread_mutex_lock(&forks.lock);
+	if (forks.draining) {
+		pthread_mutex_unlock(&forks.lock);
+		return;
+	}
+	forks.draining = true;
+	forks_self = true;
+	while (forks.next < forks.n) {
+		h = forks.h[forks.next++];
+		pthread_mutex_unlock(&forks.lock);
+		pthread_atfork(h.prepare, h.parent, h.child);
+		pthread_mutex_lock(&forks.lock);
+	}
+	forks_self = false;
+	forks.draining = false;
+	pthread_mutex_unlock(&forks.lock);
+}
+
+/*
+ * pthread_atfork, deferred until uma__forks_register.  The layers call it
+ * in their lock order (uma, then malloc above it, ...); the queue keeps the
  * order, and libc runs prepare handlers last registered first.
  */
 void
 uma__atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
 {
 	pthread_mutex_lock(&forks.lock);
-	if (forks.live)
-		pthread_atfork(prepare, parent, child);
-	else if (forks.n < UMA_ATFORK_MAX)
-		forks.h[forks.n++] = (__typeof__(forks.h[0])){ prepare, parent,
-		    child };
-	else
+	if (forks.n == UMA_ATFORK_MAX)
 		uma__panic("uma: more than %d fork handlers", UMA_ATFORK_MAX);
+	forks.h[forks.n++] = (__typeof__(forks.h[0])){ prepare, parent, child };
 	pthread_mutex_unlock(&forks.lock);
+	if (atomic_load(&forks.live))
+		forks_drain();
+}
+
+/*
+ * Register the queued fork handlers with libc; from now on, later ones as
+ * they are queued.
+ */
+void
+uma__forks_register(void)
+{
+	atomic_store(&forks.live, true);
+	forks_drain();
+}
+
+/* See uma_int.h. */
+bool
+uma__forks_registering(void)
+{
+	return (forks_self);
+}
+
+/* See uma_int.h. */
+void
+uma__forks_wait(void)
+{
+	bool pending;
+
+	for (;;) {
+		pthread_mutex_lock(&forks.lock);
+		pending = forks.draining || forks.next < forks.n;
+		pthread_mutex_unlock(&forks.lock);
+		if (!pending)
+			return;
+		sched_yield();
+	}
 }
 
 /*
  * Register the fork handlers, then start the trim thread; once per process
  * (again in a fork child, where the thread is gone but the handlers stay).
- * The flag is set first: pthread_atfork and pthread_create allocate, and
- * those allocations must not come back here.
+ * The flag is set first: pthread_create allocates, and its allocations
+ * must not come back here.
  */
 void
 uma__threads_start(void)
@@ -85,14 +159,7 @@ uma__threads_start(void)
 
 	if (!atomic_compare_exchange_strong(&uma.ug_threads, &expect, true))
 		return;
-	pthread_mutex_lock(&forks.lock);
-	if (!forks.live) {
-		for (int i = 0; i < forks.n; i++)
-			pthread_atfork(forks.h[i].prepare, forks.h[i].parent,
-			    forks.h[i].child);
-		forks.live = true;
-	}
-	pthread_mutex_unlock(&forks.lock);
+	uma__forks_register();
 	uma__timeout_start();
 }
 
@@ -109,11 +176,13 @@ uma__threads_check(void)
 /*
  * A fork child: the trim thread is gone, the handlers stay.  glibc leaves
  * __libc_single_threaded false in the child of a process that had threads
- * (ours included), so the child's first slow path starts the thread again.
+ * (ours included), so the child's first slow path starts the thread again,
+ * and registers any handler whose registration the fork cut short.
  */
 void
 uma__threads_child(void)
 {
 	pthread_mutex_init(&forks.lock, NULL);
+	forks.draining = false;		/* its thread is gone */
 	atomic_store(&uma.ug_threads, false);
 }

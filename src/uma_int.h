@@ -416,6 +416,9 @@ uma_cache_t uma__closed_caches(void) UMA_HIDDEN;
 extern bool uma__threads_lazy UMA_HIDDEN;
 void	uma__atfork(void (*prepare)(void), void (*parent)(void),
 	    void (*child)(void)) UMA_HIDDEN;
+void	uma__forks_register(void) UMA_HIDDEN;
+bool	uma__forks_registering(void) UMA_HIDDEN;	/* this thread is */
+void	uma__forks_wait(void) UMA_HIDDEN;	/* until libc has them all */
 void	uma__threads_start(void) UMA_HIDDEN;
 void	uma__threads_check(void) UMA_HIDDEN;
 void	uma__threads_child(void) UMA_HIDDEN;

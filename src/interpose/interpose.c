@@ -24,7 +24,9 @@
  * summary on stderr at exit.  UMA_TUNABLES applies as for any uma program;
  * the export endpoint (umastat -p PID) is switched on with UMA_EXPORT=1.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +237,39 @@ stats_print(void)
 	fprintf(stderr, "\n%13s %5s %6s %7s %8s  %s\n", "Type", "InUse",
 	    "MemUse", "HighUse", "Requests", "Size(s)");
 	uma__malloc_type_foreach(stats_type, NULL);
+}
+
+/*
+ * Every fork handler registered in the process comes after uma's, so that
+ * its prepare runs before uma's takes uma's locks: a prepare that
+ * allocates would otherwise hang the fork (threads.c).  Programs and
+ * libraries built on glibc 2.28 or later reach libc's registration only
+ * through this symbol (pthread_atfork is a stub that calls it), and so
+ * does uma's own, which passes straight through.  libc's is found with
+ * dlsym: a reference by version from this library would bind to this
+ * definition.
+ */
+IP_EXPORT int
+__register_atfork(void (*prepare)(void), void (*parent)(void),
+    void (*child)(void), void *dso_handle)
+{
+	static int (*_Atomic libc_register)(void (*)(void), void (*)(void),
+	    void (*)(void), void *);
+	int (*fn)(void (*)(void), void (*)(void), void (*)(void), void *);
+
+	if (!uma__forks_registering()) {	/* not uma's own */
+		uma__malloc_startup();	/* every layer's handlers queued */
+		uma__forks_register();
+		uma__forks_wait();
+	}
+	if ((fn = atomic_load(&libc_register)) == NULL) {
+		fn = (__typeof__(fn))dlsym(RTLD_NEXT, "__register_atfork");
+		if (fn == NULL)
+			uma__panic("uma: no __register_atfork after "
+			    "libuma-malloc.so: %s", dlerror());
+		atomic_store(&libc_register, fn);
+	}
+	return (fn(prepare, parent, child, dso_handle));
 }
 
 __attribute__((constructor)) static void

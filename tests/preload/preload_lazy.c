@@ -179,3 +179,62 @@ UMA_TEST(preload_lazy_fork_child_drains_every_cpu)
 	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
+
+/*
+ * A fork handler whose prepare allocates, registered while the process has
+ * one thread, before uma's handlers exist: uma's are registered ahead of
+ * it (the interposer's __register_atfork), so its prepare runs first and
+ * allocates before uma's prepare takes uma's locks.  Registered after it,
+ * uma's prepare ran first and the allocation waited on a lock of its own
+ * thread: fork hung.
+ */
+static void *prep_kept[48];
+static int prep_runs;
+
+static void
+prep_alloc(void)
+{
+	for (int i = 0; i < 48; i++)
+		prep_kept[i] = malloc((size_t)i * 700 + 16);	/* fresh classes */
+	free(malloc(3 << 20));		/* and the large path */
+	prep_runs++;
+}
+
+static void
+prep_release(void)
+{
+	for (int i = 0; i < 48; i++)
+		free(prep_kept[i]);
+}
+
+static void *
+thread_alloc(void *arg)
+{
+	return (malloc(100));
+}
+
+UMA_TEST(preload_lazy_fork_handler_that_allocates_runs_first)
+{
+	pthread_t t;
+	void *r;
+	int status, trim;
+	pid_t pid;
+
+	CHECK_EQ(threads(&trim), 1);
+	CHECK_EQ(trim, 0);		/* one thread: uma's handlers wait */
+	CHECK(pthread_atfork(prep_alloc, prep_release, prep_release) == 0);
+	CHECK(pthread_create(&t, NULL, thread_alloc, NULL) == 0);
+	CHECK(pthread_join(t, &r) == 0);
+	free(r);
+	alarm(30);			/* a hang fails the test */
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		free(malloc(5000));
+		_exit(prep_runs == 1 ? 0 : 1);
+	}
+	alarm(0);
+	CHECK_EQ(prep_runs, 1);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
