@@ -27,11 +27,10 @@
  * registered first, and a handler whose prepare calls malloc must run
  * before uma's takes uma's locks, or the malloc waits on a lock its own
  * thread holds (a hang in fork).  So the interposer's __register_atfork
- * registers uma's handlers before the first other one (interpose.c).  A
- * fork child of
- * a process that had none needs nothing from them: no other thread held a
- * lock, and the membarrier registration the rseq caches rely on comes
- * with the copied address space.
+ * registers uma's handlers before the first other one (interpose.c).
+ * A fork child of a process that had none needs nothing from them: no
+ * other thread held a lock, and the membarrier registration the rseq
+ * caches rely on comes with the copied address space.
  *
  * The per-CPU allocation counters do not depend on the trim thread: the
  * pop that would wrap one takes the slow path, which folds it (cache.c).

@@ -303,6 +303,18 @@ UMA_TEST(zone_bucket_cross_thread_flow_counts_exactly)
 	pthread_mutex_destroy(&f.f_lock);
 }
 
+/* A zone whose buckets start small and grow, as malloc's class zones. */
+static uma_zone_t
+scaled_zone(const char *name, size_t size)
+{
+	uma_zone_t z;
+
+	z = uma_zcreate(name, size, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR, 0);
+	CHECK(z != NULL);
+	uma__bucket_scale(z, 4);
+	return (z);
+}
+
 /*
  * Buckets grow at a fill only when demand outgrew them: not when other
  * CPUs handed full buckets in since the last fill (the zone is a hand-off
@@ -316,10 +328,7 @@ UMA_TEST(zone_bucket_fill_after_handoff_keeps_size)
 	uma_zone_t z;
 	int error;
 
-	z = uma_zcreate("bucket-grow", 64, NULL, NULL, NULL, NULL,
-	    UMA_ALIGN_PTR, 0);
-	CHECK(z != NULL);
-	uma__bucket_scale(z, 4);	/* small first buckets, as malloc's */
+	z = scaled_zone("bucket-grow", 64);
 	s0 = atomic_load(&z->uz_bucket_size);
 	CHECK(s0 < z->uz_bucket_size_max);
 
@@ -351,10 +360,7 @@ UMA_TEST(zone_bucket_cold_fill_keeps_size)
 	uma_zone_t z;
 	int error;
 
-	z = uma_zcreate("bucket-cold", 48, NULL, NULL, NULL, NULL,
-	    UMA_ALIGN_PTR, 0);
-	CHECK(z != NULL);
-	uma__bucket_scale(z, 4);
+	z = scaled_zone("bucket-cold", 48);
 	s0 = atomic_load(&z->uz_bucket_size);
 	ipers = z->uz_keg->uk_ipers;
 	CHECK_EQ(s0, ipers);		/* starts at one slab */
