@@ -33,6 +33,7 @@
 #include <uma/stream.h>
 #include <uma/sysctl.h>
 
+#include "kthread.h"
 #include "sysctl_int.h"
 #include "uma_int.h"
 
@@ -462,6 +463,7 @@ export_main(void *arg)
 			export_accept();
 		export_expire();
 	}
+	uma__kthread_exiting();
 	return (NULL);
 }
 
@@ -572,7 +574,6 @@ static int
 export_start_locked(const char *dir)
 {
 	char dbuf[PATH_MAX];
-	sigset_t all, old;
 	int error;
 
 	if (ex.ex_running)
@@ -592,11 +593,8 @@ export_start_locked(const char *dir)
 		export_teardown();
 		return (error);
 	}
-	uma__threads_start();	/* fork handlers before our first thread */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	error = pthread_create(&ex.ex_thread, NULL, export_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	uma__forks_register();	/* fork handlers before our first thread */
+	error = uma__kthread_create(&ex.ex_thread, export_main, NULL, false);
 	if (error != 0) {
 		export_teardown();
 		return (error);
@@ -642,17 +640,17 @@ uma_export_stop(void)
 }
 
 /*
- * At startup (from uma__tunables_load): serve if uma.export=1 or
- * UMA_EXPORT=1.  The thread may start before uma is ready; its first
- * request waits for the startup to finish.
+ * Serve if uma.export=1 (or UMA_EXPORT=1, its shorthand: tunable.c) and
+ * not serving yet: from uma's start-up once it is complete, and in a fork
+ * child at its first poll (threads.c), where the parent's endpoint is
+ * gone and the child gets its own socket.
  */
 void
 uma__export_boot(void)
 {
-	const char *env = getenv("UMA_EXPORT");
 	int error;
 
-	if (!uma_export_tunable && (env == NULL || strcmp(env, "1") != 0))
+	if (!uma_export_tunable)
 		return;
 	if ((error = uma_export_start(NULL)) != 0 && error != EEXIST)
 		fprintf(stderr, "uma: export endpoint not started: %s\n",

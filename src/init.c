@@ -8,7 +8,7 @@
  * static kegs and zones; all others are items of them.
  *
  * uma starts at the first zone creation (or the first call that needs it),
- * once, after reading the boot tunables.
+ * once: uma__startup holds the order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,9 +26,13 @@ struct uma_global uma = {
 	.ug_lock = PTHREAD_RWLOCK_INITIALIZER,
 	.ug_zones = TAILQ_HEAD_INITIALIZER(uma.ug_zones),
 	.ug_kegs = LIST_HEAD_INITIALIZER(uma.ug_kegs),
+	.ug_warnings = 1,	/* vm.zone_warnings (sysctl.c) */
+	.ug_multipage = 1,	/* vm.debug.uma_multipage_slabs */
 };
 
 static pthread_once_t uma_once = PTHREAD_ONCE_INIT;
+/* This thread is inside uma_startup_once (uma__booting). */
+static __thread bool uma_booting_self __attribute__((tls_model("initial-exec")));
 static struct uma_keg kegs_keg, zones_keg, caches_keg;
 static struct uma_zone kegs_zone, zones_zone, caches_zone;
 static uma_cache_t closed_caches;
@@ -138,8 +142,6 @@ uma_startup_once(void)
 
 	uma__tunables_load();
 	uma.ug_ncpus = ncpus_possible();
-	uma.ug_warnings = uma__tunable_int("vm.zone_warnings", 1);
-	uma.ug_multipage = uma__tunable_int("vm.debug.uma_multipage_slabs", 1);
 	if (uma__vm_startup() != 0)
 		uma__panic("uma: cannot reserve address space for the arena");
 	uma.ug_rseq = uma__rseq_startup() != 0;
@@ -160,13 +162,35 @@ uma_startup_once(void)
 	uma__bucket_startup();
 	uma__atfork(uma_fork_prepare, uma_fork_parent, uma_fork_child);
 	__atomic_store_n(&uma.ug_ready, true, __ATOMIC_RELEASE);
-	uma_threads_poll();
 }
 
+/* See uma_int.h */
+bool
+uma__booting(void)
+{
+	return (uma_booting_self);
+}
+
+/*
+ * uma's start-up, in its order: boot tunables (UMA_TUNABLES, UMA_EXPORT),
+ * the arena, the CPU mode, uma's own zones; then, once that is complete
+ * and no once-guard of uma's is held, the threads (fork handlers, uma-trim
+ * and uma-export: threads.c decides which).  Starting them comes back
+ * through the malloc(3) interposer (pthread_create allocates, and
+ * pthread_atfork reaches its __register_atfork), so it must find uma
+ * ready; and nothing inside the boot may start anything that does.  A
+ * thread that re-enters the boot is a bug: it would wait on itself.
+ * Layers above (malloc, mbufs) call this before taking their own once.
+ */
 void
 uma__startup(void)
 {
+	if (uma_booting_self)
+		uma__panic("uma: start-up re-entered on its own thread");
+	uma_booting_self = true;
 	pthread_once(&uma_once, uma_startup_once);
+	uma_booting_self = false;
+	uma_threads_poll();
 }
 
 /* See stats.h */

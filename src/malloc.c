@@ -208,7 +208,6 @@ malloc_startup_once(void)
 	void *mem;
 	int i, c;
 
-	uma_ensure_started();
 	uma__malloc_large_startup();
 	uma__malloc_caches_shift = 7;
 	while (((size_t)1 << uma__malloc_caches_shift) < (size_t)(uma.ug_ncpus +
@@ -235,9 +234,11 @@ malloc_startup_once(void)
 	    malloc_fork_child);
 }
 
+/* uma first, outside malloc's once: see uma__startup. */
 void
 uma__malloc_startup(void)
 {
+	uma_ensure_started();
 	pthread_once(&malloc_once, malloc_startup_once);
 }
 

@@ -236,6 +236,7 @@ mb_init_once(void)
 int
 mbuf_init(void)
 {
+	uma_ensure_started();	/* outside mb_once: see uma__startup */
 	pthread_once(&mb_once, mb_init_once);
 	return (mb_zones.mz_error);
 }

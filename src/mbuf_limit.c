@@ -85,7 +85,6 @@ mb_limits_compute(void)
 	uint64_t realmem, mem;
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
 
-	uma_ensure_started();		/* the tunables are in */
 	realmem = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize :
 	    (uint64_t)1 << 30;
 	pthread_mutex_lock(&mb_limits.lock);
@@ -114,6 +113,7 @@ mb_limits_compute(void)
 void
 mb__limits_init(void)
 {
+	uma_ensure_started();	/* the tunables are in; outside the once */
 	pthread_once(&mb_limits.once, mb_limits_compute);
 }
 

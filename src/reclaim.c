@@ -24,18 +24,23 @@
  * zone list lock, so the descriptors it frees are drained with uma's own
  * zones in the same pass.
  */
-#include <signal.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "kthread.h"
 #include "malloc_int.h"
+#include "sysctl_int.h"
 
 static struct {
 	pthread_mutex_t	 lock;
 	bool		 started;
 	int		 period;
 } timeout = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int timeout_tunable = UMA_TIMEOUT;
+UMA_SYSCTL_INT(sysctl_uma_timeout, "vm.uma_timeout", &timeout_tunable,
+    UMA_CTLFLAG_RDTUN, 1, 86400, "Seconds between periodic cache trims");
 
 /* One zone's caches, one request; the keg is the caller's. */
 void
@@ -140,28 +145,19 @@ timeout_main(void *arg)
 
 /*
  * Start the periodic thread (once per process: again in a fork child).
- * It blocks every signal, so it never runs a handler of the program's.
+ * Like every thread of uma's it blocks every signal and does not keep the
+ * process alive (kthread.c).
  */
 void
 uma__timeout_start(void)
 {
-	sigset_t all, old;
-	pthread_attr_t attr;
 	pthread_t td;
 
 	pthread_mutex_lock(&timeout.lock);
 	if (!timeout.started) {
-		timeout.period = uma__tunable_int("vm.uma_timeout", UMA_TIMEOUT);
-		if (timeout.period <= 0)
-			timeout.period = UMA_TIMEOUT;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&td, &attr, timeout_main, NULL) == 0)
+		timeout.period = timeout_tunable;
+		if (uma__kthread_create(&td, timeout_main, NULL, true) == 0)
 			timeout.started = true;
-		pthread_attr_destroy(&attr);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	pthread_mutex_unlock(&timeout.lock);
 }

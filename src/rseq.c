@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sysctl_int.h"
 #include "uma_int.h"
 
 ptrdiff_t uma_rseq_offset;
@@ -46,6 +47,11 @@ static __thread struct rseq rseq_none
     __attribute__((tls_model("initial-exec"), aligned(32))) = {
 	.cpu_id = RSEQ_CPU_ID_UNINITIALIZED,
 };
+static int rseq_tunable = 1;
+UMA_SYSCTL_INT(sysctl_uma_rseq, "vm.uma_rseq", &rseq_tunable,
+    UMA_CTLFLAG_RDTUN, 0, 1,
+    "Per-CPU caches on restartable sequences (0: per-CPU locks)");
+
 static bool rseq_ours;			/* the offset is rseq_own's */
 
 static int
@@ -79,7 +85,7 @@ static int
 rseq_startup_area(void)
 {
 #if defined(__x86_64__)
-	if (uma__tunable_int("vm.uma_rseq", 1) == 0)
+	if (rseq_tunable == 0)
 		return (0);
 	if (__rseq_size > 0) {
 		uma_rseq_offset = __rseq_offset;

@@ -1,6 +1,8 @@
 /*
- * threads.c - when uma registers its fork handlers and starts its trim
- * thread.
+ * threads.c - when uma registers its fork handlers and starts its threads:
+ * uma-trim, and uma-export when the endpoint is asked for from the
+ * environment (uma.export, UMA_EXPORT=1).  kthread.c makes them, so that
+ * they never keep a process alive.
  *
  * Layer: the frame, beside init.c.  Both exist for a process with more
  * than one thread: fork handlers keep a lock some other thread holds out
@@ -20,7 +22,8 @@
  *   - a slow path (uma__zalloc_slow, large allocations and frees, zone
  *     creation) sees a second thread (with a libc that allocates no TLS
  *     vector, a thread may then take a lock before the handlers are in),
- *     or an arena of UMA_THREADS_PAGES or more.
+ *     or an arena of UMA_THREADS_PAGES or more;
+ *   - uma's start-up is complete and the endpoint is asked for.
  * Fork handlers are registered before the trim thread starts, so no
  * thread of uma's can hold a lock in a fork without them.  They are also
  * registered before anyone else's: libc runs prepare handlers last
@@ -30,7 +33,9 @@
  * registers uma's handlers before the first other one (interpose.c).
  * A fork child of a process that had none needs nothing from them: no
  * other thread held a lock, and the membarrier registration the rseq
- * caches rely on comes with the copied address space.
+ * caches rely on comes with the copied address space.  A child of a
+ * process that exported starts its own endpoint, on its own socket, at its
+ * first poll.
  *
  * The per-CPU allocation counters do not depend on the trim thread: the
  * pop that would wrap one takes the slow path, which folds it (cache.c).
@@ -38,6 +43,7 @@
 #include <sched.h>
 #include <sys/single_threaded.h>
 
+#include "sysctl_int.h"
 #include "uma_int.h"
 
 /* libuma-malloc.so's interposer defines it true. */
@@ -146,10 +152,14 @@ uma__forks_wait(void)
 }
 
 /*
- * Register the fork handlers, then start the trim thread; once per process
- * (again in a fork child, where the thread is gone but the handlers stay).
- * The flag is set first: pthread_create allocates, and its allocations
- * must not come back here.
+ * Register the fork handlers, then start the trim thread and, if asked
+ * for, the export endpoint's; once per process (again in a fork child,
+ * where the threads are gone but the handlers stay).  The flag is set
+ * first: pthread_create allocates, and its allocations must not come back
+ * here.  Runs only where uma holds no lock and no start-up is in progress
+ * (uma__startup's tail, the polls), because what it starts comes back
+ * through the interposer: the fork handlers' registration through its
+ * __register_atfork, the threads' creation through its calloc.
  */
 void
 uma__threads_start(void)
@@ -160,6 +170,7 @@ uma__threads_start(void)
 		return;
 	uma__forks_register();
 	uma__timeout_start();
+	uma__export_boot();
 }
 
 /* See uma_int.h: the test behind uma_threads_poll, out of line. */
@@ -167,7 +178,7 @@ void
 uma__threads_check(void)
 {
 	if (uma__threads_lazy && __libc_single_threaded &&
-	    uma__vm_pages() < UMA_THREADS_PAGES)
+	    uma__vm_pages() < UMA_THREADS_PAGES && !uma_export_tunable)
 		return;
 	uma__threads_start();
 }

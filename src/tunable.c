@@ -8,8 +8,12 @@
  * Every entry is checked against the tree: an entry that is not
  * name=value, names no node, names a node that is not a boot tunable, or
  * has a value the node refuses is reported on stderr with the reason and
- * ignored.  Also owns the tunables of layers that only read them once
- * (uma__tunable_int), so that the tree shows the values in force.
+ * ignored.  UMA_EXPORT=1 is the shorthand of uma.export=1.
+ *
+ * Applying a tunable only stores a value: each knob is a variable with its
+ * default, declared with its node beside the code that reads it, and that
+ * code runs later in the start-up order (init.c).  Nothing here starts a
+ * thread or opens a socket.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,21 +25,6 @@
 #include "uma_int.h"
 
 #define	TUNABLES_MAX	4096
-#define	TUNABLES_SET	64
-
-static const struct uma__sysctl_oid *tunables_set[TUNABLES_SET];
-static int ntunables_set;
-
-static int tun_rseq = 1;
-static int tun_timeout = UMA_TIMEOUT;
-static int tun_arena_gb = 64;
-
-UMA_SYSCTL_INT(sysctl_uma_rseq, "vm.uma_rseq", &tun_rseq, UMA_CTLFLAG_RDTUN,
-    0, 1, "Per-CPU caches on restartable sequences (0: per-CPU locks)");
-UMA_SYSCTL_INT(sysctl_uma_timeout, "vm.uma_timeout", &tun_timeout,
-    UMA_CTLFLAG_RDTUN, 1, 86400, "Seconds between periodic cache trims");
-UMA_SYSCTL_INT(sysctl_uma_arena_gb, "vm.uma_arena_gb", &tun_arena_gb,
-    UMA_CTLFLAG_RDTUN, 1, 65536, "Address space reserved for slabs, GiB");
 
 /* Parse `val` for the node and set it; NULL or the reason it failed. */
 static const char *
@@ -80,8 +69,6 @@ tunable_apply(const struct uma__sysctl_oid *oid, const char *val)
 	if (uma__sysctl_run(oid, &req) != 0)
 		return (oid->oid_type == UMA_CTLTYPE_STRING ? "too long" :
 		    "out of range");
-	if (ntunables_set < TUNABLES_SET)
-		tunables_set[ntunables_set++] = oid;
 	return (NULL);
 }
 
@@ -115,57 +102,26 @@ void
 uma__tunables_load(void)
 {
 	static char buf[TUNABLES_MAX];
-	const char *env = getenv("UMA_TUNABLES");
+	const char *env;
 	char *p, *next;
 
-	ntunables_set = 0;
-	if (env != NULL && strlen(env) >= sizeof(buf))
+	if ((env = getenv("UMA_EXPORT")) != NULL && strcmp(env, "1") == 0) {
+		strcpy(buf, "uma.export=1");
+		tunable_entry(buf);
+	}
+	env = getenv("UMA_TUNABLES");
+	if (env != NULL && strlen(env) >= sizeof(buf)) {
 		fprintf(stderr, "uma: UMA_TUNABLES longer than %d bytes: "
 		    "ignored\n", TUNABLES_MAX - 1);
-	else if (env != NULL) {
-		strcpy(buf, env);
-		for (p = buf; p != NULL; p = next) {
-			if ((next = strchr(p, ',')) != NULL)
-				*next++ = '\0';
-			if (*p != '\0')
-				tunable_entry(p);
-		}
+		return;
 	}
-	uma__export_boot();
-}
-
-static bool
-tunable_was_set(const struct uma__sysctl_oid *oid)
-{
-	for (int i = 0; i < ntunables_set; i++)
-		if (tunables_set[i] == oid)
-			return (true);
-	return (false);
-}
-
-/*
- * The value of int tunable `name`: the one UMA_TUNABLES set, else `dflt`,
- * which is then recorded in the node so that reading it shows the value
- * in force.
- */
-int
-uma__tunable_int(const char *name, int dflt)
-{
-	const struct uma__sysctl_oid *oid = uma__sysctl_find(name);
-	struct uma__sysctl_req req = { 0 };
-	int v;
-
-	if (oid == NULL || oid->oid_type != UMA_CTLTYPE_INT)
-		return (dflt);
-	if (!tunable_was_set(oid)) {
-		if (oid->oid_handler == uma__sysctl_handle_int)
-			__atomic_store_n((int *)oid->oid_arg, dflt,
-			    __ATOMIC_RELAXED);
-		return (dflt);
+	if (env == NULL)
+		return;
+	strcpy(buf, env);
+	for (p = buf; p != NULL; p = next) {
+		if ((next = strchr(p, ',')) != NULL)
+			*next++ = '\0';
+		if (*p != '\0')
+			tunable_entry(p);
 	}
-	req.oldp = &v;
-	req.oldlen = sizeof(v);
-	if (uma__sysctl_run(oid, &req) != 0)
-		return (dflt);
-	return (v);
 }

@@ -407,6 +407,7 @@ extern struct uma_global uma UMA_HIDDEN;
 
 /* init.c */
 void	uma__startup(void) UMA_HIDDEN;
+bool	uma__booting(void) UMA_HIDDEN;	/* this thread is starting uma */
 uma_zone_t uma__zones_zone(void) UMA_HIDDEN;
 uma_zone_t uma__caches_zone(void) UMA_HIDDEN;
 uma_zone_t uma__kegs_zone(void) UMA_HIDDEN;
@@ -653,6 +654,5 @@ extern ptrdiff_t uma_rseq_offset UMA_HIDDEN;
 
 /* tunable.c */
 void	uma__tunables_load(void) UMA_HIDDEN;
-int	uma__tunable_int(const char *name, int dflt) UMA_HIDDEN;
 
 #endif /* !_UMA_INT_H_ */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "sysctl_int.h"
 #include "uma_int.h"
 #include "vmmap.h"
 
@@ -202,10 +203,14 @@ reserve(size_t bytes)
  * Reserve the arena: vm.uma_arena_gb GiB (default 64), halved until the
  * kernel agrees (strict overcommit, address-space limits).
  */
+static int vm_arena_gb = 64;
+UMA_SYSCTL_INT(sysctl_uma_arena_gb, "vm.uma_arena_gb", &vm_arena_gb,
+    UMA_CTLFLAG_RDTUN, 1, 65536, "Address space reserved for slabs, GiB");
+
 int
 uma__vm_startup(void)
 {
-	size_t bytes = (size_t)uma__tunable_int("vm.uma_arena_gb", 64) << 30;
+	size_t bytes = (size_t)vm_arena_gb << 30;
 	void *base = NULL, *tab = NULL, *tags = NULL;
 
 	vm.backend = &arena_backend;

@@ -14,7 +14,10 @@
  * start-up (pthread_create of the trim thread, when the process already
  * has threads): such re-entrant calls on the starting thread are
  * served from a static bootstrap area (malloc.c), and free() of them is a
- * no-op.  No dlsym, so no recursion through it.
+ * no-op.  Nothing inside uma's boot starts a thread or registers a fork
+ * handler; those come after it (init.c, uma__startup), when the calls
+ * they make back into this file find uma ready.  dlsym is called only
+ * from __register_atfork, after uma is ready.
  *
  * Misuse (double free, free of a stack, static or foreign pointer, free of
  * the inside of a block, realloc of a freed block) prints
@@ -257,7 +260,12 @@ __register_atfork(void (*prepare)(void), void (*parent)(void),
 	    void (*)(void), void *);
 	int (*fn)(void (*)(void), void (*)(void), void (*)(void), void *);
 
-	if (!uma__forks_registering()) {	/* not uma's own */
+	/*
+	 * Not uma's own, and not from inside uma's start-up on this thread
+	 * (a library it calls may register handlers; waiting for uma there
+	 * would wait on ourselves: uma__startup).
+	 */
+	if (!uma__forks_registering() && !uma__booting()) {
 		uma__malloc_startup();	/* every layer's handlers queued */
 		uma__forks_register();
 		uma__forks_wait();
