@@ -1,9 +1,12 @@
 #!/bin/sh
-# preload_run.sh LIB CASE SRCDIR: run a real program on a fixed input with
-# and without LD_PRELOAD=LIB; the outputs must be byte-identical and both
-# runs must exit 0.  Exit 77 (skipped) if the program is missing.
+# preload_run.sh LIB CASE SRCDIR [UMASTAT]: run a real program on a fixed
+# input with and without LD_PRELOAD=LIB; the outputs must be byte-identical
+# and both runs must exit 0.  Exit 77 (skipped) if the program is missing.
+# With UMASTAT, a third run has the export endpoint on (UMA_EXPORT=1) and
+# must print the same, and while it runs umastat -p PID must answer -z
+# (with the malloc zones), -m, -k and sysctl for one of its processes.
 set -u
-lib=$1 case=$2 src=$3
+lib=$1 case=$2 src=$3 umastat=${4:-}
 tmp=$(mktemp -d /tmp/uma_preload.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 need() {
@@ -122,6 +125,44 @@ if ! cmp -s "$tmp/plain.err" "$tmp/uma.err"; then
 	echo "FAIL: stderr differs"
 	diff "$tmp/plain.err" "$tmp/uma.err" | head -20
 	status=1
+fi
+# Every view of one live process, each within 2 s: 0 if all answered.
+views() {
+	timeout 2 "$umastat" -p $1 -z > "$tmp/z" 2>/dev/null &&
+	    grep -q '^malloc-[0-9]*:' "$tmp/z" &&
+	    timeout 2 "$umastat" -p $1 -m 2>/dev/null | grep -q '^ *libc ' &&
+	    timeout 2 "$umastat" -p $1 -k > /dev/null 2>&1 &&
+	    timeout 2 "$umastat" -p $1 sysctl vm.zone_count > /dev/null 2>&1
+}
+
+if [ -n "$umastat" ]; then
+	export UMA_EXPORT_DIR=$tmp/sock
+	UMA_EXPORT=1 LD_PRELOAD=$lib run_case > "$tmp/export.out" \
+	    2> "$tmp/export.err" &
+	job=$!
+	caught=
+	while kill -0 $job 2>/dev/null; do
+		for s in "$tmp"/sock/*.sock; do
+			[ -S "$s" ] || continue
+			p=$(basename "$s" .sock)
+			[ -z "$caught" ] && views $p && caught=$p
+		done
+		sleep 0.02
+	done
+	wait $job
+	st3=$?
+	if [ $st3 -ne 0 ] || ! cmp -s "$tmp/plain.out" "$tmp/export.out"; then
+		echo "FAIL: with UMA_EXPORT=1: status $st3, output differs:"
+		diff "$tmp/plain.out" "$tmp/export.out" | head -20
+		head -20 "$tmp/export.err"
+		status=1
+	fi
+	if [ -z "$caught" ]; then
+		echo "FAIL: with UMA_EXPORT=1 no process answered every view"
+		status=1
+	else
+		echo "with UMA_EXPORT=1: pid $caught answered -z, -m, -k, sysctl"
+	fi
 fi
 echo "$case: $(wc -c < "$tmp/plain.out") bytes of output, status $st1/$st2"
 [ $status -eq 0 ] && echo "1 passed, 0 failed" || echo "0 passed, 1 failed"
