@@ -51,6 +51,8 @@ contigmalloc(unsigned long size, struct malloc_type *mtp, int flags,
 		return (NULL);
 	}
 	/* Runs come zero-filled from the arena: M_ZERO costs nothing. */
+	if (flags & M_NODUMP)
+		uma__malloc_large_nodump(uma__malloc_large_find(mem));
 	mstat_large(mtp, 0, len);
 	return (mem);
 }

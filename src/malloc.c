@@ -280,6 +280,8 @@ malloc_large_alloc(size_t size, size_t align, struct malloc_type *mtp,
 		errno = ENOMEM;
 		return (NULL);
 	}
+	if (flags & M_NODUMP)
+		uma__malloc_large_nodump(uma__malloc_large_find(mem));
 	mstat_large(mtp, 0, len);
 	return (mem);
 }
@@ -405,19 +407,26 @@ uma_free(void *addr, struct malloc_type *mtp)
 	free_fast(addr, mtp, false);
 }
 
-/* See malloc.h */
+/* See malloc_int.h */
 size_t
-uma_malloc_usable_size(const void *addr)
+uma__malloc_alloc_size(const char *what, const void *addr)
 {
 	struct malloc_large *ml;
 	int idx;
 
-	if (addr == NULL)
-		return (0);
 	if (boot_contains(addr))
 		return (boot_size(addr));
-	idx = malloc_lookup("malloc_usable_size", addr, &ml);
+	idx = malloc_lookup(what, addr, &ml);
 	return (idx < 0 ? ml->ml_size : malloc_class_sizes[idx]);
+}
+
+/* See malloc.h */
+size_t
+uma_malloc_usable_size(const void *addr)
+{
+	if (addr == NULL)
+		return (0);
+	return (uma__malloc_alloc_size("malloc_usable_size", addr));
 }
 
 /*

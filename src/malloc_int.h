@@ -61,6 +61,7 @@ struct malloc_large {
 	void		*ml_addr;
 	size_t		 ml_size;	/* bytes, a page multiple */
 	bool		 ml_contig;
+	bool		 ml_nodump;	/* live, MADV_DONTDUMP (M_NODUMP) */
 	uint64_t	 ml_tick;	/* cached: trim tick when freed */
 	TAILQ_ENTRY(malloc_large) ml_bin;	/* cached: newest first */
 	TAILQ_ENTRY(malloc_large) ml_age;	/* cached: newest first */
@@ -76,6 +77,12 @@ int	uma__malloc_class(size_t size) UMA_HIDDEN;
 uma_zone_t uma__malloc_class_zone(int idx) UMA_HIDDEN;
 void	uma__malloc_invalid(const char *what, const void *addr,
 	    const char *why) UMA_HIDDEN __attribute__((noreturn));
+/*
+ * The bytes of the allocation at addr (a class size, a run's length);
+ * anything malloc did not hand out is reported as `what`'s and aborts.
+ */
+size_t	uma__malloc_alloc_size(const char *what, const void *addr)
+	    UMA_HIDDEN;
 
 /* malloc_large.c */
 void	uma__malloc_large_startup(void) UMA_HIDDEN;
@@ -93,8 +100,13 @@ void	*uma__malloc_large(size_t size, size_t align, uintptr_t low,
  */
 void	*uma__malloc_large_alloc(size_t size, size_t align, int flags,
 	    size_t *lenp) UMA_HIDDEN;
-/* Free a live run into the cache or the arena; a double free aborts. */
+/*
+ * Free a live run into the cache or the arena; a double free aborts.  A
+ * M_NODUMP run is made dumpable again first.
+ */
 void	uma__malloc_large_free(struct malloc_large *ml) UMA_HIDDEN;
+/* Keep a live run out of core dumps until it is freed (M_NODUMP). */
+void	uma__malloc_large_nodump(struct malloc_large *ml) UMA_HIDDEN;
 /* The descriptor of the live large run starting at addr, or NULL. */
 struct malloc_large *uma__malloc_large_find(const void *addr) UMA_HIDDEN;
 /*

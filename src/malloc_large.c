@@ -33,6 +33,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "malloc_int.h"
 #include "sysctl_int.h"
@@ -511,9 +512,25 @@ uma__malloc_large_free(struct malloc_large *ml)
 	    UMA_PAGE_SHIFT];
 	if (!atomic_compare_exchange_strong(slot, &expect, NULL))
 		uma__malloc_invalid("free", ml->ml_addr, "double free");
+	/* Cached or given back, the pages may serve anyone: dump them. */
+	if (ml->ml_nodump) {
+		(void)madvise(ml->ml_addr, ml->ml_size, MADV_DODUMP);
+		ml->ml_nodump = false;
+	}
 	/* A block of more than a quarter of the cap is not worth keeping. */
 	if (ml->ml_size > lcache_cap() / 4 || !lcache_put(ml, true))
 		large_run_free(ml);
 	/* What the cache keeps, the trim thread ages (threads.c). */
 	uma_threads_poll();
+}
+
+/*
+ * See malloc_int.h.  Best effort, as advice is: a kernel that refuses
+ * leaves the run in dumps, and the allocation stands.
+ */
+void
+uma__malloc_large_nodump(struct malloc_large *ml)
+{
+	if (madvise(ml->ml_addr, ml->ml_size, MADV_DONTDUMP) == 0)
+		ml->ml_nodump = true;
 }

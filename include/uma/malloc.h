@@ -26,6 +26,16 @@ extern "C" {
 #endif
 #pragma GCC visibility push(default)
 
+/*
+ * Exclude a large allocation (above 64 KiB, the largest size class: the
+ * ones below share their pages) from core dumps (MADV_DONTDUMP), as
+ * FreeBSD's M_NODUMP does above a page.  Ignored for smaller sizes and by
+ * the zone API.  The pages are dumped again once freed.
+ */
+#ifndef M_NODUMP
+#define	M_NODUMP	0x0800
+#endif
+
 #define	M_MAGIC		877983977	/* FreeBSD's ks_magic */
 #define	MALLOC_MAX_NAME	32		/* bytes of a type's name in streams */
 
@@ -83,7 +93,7 @@ void	malloc_type_destroy(struct malloc_type *type);
 
 /*
  * Allocate `size` bytes counted in `type`.  flags: M_WAITOK or M_NOWAIT,
- * optionally M_ZERO.  Memory is aligned to 16 bytes (to the largest power
+ * optionally M_ZERO and M_NODUMP.  Memory is aligned to 16 bytes (to the largest power
  * of two dividing the size class, up to a page, for small sizes; to a page
  * for large ones).  size 0 gives a 16-byte allocation.  Returns NULL with
  * errno ENOMEM when memory cannot be had (whatever the flags: user space
@@ -122,6 +132,52 @@ void	*uma_malloc_aligned(size_t size, size_t align,
 size_t	uma_malloc_usable_size(const void *addr);
 
 /*
+ * uma_malloc(nmemb * size, type, flags).  If the product overflows,
+ * mallocarray panics as FreeBSD's malloc(9) says it does, whatever the
+ * flags: it prints "mallocarray: <nmemb> * <size> overflowed" on stderr
+ * and aborts.
+ */
+void	*mallocarray(size_t nmemb, size_t size, struct malloc_type *type,
+	    int flags);
+
+/*
+ * uma_free, after zeroing the whole allocation (uma_malloc_usable_size
+ * bytes), for memory that held secrets.  NULL is ignored; a bad pointer
+ * is reported and aborts as for uma_free.
+ */
+void	zfree(void *addr, struct malloc_type *type);
+
+/*
+ * The bytes an allocation of `size` takes: its size class (16 for 0), or
+ * above 64 KiB the size rounded up to pages (a run reused from the cache
+ * of freed large runs may be longer); 0 if that does not fit in a size_t.
+ */
+size_t	malloc_size(size_t size);
+
+/*
+ * Count memory that a caller's own allocator hands out (or takes back)
+ * under `type`, so that it shows in the type's statistics: one allocation
+ * (free) of `size` bytes.  As FreeBSD's, malloc_type_allocated counts
+ * nothing when size is 0.
+ */
+void	malloc_type_allocated(struct malloc_type *type, unsigned long size);
+void	malloc_type_freed(struct malloc_type *type, unsigned long size);
+
+/*
+ * Call func(type, arg) for every registered type.  The list is copied
+ * first and func runs without uma's type list lock (so it may allocate,
+ * define or look up types); types must not be destroyed meanwhile.
+ */
+typedef void malloc_type_list_func_t(struct malloc_type *type, void *arg);
+void	malloc_type_list(malloc_type_list_func_t *func, void *arg);
+
+/*
+ * The registered type whose name (ks_shortdesc) is `desc`, or NULL.
+ * FreeBSD's caller holds malloc_mtx; uma takes its list lock itself.
+ */
+struct malloc_type *malloc_desc2type(const char *desc);
+
+/*
  * contigmalloc: `size` bytes (rounded up to pages) of uma's arena, the
  * user-space stand-in for physical memory, such that
  *	low <= start and start + size - 1 <= high (addresses, clipped to the
@@ -129,7 +185,8 @@ size_t	uma_malloc_usable_size(const void *addr);
  *	start % alignment == 0 (a power of 2; 0 or up to a page means a page),
  *	[start, start + size) does not cross a multiple of boundary (a power
  *	    of 2, or 0 for none).
- * The memory is zero-filled (whether or not M_ZERO is given) and counted
+ * The memory is zero-filled (whether or not M_ZERO is given; M_NODUMP
+ * keeps it out of core dumps) and counted
  * in `type` as round_page(size) bytes, with no size-class bit.  Returns
  * NULL with errno EINVAL for malformed arguments (size 0, alignment or
  * boundary not a power of 2, boundary below the rounded size, low > high)
