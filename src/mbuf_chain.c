@@ -1,6 +1,9 @@
 /*
  * mbuf_chain.c - the chain KPI: copying into, out of and between chains,
- * trimming, splitting, joining, making headers contiguous.
+ * trimming, splitting, joining (m_cat, m_catpkt), making headers
+ * contiguous (m_pullup), and the packet header's moves (m_move_pkthdr,
+ * m_dup_pkthdr, m_demote, m_fixhdr).  More of the KPI, by role:
+ * mbuf_copy.c, mbuf_pull.c, mbuf_defrag.c, mbuf_get.c, mbuf_debug.c.
  *
  * Layer: mbuf, on mbuf.c's allocation and free.  FreeBSD's uipc_mbuf.c is
  * the model and its semantics are kept (including what each function does
@@ -479,4 +482,50 @@ extpacket:
 	n->m_next = m->m_next;
 	m->m_next = NULL;
 	return (n);
+}
+
+/* See mbuf.h */
+unsigned int
+m_fixhdr(struct mbuf *m)
+{
+	unsigned int len = m_length(m, NULL);
+
+	m->m_pkthdr.len = (int32_t)len;
+	return (len);
+}
+
+/* See mbuf.h */
+void
+m_demote_pkthdr(struct mbuf *m)
+{
+	M_ASSERTPKTHDR(m);
+	m_tag_delete_chain(m, NULL);
+	m->m_flags &= ~(uint32_t)M_PKTHDR;
+	memset(&m->m_pkthdr, 0, sizeof(m->m_pkthdr));
+}
+
+/* See mbuf.h */
+void
+m_demote(struct mbuf *m0, int all, int flags)
+{
+	struct mbuf *m;
+
+	for (m = all ? m0 : m0->m_next; m != NULL; m = m->m_next) {
+		UMA_ASSERT(m->m_nextpkt == NULL, "m_demote: m_nextpkt set "
+		    "in mbuf %p of chain %p", (void *)m, (void *)m0);
+		if (m->m_flags & M_PKTHDR)
+			m_demote_pkthdr(m);
+		m->m_flags &= (uint32_t)(M_EXT | M_RDONLY | M_NOFREE | flags);
+	}
+}
+
+/* See mbuf.h */
+void
+m_catpkt(struct mbuf *m, struct mbuf *n)
+{
+	M_ASSERTPKTHDR(m);
+	M_ASSERTPKTHDR(n);
+	m->m_pkthdr.len += n->m_pkthdr.len;
+	m_demote(n, 1, 0);
+	m_cat(m, n);
 }

@@ -10,7 +10,14 @@
  *                 of mbufs and external storage (reference counts)
  *   mbuf_limit.c  kern.ipc.* limits: defaults, boot tunables, run-time
  *                 changes, sysctl nodes
- *   mbuf_chain.c  the chain KPI (m_copym, m_pullup, m_split, ...)
+ *   mbuf_get.c    allocation by size (m_get2, m_get3, m_getm2)
+ *   mbuf_chain.c  the chain KPI (m_copym, m_pullup, m_split, m_catpkt,
+ *                 m_demote, ...)
+ *   mbuf_copy.c   whole-chain copies and reads (m_copypacket, m_apply,
+ *                 m_getptr) and iovec scatter/gather (m_uiotombuf, ...)
+ *   mbuf_pull.c   contiguous regions (m_pulldown, m_copyup)
+ *   mbuf_defrag.c reshaping (m_defrag, m_collapse, m_unshare)
+ *   mbuf_debug.c  m_print, m_sanity, mbuf_panic
  *   mbuf_tag.c    packet tags
  *
  * Zones and kegs:

@@ -137,3 +137,20 @@ m_tag_copy_chain(struct mbuf *to, const struct mbuf *from, int how)
 	}
 	return (1);
 }
+
+/* See mbuf.h */
+void
+m_tag_delete_nonpersistent(struct mbuf *m)
+{
+	struct m_tag **pp = &m->m_pkthdr.tags.slh_first, *t;
+
+	while ((t = *pp) != NULL) {
+		if (t->m_tag_id & MTAG_PERSISTENT) {
+			pp = &t->m_tag_link.sle_next;
+			continue;
+		}
+		*pp = t->m_tag_link.sle_next;
+		t->m_tag_link.sle_next = NULL;
+		m_tag_free(t);
+	}
+}

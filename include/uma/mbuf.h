@@ -145,13 +145,25 @@ struct mbuf {
 #define	M_PROMISC	0x00000040
 #define	M_VLANTAG	0x00000080	/* ether_vtag is valid */
 #define	M_NOFREE	0x00000200	/* mbuf is not from a zone */
-#define	M_PROTO1	0x00002000
-#define	M_PROTO2	0x00004000
-#define	M_PROTO3	0x00008000
-#define	M_PROTO4	0x00010000
+/* Protocol-specific flags, cleared when a packet crosses layers. */
+#define	M_PROTO1	0x00001000
+#define	M_PROTO2	0x00002000
+#define	M_PROTO3	0x00004000
+#define	M_PROTO4	0x00008000
+#define	M_PROTO5	0x00010000
+#define	M_PROTO6	0x00020000
+#define	M_PROTO7	0x00040000
+#define	M_PROTO8	0x00080000
+#define	M_PROTO9	0x00100000
+#define	M_PROTO10	0x00200000
+#define	M_PROTO11	0x00400000
+#define	M_PROTO12	0x00800000
+#define	M_PROTOFLAGS	(M_PROTO1 | M_PROTO2 | M_PROTO3 | M_PROTO4 |	\
+	M_PROTO5 | M_PROTO6 | M_PROTO7 | M_PROTO8 | M_PROTO9 | M_PROTO10 | \
+	M_PROTO11 | M_PROTO12)
 /* Flags that go with the packet header when it is copied or moved. */
 #define	M_COPYFLAGS	(M_PKTHDR | M_EOR | M_RDONLY | M_BCAST | M_MCAST | \
-	M_PROMISC | M_VLANTAG | M_PROTO1 | M_PROTO2 | M_PROTO3 | M_PROTO4)
+	M_PROMISC | M_VLANTAG | M_PROTOFLAGS)
 
 /* m_ext.ext_type. */
 #define	EXT_CLUSTER	1	/* mbuf_cluster */
@@ -175,10 +187,19 @@ struct mbuf {
 #define	MT_NOTMBUF	0
 #define	MT_DATA		1
 #define	MT_HEADER	MT_DATA
+#define	MT_VENDOR1	4	/* 4-7: for vendor-internal use */
+#define	MT_VENDOR2	5
+#define	MT_VENDOR3	6
+#define	MT_VENDOR4	7
 #define	MT_SONAME	8
-#define	MT_CONTROL	14
-#define	MT_OOBDATA	15
-#define	MT_NTYPES	16
+#define	MT_EXP1		9	/* 9-12: for experimental use */
+#define	MT_EXP2		10
+#define	MT_EXP3		11
+#define	MT_EXP4		12
+#define	MT_CONTROL	14	/* extra-data protocol message */
+#define	MT_EXTCONTROL	15	/* control message, externalized contents */
+#define	MT_OOBDATA	16	/* expedited data */
+#define	MT_NTYPES	17
 #define	MT_NOINIT	255	/* leave the mbuf uninitialized */
 
 /* m_copym and friends: to the end of the chain. */
@@ -217,8 +238,13 @@ m_extrefcnt(const struct mbuf *m)
 #define	M_TRAILINGSPACE(m)	(M_WRITABLE(m) ?			\
 	(int)((M_START(m) + M_SIZE(m)) - ((m)->m_data + (m)->m_len)) : 0)
 
-/* Place an object of len bytes at the end of a fresh mbuf's buffer. */
-#define	M_ALIGN(m, len)	m_align(m, len)
+/*
+ * Place an object of len bytes at the end of a fresh mbuf's buffer
+ * (MH_ALIGN: FreeBSD's older name for packet header mbufs; m_align
+ * serves every kind).
+ */
+#define	M_ALIGN(m, len)		m_align(m, len)
+#define	MH_ALIGN(m, len)	m_align(m, len)
 
 /*
  * Prepend plen bytes to the packet m: in place if there is room, else
@@ -239,6 +265,86 @@ m_extrefcnt(const struct mbuf *m)
 		_mm->m_pkthdr.len += _mplen;				\
 	*_mmp = _mm;							\
 } while (0)
+
+/*
+ * FreeBSD's allocation macros, kept for the code that still uses them:
+ *   MGET, MGETHDR  m = m_get(how, type) / m_gethdr(how, type)
+ *   MCLGET         m_clget(m, how): M_EXT if a cluster was attached, else 0
+ *   MEXTADD        m_extadd with buf cast to char *
+ *   M_MOVE_PKTHDR  m_move_pkthdr(to, from)
+ *   MCHTYPE        m_chtype(m, type)
+ */
+#define	MGET(m, how, type)	((m) = m_get((how), (type)))
+#define	MGETHDR(m, how, type)	((m) = m_gethdr((how), (type)))
+#define	MCLGET(m, how)		m_clget((m), (how))
+#define	MEXTADD(m, buf, size, freef, arg1, arg2, flags, type)		\
+	m_extadd((m), (char *)(buf), (size), (freef), (arg1), (arg2),	\
+	    (flags), (type))
+#define	M_MOVE_PKTHDR(to, from)	m_move_pkthdr((to), (from))
+#define	MCHTYPE(m, t)		m_chtype((m), (t))
+
+/*
+ * Report a broken mbuf invariant on stderr ("mbuf: " and the message) and
+ * abort: FreeBSD's panic for the KPI's own assertions (M_ASSERTPKTHDR).
+ */
+void mbuf_panic(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
+/*
+ * Abort unless m is a packet header mbuf.  FreeBSD's KASSERT checks this
+ * only in INVARIANTS kernels; the check costs one test, so uma always
+ * makes it.
+ */
+#define	M_ASSERTPKTHDR(m) do {						\
+	if ((m) == NULL || !((m)->m_flags & M_PKTHDR))			\
+		mbuf_panic("%s: no mbuf packet header!", __func__);	\
+} while (0)
+
+/* The last mbuf of the chain m. */
+static inline struct mbuf *
+m_last(struct mbuf *m)
+{
+	while (m->m_next != NULL)
+		m = m->m_next;
+	return (m);
+}
+
+/* Change m's type (MT_*). */
+static inline void
+m_chtype(struct mbuf *m, short type)
+{
+	m->m_type = (uint32_t)type & 0xff;
+}
+
+/* Clear the protocol flags (M_PROTOFLAGS) of every mbuf of the chain. */
+static inline void
+m_clrprotoflags(struct mbuf *m)
+{
+	for (; m != NULL; m = m->m_next)
+		m->m_flags &= ~(uint32_t)M_PROTOFLAGS;
+}
+
+/*
+ * Attach caller storage whose reference count the caller keeps: *ref_cnt
+ * gains one (atomically) for m, and freef(m) runs when a free takes the
+ * count from 1 to 0 (type EXT_EXTREF; copies share the count).
+ */
+static inline void
+m_extaddref(struct mbuf *m, char *buf, unsigned int size,
+    unsigned int *ref_cnt, m_ext_free_t *freef, void *arg1, void *arg2)
+{
+	__atomic_fetch_add(ref_cnt, 1, __ATOMIC_RELAXED);
+	m->m_flags |= M_EXT;
+	m->m_ext.ext_buf = buf;
+	m->m_ext.ext_cnt = ref_cnt;
+	m->m_data = buf;
+	m->m_ext.ext_size = size;
+	m->m_ext.ext_free = freef;
+	m->m_ext.ext_arg1 = arg1;
+	m->m_ext.ext_arg2 = arg2;
+	m->m_ext.ext_type = EXT_EXTREF;
+	m->m_ext.ext_flags = EXT_FLAG_EXTREF;
+}
 
 /*
  * Create the mbuf zones and apply the limits.  Every allocating function
@@ -277,6 +383,17 @@ int mbuf_set_limit(const char *name, unsigned long value);
  *   m_getcl   an mbuf with a 2k cluster, from "mbuf_packet".
  *   m_getjcl  an mbuf with a cluster of size MCLBYTES, MJUMPAGESIZE,
  *             MJUM9BYTES or MJUM16BYTES.
+ *   m_get2    the smallest of mbuf, mbuf + cluster and mbuf + page-sized
+ *             jumbo cluster that holds `size` bytes (with a packet header
+ *             if flags has M_PKTHDR); NULL above MJUMPAGESIZE.
+ *   m_get3    m_get2 up to MJUM16BYTES (9k and 16k jumbo clusters too).
+ *   m_getm2   a chain with room for `len` bytes (page-sized jumbo
+ *             clusters, taken without waiting, then 2k clusters, then an
+ *             mbuf for a tail below MINCLSIZE; flags: M_PKTHDR on the
+ *             first, M_EOR on the last), appended to m if m is not NULL
+ *             (M_PKTHDR is then ignored and m's last mbuf loses M_EOR).
+ *             Returns m (or the new chain); all or nothing: NULL with
+ *             nothing allocated and m untouched.  m_getm: flags M_PKTHDR.
  *   m_clget   attach a cluster to m; returns M_EXT if it did, else 0.
  *   m_cljget  a cluster of `size` attached to m or, if m is NULL, bare
  *             (free it with uma_zfree(mbuf_zone(...), buf)); returns the
@@ -290,6 +407,12 @@ struct mbuf *m_get(int how, short type);
 struct mbuf *m_gethdr(int how, short type);
 struct mbuf *m_getcl(int how, short type, int flags);
 struct mbuf *m_getjcl(int how, short type, int flags, int size);
+struct mbuf *m_get2(int size, int how, short type, int flags);
+struct mbuf *m_get3(int size, int how, short type, int flags);
+struct mbuf *m_getm2(struct mbuf *m, int len, int how, short type,
+    int flags);
+#define	m_getm(m, len, how, type)					\
+	m_getm2((m), (len), (how), (type), M_PKTHDR)
 int m_clget(struct mbuf *m, int how);
 void *m_cljget(struct mbuf *m, int how, int size);
 void m_extadd(struct mbuf *m, char *buf, unsigned int size,
@@ -340,6 +463,119 @@ int m_dup_pkthdr(struct mbuf *to, const struct mbuf *from, int how);
 void m_move_pkthdr(struct mbuf *to, struct mbuf *from);
 
 /*
+ * More of the chain KPI (FreeBSD's semantics; how is M_NOWAIT or M_WAITOK):
+ *   m_copypacket  m_copym(m, 0, M_COPYALL, how) of a packet (m must have a
+ *               header), keeping the room in front of the first mbuf's
+ *               data; clusters are shared (read-only after).
+ *   m_catpkt    append packet n to packet m: the lengths add up, n loses
+ *               its header and tags (m_demote), then m_cat.
+ *   m_fixhdr    set m_pkthdr.len to the chain's length; returns it.
+ *   m_getptr    the mbuf holding byte `loc` of the chain, *off its offset
+ *               there; at loc == the chain's length, the last mbuf and its
+ *               m_len; NULL past that.
+ *   m_apply     call f(arg, data, count) on each piece of bytes [off,
+ *               off + len), in order; stops at and returns the first
+ *               non-zero result, else 0.
+ *   m_demote_pkthdr  drop m's packet header: tags freed, M_PKTHDR cleared,
+ *               m_pkthdr zeroed.
+ *   m_demote    m_demote_pkthdr every mbuf of the chain that has a header
+ *               (the first too only if `all`), and clear every flag but
+ *               M_EXT, M_RDONLY, M_NOFREE and `flags`.
+ */
+struct mbuf *m_copypacket(struct mbuf *m, int how);
+void m_catpkt(struct mbuf *m, struct mbuf *n);
+unsigned int m_fixhdr(struct mbuf *m);
+struct mbuf *m_getptr(struct mbuf *m, int loc, int *off);
+int m_apply(struct mbuf *m, int off, int len,
+    int (*f)(void *arg, void *data, unsigned int len), void *arg);
+void m_demote_pkthdr(struct mbuf *m);
+void m_demote(struct mbuf *m, int all, int flags);
+
+/*
+ * Contiguous headers.
+ *   m_pulldown  make bytes [off, off + len) contiguous and writable in
+ *               one mbuf of the chain, and return that mbuf: the bytes
+ *               start at its m_data + *offp, or at its m_data if offp is
+ *               NULL.  Bytes before off stay where they are (pointers to
+ *               them remain valid); the packet length does not change.
+ *               len is at most MCLBYTES.  NULL, with the chain freed, if
+ *               the chain is shorter than off + len, len is out of range,
+ *               or no mbuf could be had (it never waits).
+ *   m_copyup    like m_pullup, but always into a new mbuf, with dstoff
+ *               bytes of room left in front of the data (for headers to
+ *               prepend); len + dstoff must not exceed MHLEN.  NULL, with
+ *               the chain freed, on failure.
+ */
+struct mbuf *m_pulldown(struct mbuf *m, int off, int len, int *offp);
+struct mbuf *m_copyup(struct mbuf *m, int len, int dstoff);
+
+/*
+ * Reshaping a packet for a driver or a writer (m must have a header for
+ * m_defrag; the others take any chain).
+ *   m_defrag    copy the packet into the shortest chain of 2k clusters (an
+ *               mbuf for a tail of at most MLEN bytes, or for a packet of
+ *               at most MHLEN); the old chain is freed.  NULL with the old
+ *               chain untouched if memory runs out; a chain without a
+ *               packet header is returned as it is.
+ *   m_collapse  reduce the chain to at most maxfrags mbufs, by copying
+ *               mbufs into the free room of the one before, then pairs of
+ *               mbufs into new clusters; the first mbuf stays first.
+ *               Returns the chain, or NULL if it cannot be done (the chain
+ *               is left valid, possibly partly collapsed, and is still the
+ *               caller's).
+ *   m_unshare   a chain whose every byte may be written (M_WRITABLE):
+ *               shared or read-only external storage is copied into new
+ *               clusters, or into the free room of the cluster before;
+ *               small mbufs are merged into that room too.  The data and
+ *               the packet header stay the same.  The old chain is always
+ *               consumed: on failure it is freed and NULL returned.
+ */
+struct mbuf *m_defrag(struct mbuf *m, int how);
+struct mbuf *m_collapse(struct mbuf *m, int how, int maxfrags);
+struct mbuf *m_unshare(struct mbuf *m, int how);
+
+/*
+ * Scatter/gather I/O.  FreeBSD moves data between chains and a struct uio,
+ * which user space does not have; uma takes the uio's iovec array instead
+ * and leaves it unchanged (FreeBSD advances the uio):
+ *   m_uiotombuf  a new chain (m_getm2: all or nothing) holding `len`
+ *               bytes gathered from iov[0..iovcnt) (len <= 0, or more
+ *               than the vectors hold: all of them), with `align` bytes
+ *               free in front of the first mbuf's data; flags M_PKTHDR
+ *               (m_pkthdr.len is set) and M_EOR as m_getm2.  An empty
+ *               source gives one empty mbuf.  NULL if memory runs out,
+ *               align >= MHLEN, or iovcnt < 0.
+ *   m_mbuftouio  scatter the chain's bytes (at most `len`, if len > 0)
+ *               into iov[0..iovcnt).  Returns the number of bytes copied,
+ *               or -1 with errno EINVAL if iovcnt < 0.
+ */
+struct iovec;
+struct mbuf *m_uiotombuf(const struct iovec *iov, int iovcnt, int how,
+    int len, int align, int flags);
+int m_mbuftouio(const struct iovec *iov, int iovcnt, const struct mbuf *m,
+    int len);
+
+/*
+ * Debugging.
+ *   m_print    print the chain on stderr, one line per mbuf (address,
+ *              length, next, flags) with up to maxlen bytes of its data in
+ *              hex (maxlen -1: all); for a packet, only as many bytes as
+ *              m_pkthdr.len says.
+ *   m_sanity   check the chain: data inside each mbuf's buffer, m_nextpkt,
+ *              packet headers and tags only on the first mbuf, m_pkthdr.len
+ *              equal to the chain's length.  Each problem is printed on
+ *              stderr and, if `sanitize`, treated as FreeBSD does, so that
+ *              it shows up loudly later rather than silently now: a stray
+ *              m_nextpkt chain is freed and the pointer poisoned with
+ *              0xdeadc0de, a stray header loses its tags and M_PKTHDR, a
+ *              wrong packet length becomes 0.  Returns 1 if the chain was
+ *              sane, 0 if not (FreeBSD panics in INVARIANTS kernels, and
+ *              otherwise returns 1 either way).
+ */
+void m_print(const struct mbuf *m, int maxlen);
+int m_sanity(struct mbuf *m, int sanitize);
+
+/*
  * Packet tags, counted under the malloc type "mbuf_tag".
  *   m_tag_alloc   a tag with len bytes of data after it (NULL: M_NOWAIT
  *                 and no memory, or len out of range).
@@ -351,8 +587,15 @@ void m_move_pkthdr(struct mbuf *to, struct mbuf *from);
  *                 cookie and type, or NULL.
  *   m_tag_copy, m_tag_copy_chain  duplicate a tag / all of from's tags
  *                 onto to (returns 1, or 0 on failure).
+ *   m_tag_delete_nonpersistent  delete every tag of m whose type lacks
+ *                 MTAG_PERSISTENT (what a packet loses when it passes
+ *                 through an interface).
+ *   m_tag_init    empty m's tag list (a fresh header's, without freeing).
+ *   m_tag_setup   set a tag's cookie, type and length (not its free
+ *                 routine: the caller sets that).
  */
 #define	MTAG_ABI_COMPAT	0	/* the cookie of m_tag_get/m_tag_find */
+#define	MTAG_PERSISTENT	0x800	/* or'ed into a type: the tag stays */
 struct m_tag *m_tag_alloc(uint32_t cookie, uint16_t type, int len, int how);
 void m_tag_free(struct m_tag *t);
 void m_tag_prepend(struct mbuf *m, struct m_tag *t);
@@ -363,6 +606,21 @@ struct m_tag *m_tag_locate(struct mbuf *m, uint32_t cookie, uint16_t type,
     struct m_tag *t);
 struct m_tag *m_tag_copy(struct m_tag *t, int how);
 int m_tag_copy_chain(struct mbuf *to, const struct mbuf *from, int how);
+void m_tag_delete_nonpersistent(struct mbuf *m);
+
+static inline void
+m_tag_init(struct mbuf *m)
+{
+	m->m_pkthdr.tags.slh_first = NULL;
+}
+
+static inline void
+m_tag_setup(struct m_tag *t, uint32_t cookie, uint16_t type, int len)
+{
+	t->m_tag_id = type;
+	t->m_tag_len = (uint16_t)len;
+	t->m_tag_cookie = cookie;
+}
 
 static inline struct m_tag *
 m_tag_get(uint16_t type, int len, int how)

@@ -116,4 +116,72 @@ mbt_check_pattern(const struct mbuf *m, int first, int len)
 	return (off == len);
 }
 
+/* len contiguous bytes at p follow the pattern from `first`. */
+static inline int
+mbt_check_bytes(const void *p, int first, int len)
+{
+	const unsigned char *b = p;
+
+	for (int i = 0; i < len; i++)
+		if (b[i] != mbt_byte(first + i))
+			return (0);
+	return (1);
+}
+
+/* Fill len bytes at p with the pattern from `first`. */
+static inline void
+mbt_fill(void *p, int first, int len)
+{
+	unsigned char *b = p;
+
+	for (int i = 0; i < len; i++)
+		b[i] = mbt_byte(first + i);
+}
+
+/* Mbufs in the chain. */
+static inline int
+mbt_count(const struct mbuf *m)
+{
+	int n = 0;
+
+	for (; m != NULL; m = m->m_next)
+		n++;
+	return (n);
+}
+
+/*
+ * Make zone `name` refuse new items from now on: the packet and cluster
+ * zones' caches go back to their kegs (so no cached item can serve), and
+ * the zone's limit becomes the items users hold, at least one: if none,
+ * one is taken and returned for mbt_allow to give back.
+ */
+static inline void *
+mbt_deny(const char *name)
+{
+	uma_zone_t zone = mbuf_zone(name);
+	void *held = NULL;
+	int cur;
+
+	uma_zone_reclaim(mbuf_zone(MBUF_PACKET_MEM_NAME), UMA_RECLAIM_DRAIN);
+	uma_zone_reclaim(mbuf_zone(MBUF_CLUSTER_MEM_NAME), UMA_RECLAIM_DRAIN);
+	uma_zone_reclaim(zone, UMA_RECLAIM_DRAIN);
+	cur = uma_zone_get_cur(zone);
+	uma_zone_set_max(zone, cur > 0 ? cur : 1);
+	if (cur == 0) {
+		held = uma_zalloc(zone, M_NOWAIT);
+		CHECK(held != NULL);
+	}
+	CHECK(uma_zalloc(zone, M_NOWAIT) == NULL);
+	return (held);
+}
+
+/* Undo mbt_deny. */
+static inline void
+mbt_allow(const char *name, void *held)
+{
+	uma_zone_set_max(mbuf_zone(name), 0);
+	if (held != NULL)
+		uma_zfree(mbuf_zone(name), held);
+}
+
 #endif
