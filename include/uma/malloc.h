@@ -10,8 +10,9 @@
  * the page.
  *
  * The names follow FreeBSD's malloc(9) with a uma_ prefix where libc has
- * the plain name (malloc, free, realloc, ...).  contigmalloc and contigfree
- * keep FreeBSD's names.
+ * the plain name (malloc, free, realloc, ...; <uma/freebsd.h> brings
+ * FreeBSD's spellings back for ported code).  The others (contigmalloc,
+ * mallocarray, zfree, ...) keep FreeBSD's names.
  */
 #ifndef _UMA_MALLOC_H_
 #define	_UMA_MALLOC_H_
