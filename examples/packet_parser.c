@@ -248,7 +248,7 @@ main(int argc, char **argv)
 {
 	struct flowstat *flows, *expect;
 	struct stats st = { 0 };
-	uint8_t *frame;
+	uint8_t *buf, *frame;
 	long npackets = argc > 1 ? atol(argv[1]) : 20000;
 	int bad = 0, len;
 	struct mbuf *m;
@@ -257,7 +257,9 @@ main(int argc, char **argv)
 	    M_WAITOK | M_ZERO);
 	expect = mallocarray(NFLOWS, sizeof(*expect), M_PARSER,
 	    M_WAITOK | M_ZERO);
-	frame = malloc(FRAME_MAX, M_PARSER, M_WAITOK);
+	/* Frames are built ETHER_ALIGN into it too: IP header aligned. */
+	buf = malloc(ETHER_ALIGN + FRAME_MAX, M_PARSER, M_WAITOK);
+	frame = buf + ETHER_ALIGN;
 	for (long i = 0; i < npackets; i++) {
 		len = make_frame(frame, i, expect);
 		if ((m = rx_frame(frame, len)) == NULL) {
@@ -287,7 +289,7 @@ main(int argc, char **argv)
 	    (uintmax_t)st.st_defragged, (uintmax_t)st.st_tx_drops);
 	if (st.st_tx_drops != 0 || st.st_udp + st.st_tcp != (uint64_t)npackets)
 		bad++;
-	free(frame, M_PARSER);
+	free(buf, M_PARSER);
 	free(flows, M_PARSER);
 	free(expect, M_PARSER);
 	printf("%s\n", bad == 0 ? "all flows as generated" : "MISMATCH");

@@ -104,7 +104,7 @@ UMA_TEST(mbuf_pulldown_every_offset_and_shape)
 		total = shape_len(sh);
 		for (size_t l = 0; l < sizeof(pull_lens) / sizeof(int); l++)
 			for (int off = 0; off + pull_lens[l] <= total;
-			    off += 13)
+			    off += 17)
 				for (int v = 0; v < 4; v++)
 					pulldown_one(sh, off, pull_lens[l],
 					    v & 1, 0, v & 2 ? 64 : 0);
@@ -122,7 +122,7 @@ UMA_TEST(mbuf_pulldown_never_writes_shared_clusters)
 		total = shape_len(sh);
 		for (size_t l = 0; l < sizeof(pull_lens) / sizeof(int); l++)
 			for (int off = 0; off + pull_lens[l] <= total;
-			    off += 29)
+			    off += 41)
 				for (int v = 0; v < 4; v++)
 					pulldown_one(sh, off, pull_lens[l],
 					    v & 1, 1, v & 2 ? 64 : 0);
