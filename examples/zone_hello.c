@@ -18,6 +18,8 @@ conn_ctor(void *mem, int size, void *arg, int flags)
 {
 	struct conn *c = mem;
 
+	(void)size;	/* the zone's item size: always sizeof(*c) here */
+	(void)flags;	/* M_WAITOK or M_NOWAIT, as the caller passed */
 	c->fd = -1;
 	snprintf(c->peer, sizeof(c->peer), "%s", arg != NULL ? (char *)arg : "");
 	return (0);
