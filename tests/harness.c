@@ -1,8 +1,13 @@
 /*
  * harness.c - runs every registered test in its own process.
  *
- * Usage: <test> [name ...]   (no names: all tests).  The timeout per test
- * is $UMA_TEST_TIMEOUT seconds (default 100).
+ * Usage: <test> [name ...]   (no names: all tests but those named in
+ * $UMA_TEST_EXCLUDE, a comma-separated list: the ones ctest runs alone).
+ * The timeout per test is $UMA_TEST_TIMEOUT seconds (default 100).
+ *
+ * Exit status: 1 if a test failed or none ran, else UMA_TEST_SKIP_CODE if
+ * a test skipped, else 0.  The last line is "N passed, N failed, N
+ * skipped".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +58,14 @@ uma_test_fail_eq(const char *file, int line, const char *expr,
 	    expr, a, b);
 	fflush(stderr);
 	_exit(1);
+}
+
+void
+uma_test_skip(const char *why)
+{
+	printf("  skipped: %s\n", why);
+	fflush(NULL);
+	_exit(UMA_TEST_SKIP_CODE);
 }
 
 double
@@ -137,7 +150,9 @@ expect_abort(void (*fn)(void *), void *arg, const char *const *needles)
 	return (ok);
 }
 
-static int
+enum outcome { FAILED, PASSED, SKIPPED };
+
+static enum outcome
 run_one(int i)
 {
 	const char *t = getenv("UMA_TEST_TIMEOUT");
@@ -149,7 +164,7 @@ run_one(int i)
 	pid = fork();
 	if (pid < 0) {
 		perror("fork");
-		return (0);
+		return (FAILED);
 	}
 	if (pid == 0) {
 		alarm(timeout);
@@ -161,7 +176,11 @@ run_one(int i)
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		printf("ok   %-50s %.2fs\n", tests[i].name, test_now() - start);
-		return (1);
+		return (PASSED);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == UMA_TEST_SKIP_CODE) {
+		printf("skip %-50s\n", tests[i].name);
+		return (SKIPPED);
 	}
 	if (WIFSIGNALED(status))
 		printf("FAIL %-50s signal %d%s\n", tests[i].name,
@@ -170,28 +189,45 @@ run_one(int i)
 	else
 		printf("FAIL %-50s exit %d\n", tests[i].name,
 		    WEXITSTATUS(status));
+	return (FAILED);
+}
+
+/* Is `name` in the comma-separated `list` (NULL: empty)? */
+static int
+listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = list;
+
+	while (p != NULL) {
+		if (strncmp(p, name, len) == 0 && (p[len] == ',' ||
+		    p[len] == '\0'))
+			return (1);
+		if ((p = strchr(p, ',')) != NULL)
+			p++;
+	}
 	return (0);
 }
 
 int
 main(int argc, char **argv)
 {
-	int passed = 0, failed = 0;
+	const char *exclude = getenv("UMA_TEST_EXCLUDE");
+	int n[3] = { 0, 0, 0 };
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 0; i < ntests; i++) {
-		int want = argc < 2;
+		int want = argc < 2 && !listed(exclude, tests[i].name);
 
 		for (int j = 1; j < argc; j++)
 			if (strcmp(argv[j], tests[i].name) == 0)
 				want = 1;
-		if (!want)
-			continue;
-		if (run_one(i))
-			passed++;
-		else
-			failed++;
+		if (want)
+			n[run_one(i)]++;
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return (failed != 0 || passed == 0);
+	printf("%d passed, %d failed, %d skipped\n", n[PASSED], n[FAILED],
+	    n[SKIPPED]);
+	if (n[FAILED] != 0 || n[PASSED] + n[SKIPPED] == 0)
+		return (1);
+	return (n[SKIPPED] != 0 ? UMA_TEST_SKIP_CODE : 0);
 }

@@ -1,13 +1,19 @@
 /*
  * harness.h - the test framework: a test is a function registered by
  * UMA_TEST(name); main() runs each in its own forked process with a
- * timeout and prints "N passed, N failed" at the end.
+ * timeout and prints "N passed, N failed, N skipped" at the end.
  *
  *   UMA_TEST(zone_secondary_kegfree_once) { ... CHECK(x == y); ... }
  *
  * CHECK fails the test (the child exits 1) with file, line and the
- * expression; CHECK_EQ prints both values.  expect_abort() runs a function
- * in a child and checks that it aborts with a message on stderr.
+ * expression; CHECK_EQ prints both values.  SKIP(why) ends a test that
+ * cannot run here (the machine or the build lacks what it needs): the
+ * child exits UMA_TEST_SKIP_CODE, and so does the program if nothing
+ * failed, so that ctest (SKIP_RETURN_CODE 77) shows it as skipped, never
+ * as passed.  A test that may skip runs as a ctest entry of its own
+ * (uma_test_alone in tests/CMakeLists.txt), so that its skip hides no
+ * other test's pass.  expect_abort() runs a function in a child and
+ * checks that it aborts with a message on stderr.
  */
 #ifndef _UMA_TEST_HARNESS_H_
 #define	_UMA_TEST_HARNESS_H_
@@ -18,10 +24,13 @@
 
 typedef void (*uma_test_fn)(void);
 
+#define	UMA_TEST_SKIP_CODE	77	/* automake's and ctest's skip code */
+
 void	uma_test_register(const char *name, uma_test_fn fn);
 void	uma_test_fail(const char *file, int line, const char *expr);
 void	uma_test_fail_eq(const char *file, int line, const char *expr,
 	    unsigned long long a, unsigned long long b);
+void	uma_test_skip(const char *why) __attribute__((noreturn));
 
 #define	UMA_TEST(name)							\
 	static void test_##name(void);					\
@@ -40,6 +49,8 @@ void	uma_test_fail_eq(const char *file, int line, const char *expr,
 	if (_a != _b)							\
 		uma_test_fail_eq(__FILE__, __LINE__, #a " == " #b, _a, _b); \
 } while (0)
+
+#define	SKIP(why)	uma_test_skip(why)
 
 /*
  * Run fn(arg) in a child.  Returns 1 if the child died of SIGABRT and its

@@ -198,10 +198,8 @@ UMA_TEST(export_refuses_other_uid)
 	pid_t pid;
 	char path[128];
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "skipped: needs root to become another uid\n");
-		return;
-	}
+	if (geteuid() != 0)
+		SKIP("needs root to become another uid");
 	start_export();
 	pid = fork();
 	CHECK(pid >= 0);
