@@ -75,7 +75,15 @@ cache_open(uma_cache_t c, uint64_t w)
 	atomic_store_explicit(&c->uc_word, w, memory_order_release);
 }
 
-/* The uc_seq write section brackets every change readers must see whole. */
+/*
+ * The uc_seq write section brackets every change readers must see whole,
+ * the word included: it opens before cache_close and ends after
+ * cache_open.  A reader between the close and the section (or between
+ * the section and the open) would pair the closed word, whose count is 0,
+ * or the old word, with the new uc_fcnt and uc_loaded: a CPU's frees
+ * then read low by a bucket's items, and went down between two reads
+ * (zone_stress's live bounds).
+ */
 static inline void
 cache_seq_begin(uma_cache_t c)
 {
@@ -303,8 +311,8 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 	for (;;) {
 		c = cache_lock(zone, &cpu);
 		cold = c->uc_allocbucket == NULL && c->uc_freebucket == NULL;
-		w = cache_close(c, cpu);
 		cache_seq_begin(c);
+		w = cache_close(c, cpu);
 		allocs = cache_fold_locked(c, w);
 		old = NULL;
 		if (uc_word_cnt(w) == 0 && c->uc_fcnt > 0)
@@ -332,8 +340,8 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 		}
 		item = uc_word_cnt(w) > 0 ? cache_pop_locked(c, &w) : NULL;
 		cache_miss_note(c, w, UC_MISS_ALLOC);
-		cache_seq_end(c);
 		cache_open(c, w);
+		cache_seq_end(c);
 		uma_unlock(&c->uc_lock);
 		if (old != NULL)
 			uma__bucket_stash(zone, old);
@@ -449,13 +457,14 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 	for (;;) {
 		full = full2 = NULL;
 		c = cache_lock(zone, &cpu);
+		cache_seq_begin(c);
 		w = cache_close(c, cpu);
 		if (uc_word_cnt(w) > 0 && c->uc_items[uc_word_cnt(w) - 1] == item) {
 			cache_open(c, w);
+			cache_seq_end(c);
 			uma_unlock(&c->uc_lock);
 			uma__misuse(zone, "double free of %p", item);
 		}
-		cache_seq_begin(c);
 		allocs = cache_fold_locked(c, w);
 		/*
 		 * No item was taken from this cache since its last trip here:
@@ -496,8 +505,8 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 			w += UC_FREE_DELTA;
 		}
 		cache_miss_note(c, w, UC_MISS_FREE);
-		cache_seq_end(c);
 		cache_open(c, w);
+		cache_seq_end(c);
 		uma_unlock(&c->uc_lock);
 		if (full != NULL)
 			cache_bucket_leave(zone, full);
@@ -531,12 +540,12 @@ uma__cache_drain(uma_zone_t zone)
 	for (int cpu = 0; cpu < uma.ug_ncpus; cpu++) {
 		c = &zone->uz_cpu[cpu];
 		uma_lock(&c->uc_lock);
-		w = cache_close(c, cpu);
 		cache_seq_begin(c);
+		w = cache_close(c, cpu);
 		cache_fold_locked(c, w);
 		w = cache_unload(c, w, NULL, &ab, &fb);
-		cache_seq_end(c);
 		cache_open(c, w);
+		cache_seq_end(c);
 		uma_unlock(&c->uc_lock);
 		if (ab != NULL) {
 			uma__bucket_drain(zone, ab);
