@@ -378,18 +378,85 @@ drain_inbox(struct thr *t)
 	}
 }
 
+/*
+ * Statistics read while the workload runs.  uma counts an allocation
+ * before uma_zalloc returns and the workload counts it after; frees
+ * likewise.  So uma's count of a zone read between two readings of the
+ * workload's count lies between the first and the second plus the
+ * operations in flight (one a thread).  Every counter only grows, so a
+ * sum of counters read one after the other keeps that bound, however
+ * the reads interleave with the workload.
+ */
+#define	IN_FLIGHT	NTHREADS
+
+/* Thread 1's buffers: this read's per-CPU records and the last ones. */
+struct reader {
+	struct uma__cpu_stat	*cs;		/* [ncpus] */
+	struct uma__cpu_stat	*last;		/* [NZONES][ncpus] */
+};
+
+static void
+live_check(int zi, const struct uma__zone_stat *zs, uint64_t a0, uint64_t f0,
+    struct reader *rd)
+{
+	struct zdesc *d = &zd[zi];
+	uint64_t a1 = atomic_load(&d->allocs), f1 = atomic_load(&d->frees);
+	uint64_t ca = 0, cf = 0, cfree = 0;
+	int ncpus = uma__ncpus();
+	struct uma__cpu_stat *last = &rd->last[zi * ncpus];
+
+	TCHECK(zs->zs_allocs >= a0 && zs->zs_allocs <= a1 + IN_FLIGHT);
+	TCHECK(zs->zs_frees >= f0 && zs->zs_frees <= f1 + IN_FLIGHT);
+	for (int c = 0; c < ncpus; c++) {
+		/* A CPU's counters never go down from one read to the next. */
+		TCHECK(rd->cs[c].cs_allocs >= last[c].cs_allocs);
+		TCHECK(rd->cs[c].cs_frees >= last[c].cs_frees);
+		last[c] = rd->cs[c];
+		ca += rd->cs[c].cs_allocs;
+		cf += rd->cs[c].cs_frees;
+		cfree += rd->cs[c].cs_free;
+	}
+	/* The per-CPU records are part of the totals they came with. */
+	TCHECK(ca <= zs->zs_allocs && cf <= zs->zs_frees);
+	TCHECK(cfree == zs->zs_cpu_free);
+}
+
+/* uma__zone_foreach's reader: the zones of the workload, under its lock. */
 static int
 stat_read_one(uma_zone_t z, void *arg)
 {
+	struct reader *rd = arg;
 	struct uma__zone_stat zs;
+	uint64_t a0, f0;
 
-	uma__zone_stat(z, &zs, (struct uma__cpu_stat *)arg, uma__ncpus());
+	for (int i = 0; i < NZONES; i++)
+		if (zd[i].z == z) {
+			a0 = atomic_load(&zd[i].allocs);
+			f0 = atomic_load(&zd[i].frees);
+			uma__zone_stat(z, &zs, rd->cs, uma__ncpus());
+			live_check(i, &zs, a0, f0, rd);
+		}
 	return (0);
+}
+
+/*
+ * uma_zone_get_cur, read live: allocs - frees (clamped at 0), so between
+ * a0 - f1 - IN_FLIGHT and a1 + IN_FLIGHT - f0.
+ */
+static void
+cur_check(struct zdesc *d)
+{
+	uint64_t a0 = atomic_load(&d->allocs), f0 = atomic_load(&d->frees);
+	uint64_t cur = (uint64_t)uma_zone_get_cur(d->z);
+	uint64_t a1 = atomic_load(&d->allocs), f1 = atomic_load(&d->frees);
+
+	TCHECK(cur <= a1 + IN_FLIGHT - f0);
+	TCHECK(a0 < f1 + IN_FLIGHT || cur >= a0 - f1 - IN_FLIGHT);
 }
 
 /* Thread 0 reclaims now and then; thread 1 reads statistics. */
 static void
-background_op(struct thr *t, uint64_t batch, struct uma__cpu_stat *cs)
+background_op(struct thr *t, uint64_t batch, struct reader *rd)
 {
 	if (t->id == 0 && batch % 40 == 0) {
 		switch ((batch / 40) % 4) {
@@ -410,9 +477,9 @@ background_op(struct thr *t, uint64_t batch, struct uma__cpu_stat *cs)
 		}
 	}
 	if (t->id == 1 && batch % 10 == 0) {
-		uma__zone_foreach(stat_read_one, cs, 1);
+		uma__zone_foreach(stat_read_one, rd, 1);
 		for (int i = 0; i < NZONES; i++)
-			TCHECK(uma_zone_get_cur(zd[i].z) >= 0);
+			cur_check(&zd[i]);
 	}
 }
 
@@ -430,10 +497,13 @@ static void *
 worker(void *arg)
 {
 	struct thr *t = arg;
-	struct uma__cpu_stat *cs;
+	struct reader rd;
+	size_t ncpus = (size_t)uma__ncpus();
 	uint64_t batch = 0;
 
-	cs = calloc((size_t)uma__ncpus(), sizeof(*cs));
+	rd.cs = calloc(ncpus, sizeof(*rd.cs));
+	rd.last = calloc(ncpus * NZONES, sizeof(*rd.last));
+	TCHECK(rd.cs != NULL && rd.last != NULL);
 	touch_stack();
 	atomic_fetch_add(&ready, 1);
 	pthread_barrier_wait(&start_barrier);
@@ -450,9 +520,10 @@ worker(void *arg)
 		}
 		t->ops += BATCH;
 		drain_inbox(t);
-		background_op(t, ++batch, cs);
+		background_op(t, ++batch, &rd);
 	}
-	free(cs);
+	free(rd.cs);
+	free(rd.last);
 	return (NULL);
 }
 
