@@ -1,9 +1,11 @@
 /*
  * parse.c - libmemstat's stream parsers on hand-built streams: exact
  * numbers, keg free counted once, clamping, refresh keeping caller data,
- * duplicate, reordered and colliding names, vanished types, and every
- * malformed stream refused.
+ * duplicate, reordered and colliding names, vanished types, every
+ * malformed stream refused, and random streams answered as the format's
+ * rules say.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -408,27 +410,215 @@ UMA_TEST(memstat_malloc_truncated_every_offset)
 	free(sb.buf);
 }
 
-UMA_TEST(memstat_garbage_never_crashes)
+/*
+ * The garbage test's reference: the stream rules of <uma/stream.h> and
+ * memstat_stream.h written again, independently of the parsers.  A stream
+ * is a 16-byte header (version 1, maxcpus in 1..65536, count), then count
+ * records of `head` bytes and maxcpus per-CPU records of 64 bytes, and
+ * nothing else.
+ */
+struct fmt {
+	int	(*parse)(struct memory_type_list *, const void *, size_t);
+	int	allocator;
+	size_t	head;		/* type header bytes */
+	size_t	frees_off;	/* type header: a frees counter, or 0 */
+	size_t	pcpu_frees_off;	/* per-CPU record: its frees counter */
+};
+
+static const struct fmt fmts[2] = {
+	{ memstat_buf_uma, ALLOCATOR_UMA, sizeof(struct uma_type_header),
+	  offsetof(struct uma_type_header, uth_frees),
+	  offsetof(struct uma_percpu_stat, ups_frees) },
+	{ memstat_buf_malloc, ALLOCATOR_MALLOC,
+	  sizeof(struct malloc_type_header), 0,
+	  offsetof(struct malloc_type_stats, mts_numfrees) },
+};
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return (v);
+}
+
+static uint64_t
+le64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return (v);
+}
+
+/* The error the rules give for buf (0: a valid stream). */
+static int
+expected_error(const struct fmt *f, const unsigned char *buf, size_t len)
+{
+	uint32_t maxcpus, count;
+
+	if (len < 16)
+		return (MEMSTAT_ERROR_DATAERROR);
+	if (le32(buf) != 1)
+		return (MEMSTAT_ERROR_VERSION);
+	maxcpus = le32(buf + 4);
+	count = le32(buf + 8);
+	if (maxcpus == 0 || maxcpus > 65536)
+		return (MEMSTAT_ERROR_DATAERROR);
+	if (16 + (uint64_t)count * (f->head + 64ull * maxcpus) != len)
+		return (MEMSTAT_ERROR_DATAERROR);
+	return (0);
+}
+
+/* The list as it stands, to compare after a refused parse. */
+struct snap {
+	int		 n;
+	const void	*mtp[64];
+	int		 allocator[64];
+	char		 name[64][MEMTYPE_MAXNAME + 1];
+	uint64_t	 frees[64];
+};
+
+static void
+snap_take(struct memory_type_list *list, struct snap *sn)
+{
+	struct memory_type *mtp;
+
+	memset(sn, 0, sizeof(*sn));
+	for (mtp = memstat_mtl_first(list); mtp != NULL;
+	    mtp = memstat_mtl_next(mtp)) {
+		CHECK(sn->n < 64);	/* bounded: a cycle fails here */
+		sn->mtp[sn->n] = mtp;
+		sn->allocator[sn->n] = memstat_get_allocator(mtp);
+		snprintf(sn->name[sn->n], sizeof(sn->name[0]), "%s",
+		    memstat_get_name(mtp));
+		sn->frees[sn->n] = memstat_get_numfrees(mtp);
+		sn->n++;
+	}
+}
+
+/*
+ * A valid stream was taken: the list holds the other allocator's entries
+ * as they were, in their order, and exactly the stream's records in
+ * stream order, named as the records, with their per-CPU count and frees.
+ */
+static void
+check_taken(struct memory_type_list *list, const struct fmt *f,
+    const unsigned char *buf, const struct snap *before)
+{
+	uint32_t maxcpus = le32(buf + 4), count = le32(buf + 8);
+	size_t rec = f->head + 64 * (size_t)maxcpus;
+	struct snap after;
+	uint32_t k = 0;
+	int other = 0;
+
+	snap_take(list, &after);
+	for (int i = 0; i < before->n; i++)
+		if (before->allocator[i] != f->allocator)
+			other++;
+	CHECK_EQ(after.n, other + (int)count);
+	for (int i = 0, j = 0; i < after.n; i++) {
+		const unsigned char *r = buf + 16 + k * rec;
+		uint64_t frees = f->frees_off != 0 ? le64(r + f->frees_off) : 0;
+		char name[MEMTYPE_MAXNAME + 1];
+
+		if (after.allocator[i] != f->allocator) {
+			while (before->allocator[j] == f->allocator)
+				j++;
+			CHECK(after.mtp[i] == before->mtp[j]);
+			CHECK(strcmp(after.name[i], before->name[j]) == 0);
+			j++;
+			continue;
+		}
+		CHECK(k < count);
+		snprintf(name, sizeof(name), "%.*s", MEMTYPE_MAXNAME,
+		    (const char *)r);
+		CHECK(strcmp(after.name[i], name) == 0);
+		CHECK_EQ(memstat_get_maxcpus(after.mtp[i]), maxcpus);
+		for (uint32_t c = 0; c < maxcpus; c++)
+			frees += le64(r + f->head + 64 * c + f->pcpu_frees_off);
+		CHECK_EQ(after.frees[i], frees);
+		k++;
+	}
+	CHECK_EQ(k, count);
+}
+
+/* Set the list's error to `error` with a call that must fail so. */
+static void
+error_prime(struct memory_type_list *list, int error)
+{
+	static const uint32_t v2[4] = { 2, 1, 0, 0 };
+
+	if (error == MEMSTAT_ERROR_VERSION)
+		CHECK(memstat_buf_uma(list, v2, sizeof(v2)) == -1);
+	else
+		CHECK(memstat_buf_uma(list, NULL, 0) == -1);
+	CHECK_EQ(memstat_mtl_geterror(list), error);
+}
+
+/*
+ * Random bytes, random bytes under a plausible header, and well-framed
+ * streams of random records (names unterminated or with bytes past the
+ * NUL, counters anything), for both parsers on one list.  Each answer is
+ * the reference's: -1 sets exactly the error the rules give (the list's
+ * error was set to another one first) and leaves the list as it was; 0
+ * leaves a list that walks to its end with the stream's entries.
+ */
+UMA_TEST(memstat_garbage_matches_the_format_rules)
 {
 	struct memory_type_list *list = memstat_mtl_alloc();
-	unsigned char buf[4096];
+	static unsigned char buf[16 + 7 * (120 + 4 * 64)];
 	uint64_t x = 88172645463325252ull;
+	int taken = 0, refused[11] = { 0 };
 
 	for (int round = 0; round < 20000; round++) {
-		size_t len = (size_t)(x % sizeof(buf));
+		const struct fmt *f;
+		struct snap before;
+		size_t len;
+		int want, mode;
 
-		for (size_t i = 0; i < len; i++) {
+		for (size_t i = 0; i < sizeof(buf); i += 8) {
 			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-			buf[i] = (unsigned char)x;
+			memcpy(buf + i, &x, 8);
 		}
-		if (len >= 16 && (x & 1)) {	/* plausible header */
-			uint32_t h[3] = { 1, (uint32_t)(x >> 8) % 4 + 1,
-			    (uint32_t)(x >> 16) % 8 };
+		f = &fmts[x >> 63];
+		mode = (int)(x % 4);
+		len = (size_t)((x >> 8) % sizeof(buf));
+		if (mode >= 1 && len >= 16) {	/* plausible header */
+			uint32_t h[3] = { 1, (uint32_t)(x >> 20) % 4 + 1,
+			    (uint32_t)(x >> 28) % 8 };
+
+			if (mode == 3)		/* sometimes out of range */
+				h[1] = (uint32_t)(x >> 36) % 3 == 0 ? 0 :
+				    h[1];
 			memcpy(buf, h, sizeof(h));
+			if (mode >= 2)		/* framed exactly */
+				len = 16 + h[2] * (f->head + 64 * h[1]);
 		}
-		(void)memstat_buf_uma(list, buf, len);
-		(void)memstat_buf_malloc(list, buf, len);
+		want = expected_error(f, buf, len);
+		snap_take(list, &before);
+		if (want != 0)
+			error_prime(list, want == MEMSTAT_ERROR_VERSION ?
+			    MEMSTAT_ERROR_DATAERROR : MEMSTAT_ERROR_VERSION);
+		if (want == 0) {
+			CHECK_EQ(f->parse(list, buf, len), 0);
+			check_taken(list, f, buf, &before);
+			taken++;
+		} else {
+			struct snap after;
+
+			CHECK_EQ(f->parse(list, buf, len), -1);
+			CHECK_EQ(memstat_mtl_geterror(list), want);
+			snap_take(list, &after);
+			CHECK(memcmp(&before, &after, sizeof(before)) == 0);
+			refused[want]++;
+		}
 	}
+	/* Every kind of answer came up often. */
+	CHECK(taken > 2000);
+	CHECK(refused[MEMSTAT_ERROR_VERSION] > 2000);
+	CHECK(refused[MEMSTAT_ERROR_DATAERROR] > 2000);
 	memstat_mtl_free(list);
 }
 
