@@ -45,6 +45,7 @@ extern "C" {
 #define	MEMSTAT_ERROR_KVM_SHORTREAD	8	/* never set */
 #define	MEMSTAT_ERROR_NOSOURCE		9	/* (uma) source or stream absent */
 #define	MEMSTAT_ERROR_IO		10	/* (uma) transport failed */
+#define	MEMSTAT_ERROR_BUSY		11	/* (uma) endpoint evicted us */
 
 struct memory_type;
 struct memory_type_list;

@@ -56,6 +56,7 @@ struct client {
 	int64_t		 cl_last;	/* ms of the last progress */
 	size_t		 cl_inlen;	/* request bytes received */
 	bool		 cl_close;	/* close once the response is sent */
+	bool		 cl_refused;	/* another uid: its request gets EACCES */
 	struct xbuf	 cl_out;
 	unsigned char	 cl_in[EXPORT_REQMAX];
 };
@@ -232,6 +233,16 @@ op_list_one(const struct uma_sysctl_info *info, void *arg)
 	return (xbuf_append(xb, line, (size_t)n));
 }
 
+/* A response with only an error, then close: the stream is lost. */
+static void
+client_fatal(struct client *cl, int error)
+{
+	resp_start(&cl->cl_out);
+	resp_finish(&cl->cl_out, error);
+	cl->cl_close = true;
+	cl->cl_inlen = 0;
+}
+
 /* Answer the complete request in cl_in. */
 static void
 client_request(struct client *cl)
@@ -241,6 +252,10 @@ client_request(struct client *cl)
 	const unsigned char *body = cl->cl_in + sizeof(rq);
 	int error = 0;
 
+	if (cl->cl_refused) {
+		client_fatal(cl, EACCES);
+		return;
+	}
 	memcpy(&rq, cl->cl_in, sizeof(rq));
 	resp_start(&cl->cl_out);
 	if (rq.uer_namelen > UMA_EXPORT_MAXNAME ||
@@ -272,16 +287,6 @@ client_request(struct client *cl)
 	cl->cl_inlen = 0;
 }
 
-/* A response with only an error, then close: the stream is lost. */
-static void
-client_fatal(struct client *cl, int error)
-{
-	resp_start(&cl->cl_out);
-	resp_finish(&cl->cl_out, error);
-	cl->cl_close = true;
-	cl->cl_inlen = 0;
-}
-
 static void
 client_close(struct client *cl)
 {
@@ -290,7 +295,27 @@ client_close(struct client *cl)
 	cl->cl_fd = -1;
 	cl->cl_inlen = 0;
 	cl->cl_close = false;
+	cl->cl_refused = false;
 	xbuf_free(&cl->cl_out);
+}
+
+/*
+ * Close a client to make room, telling it why: a response with EBUSY, in
+ * place of the one to the request it is sending or waiting for (or ahead
+ * of its next request, when idle).  One whose response is partly sent
+ * cannot be told: its next read ends short.  Sent without waiting; a
+ * full socket loses the notice, not the server's time.
+ */
+static void
+client_evict(struct client *cl)
+{
+	struct uma_export_resp r = { .ues_magic = UMA_EXPORT_MAGIC,
+	    .ues_error = EBUSY };
+
+	if (cl->cl_out.xb_buf == NULL || cl->cl_out.xb_off == 0)
+		(void)send(cl->cl_fd, &r, sizeof(r), MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
+	client_close(cl);
 }
 
 /* Bytes of the request in progress: the header, then what it announces. */
@@ -328,10 +353,12 @@ client_read(struct client *cl)
 		if (cl->cl_inlen == sizeof(rq)) {
 			memcpy(&rq, cl->cl_in, sizeof(rq));
 			if (rq.uer_magic != UMA_EXPORT_MAGIC)
-				client_fatal(cl, EINVAL);
+				client_fatal(cl, cl->cl_refused ? EACCES :
+				    EINVAL);
 			else if ((uint64_t)rq.uer_namelen + rq.uer_vallen >
 			    UMA_EXPORT_MAXREQ)
-				client_fatal(cl, E2BIG);
+				client_fatal(cl, cl->cl_refused ? EACCES :
+				    E2BIG);
 		}
 		if (!cl->cl_close && cl->cl_inlen == client_need(cl))
 			client_request(cl);
@@ -362,26 +389,52 @@ client_write(struct client *cl)
 		client_close(cl);
 }
 
-/* Same user or root; a refused peer gets EACCES and the door. */
+/* Same user or root? */
 static bool
 peer_allowed(int fd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+
+	return (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+	    len == sizeof(cred) && (cred.uid == 0 || cred.uid == geteuid()));
+}
+
+/*
+ * A slot for a new client.  A peer of another uid (the directory keeps it
+ * out unless someone opened it) takes only a free slot: it is read like
+ * any client, so that its request is answered with EACCES rather than cut
+ * off while it is sent, and it can evict no one.  Without a free slot it
+ * gets EACCES at once and the door.  A peer of ours takes a free slot or
+ * evicts the client that made progress least recently.
+ */
+static struct client *
+export_slot(int fd, bool allowed)
+{
 	struct uma_export_resp r = { .ues_magic = UMA_EXPORT_MAGIC,
 	    .ues_error = EACCES };
+	struct client *cl, *victim = NULL;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
-	    len == sizeof(cred) && (cred.uid == 0 || cred.uid == geteuid()))
-		return (true);
-	(void)send(fd, &r, sizeof(r), MSG_NOSIGNAL | MSG_DONTWAIT);
-	return (false);
+	for (int j = 0; j < EXPORT_MAXCLIENTS; j++) {
+		cl = &ex_clients[j];
+		if (cl->cl_fd < 0)
+			return (cl);
+		if (victim == NULL || cl->cl_last < victim->cl_last)
+			victim = cl;
+	}
+	if (!allowed) {
+		(void)send(fd, &r, sizeof(r), MSG_NOSIGNAL | MSG_DONTWAIT);
+		return (NULL);
+	}
+	client_evict(victim);
+	return (victim);
 }
 
 static void
 export_accept(void)
 {
-	struct client *cl, *victim;
+	struct client *cl;
+	bool allowed;
 	int fd;
 
 	for (int i = 0; i < EXPORT_ACCEPTS; i++) {
@@ -389,23 +442,14 @@ export_accept(void)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (!peer_allowed(fd)) {
+		allowed = peer_allowed(fd);
+		if ((cl = export_slot(fd, allowed)) == NULL) {
 			close(fd);
 			continue;
 		}
-		victim = NULL;
-		for (int j = 0; j < EXPORT_MAXCLIENTS; j++) {
-			cl = &ex_clients[j];
-			if (cl->cl_fd < 0) {
-				victim = cl;
-				break;
-			}
-			if (victim == NULL || cl->cl_last < victim->cl_last)
-				victim = cl;
-		}
-		client_close(victim);
-		victim->cl_fd = fd;
-		victim->cl_last = now_ms();
+		cl->cl_fd = fd;
+		cl->cl_refused = !allowed;
+		cl->cl_last = now_ms();
 	}
 }
 

@@ -71,8 +71,9 @@ _Static_assert(sizeof(struct uma_percpu_stat) == 64, "ups size");
  * Where: <dir>/<pid>.sock, dir = the one given to uma_export_start, or
  * $UMA_EXPORT_DIR, or $XDG_RUNTIME_DIR/uma, or /tmp/uma-<uid>.  A
  * SOCK_STREAM Unix socket; the server accepts clients of the same uid or
- * root only (a refused client gets one response with error EACCES and the
- * connection is closed).
+ * root only: a refused client gets one response with error EACCES, to its
+ * first request when the server has a free slot to read it in (else at
+ * once), and the connection is closed.
  *
  * A connection carries any number of request/response pairs, in order:
  *
@@ -96,6 +97,17 @@ _Static_assert(sizeof(struct uma_percpu_stat) == 64, "ups size");
  * closes the connection (it cannot find the next request).  A client that
  * stalls in the middle of a request for UMA_EXPORT_TIMEOUT_MS, or stays
  * idle for UMA_EXPORT_IDLE_MS, is dropped.
+ *
+ * The server serves 16 clients at once; a new client of an allowed uid
+ * takes the place of the one that made progress least recently, which
+ * gets a response with error EBUSY (in place of the answer to the request
+ * it is sending or waiting for, or ahead of its next request when idle;
+ * not when part of a response was sent) and the close.  A client that
+ * finds its send refused (EPIPE) reads that response: the server may have
+ * answered and closed before reading the whole request.  EBUSY and the
+ * EACCES-after-reading are additions to the first protocol that change no
+ * record: a client of the first protocol reads either as the error of its
+ * request, so the magic stays the same.
  */
 #define	UMA_EXPORT_MAGIC	0x554d4153u	/* 'UMAS' */
 #define	UMA_EXPORT_OP_GET	1

@@ -24,6 +24,8 @@ static const char *const memstat_errors[] = {
 	[MEMSTAT_ERROR_KVM_SHORTREAD] = "KVM short read",
 	[MEMSTAT_ERROR_NOSOURCE] = "Statistics source not found",
 	[MEMSTAT_ERROR_IO] = "Statistics transport error",
+	[MEMSTAT_ERROR_BUSY] =
+	    "Statistics endpoint busy: newer clients took this one's place",
 };
 
 const char *

@@ -60,6 +60,8 @@ _memstat_errno_error(int error)
 		return (MEMSTAT_ERROR_NOMEMORY);
 	case EBADMSG:
 		return (MEMSTAT_ERROR_DATAERROR);
+	case EBUSY:
+		return (MEMSTAT_ERROR_BUSY);
 	default:
 		return (MEMSTAT_ERROR_IO);
 	}
@@ -203,6 +205,27 @@ sock_drop(struct memstat_source *src)
 }
 
 /*
+ * Sending failed (`error`): a server that refuses us (EACCES) or evicts us
+ * (EBUSY) answers and closes without reading the rest, and our send then
+ * fails with EPIPE.  Its answer is still there to read: return what the
+ * server said rather than "Broken pipe".
+ */
+static int
+sock_refusal(int fd, int error, int *srv)
+{
+	struct uma_export_resp resp;
+
+	if ((error == EPIPE || error == ECONNRESET) &&
+	    io_full(fd, &resp, sizeof(resp), 0) == 0 &&
+	    resp.ues_magic == UMA_EXPORT_MAGIC && resp.ues_error > 0 &&
+	    resp.ues_len == 0) {
+		*srv = 1;
+		return (resp.ues_error);
+	}
+	return (error);
+}
+
+/*
  * One request/response.  Returns 0 with the body in *outp (malloc'ed,
  * NULL if empty), the server's errno value, or a transport errno; a
  * transport failure drops the connection.
@@ -223,8 +246,9 @@ sock_once(struct memstat_source *src, uint32_t op, const char *name,
 	    (error = io_full(src->ms_fd, (void *)(uintptr_t)name,
 	    req.uer_namelen, 1)) != 0 ||
 	    (error = io_full(src->ms_fd, (void *)(uintptr_t)val, vallen,
-	    1)) != 0 ||
-	    (error = io_full(src->ms_fd, &resp, sizeof(resp), 0)) != 0)
+	    1)) != 0)
+		return (sock_refusal(src->ms_fd, error, srv));
+	if ((error = io_full(src->ms_fd, &resp, sizeof(resp), 0)) != 0)
 		return (error);
 	if (resp.ues_magic != UMA_EXPORT_MAGIC ||
 	    resp.ues_len > MEMSTAT_MAX_STREAM)
@@ -261,11 +285,20 @@ sock_request(struct memstat_source *src, uint32_t op, const char *name,
 		error = sock_once(src, op, name, val, vallen, outp, outlenp,
 		    &srv);
 		if (srv) {
-			src->ms_reused = 1;
-			/* A server error other than a refusal keeps the link. */
-			if (error == EACCES || error == E2BIG)
+			/*
+			 * A server error other than a refusal or an eviction
+			 * keeps the link.  A link evicted while it was idle
+			 * (it had served a request) is opened again once, as
+			 * one the server dropped for idling.
+			 */
+			if (error == EACCES || error == E2BIG ||
+			    error == EBUSY)
 				sock_drop(src);
-			return (error);
+			if (error != EBUSY || !src->ms_reused || ++tries > 1) {
+				src->ms_reused = error != EBUSY;
+				return (error);
+			}
+			continue;
 		}
 		sock_drop(src);
 		if (!src->ms_reused || ++tries > 1 || error == EBADMSG)

@@ -8,9 +8,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include "umastat.h"
@@ -95,6 +98,18 @@ usage(void)
 	exit(2);
 }
 
+/*
+ * -w takes a finite number of seconds from WAIT_MIN to WAIT_MAX.  Each
+ * sample makes the target's export thread write a record per zone: with
+ * -w 1e-9 and no -c, umastat printed 1.28 M lines in 5 s and kept that
+ * thread at half a core, and nobody reads a display that changes faster
+ * than ten times a second.  A day is the longest interval anyone samples
+ * at; past it (or at inf) a typo would make umastat sleep for ever.
+ */
+#define	WAIT_MIN	0.1
+#define	WAIT_MAX	86400.0
+#define	WAIT_DEFAULT	1.0	/* -c without -w, as vmstat(8) */
+
 struct umastat_args {
 	int		 view;		/* 'z', 'm', 'n' or 'k' */
 	pid_t		 pid;
@@ -102,6 +117,43 @@ struct umastat_args {
 	long		 count;
 	struct umastat_opts opts;
 };
+
+static void
+bad_arg(const char *opt, const char *arg, const char *want)
+{
+	fprintf(stderr, "umastat: %s %s: %s\n", opt, arg, want);
+	exit(2);
+}
+
+static double
+wait_parse(const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	/* !(v >= min) also refuses nan; the range refuses inf. */
+	if (end == arg || *end != '\0' || errno != 0 || !(v >= WAIT_MIN) ||
+	    v > WAIT_MAX)
+		bad_arg("-w", arg, "the interval must be a number of seconds "
+		    "from 0.1 to 86400");
+	return (v);
+}
+
+static long
+count_parse(const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno != 0 || v <= 0)
+		bad_arg("-c", arg, "the count must be a whole number of "
+		    "samples, 1 or more");
+	return (v);
+}
 
 static void
 args_parse(struct umastat_args *a, int argc, char **argv)
@@ -136,18 +188,42 @@ args_parse(struct umastat_args *a, int argc, char **argv)
 		case 'P': a->opts.uo_format = OUT_PROM; break;
 		case 'C': a->opts.uo_percpu = 1; break;
 		case 'w':
-			a->opts.uo_interval = strtod(optarg, &end);
-			if (*end != '\0' || a->opts.uo_interval <= 0)
-				usage();
+			a->opts.uo_interval = wait_parse(optarg);
 			break;
 		case 'c':
-			a->count = strtol(optarg, &end, 10);
-			if (*end != '\0' || a->count <= 0)
-				usage();
+			a->count = count_parse(optarg);
 			break;
 		default:
 			usage();
 		}
+	}
+}
+
+/*
+ * -p PID names a socket by convention (memstat_socket_path): when it is
+ * not there, say why before any request fails with "No such file": no
+ * such process, or one that does not export its statistics.
+ */
+static void
+pid_check(pid_t pid)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct stat st;
+
+	if (memstat_socket_path(pid, path, sizeof(path)) != 0)
+		return;
+	if (kill(pid, 0) != 0 && errno == ESRCH) {
+		fprintf(stderr, "umastat: no process %d\n", (int)pid);
+		exit(1);
+	}
+	if (stat(path, &st) != 0 && errno == ENOENT) {
+		fprintf(stderr, "umastat: process %d does not export its "
+		    "statistics (no %s)\n"
+		    "umastat: start it with UMA_EXPORT=1 (or "
+		    "UMA_TUNABLES=uma.export=1), or have it call "
+		    "uma_export_start(); UMA_EXPORT_DIR must match\n",
+		    (int)pid, path);
+		exit(1);
 	}
 }
 
@@ -164,6 +240,7 @@ source_open(const struct umastat_args *a)
 		src = memstat_source_socket(a->socket);
 		what = a->socket;
 	} else if (a->pid != 0) {
+		pid_check(a->pid);
 		src = memstat_source_pid(a->pid);
 		what = "pid";
 	} else
@@ -253,7 +330,9 @@ main(int argc, char **argv)
 	}
 	if (a.view == 'm')
 		msizes_load(src, &a.opts);
-	if (a.opts.uo_interval <= 0)
+	if (a.opts.uo_interval <= 0 && a.count > 0)
+		a.opts.uo_interval = WAIT_DEFAULT;
+	else if (a.opts.uo_interval <= 0)
 		a.count = 1;
 	for (long i = 0; status == 0 && (a.count == 0 || i < a.count); i++) {
 		if (i > 0)

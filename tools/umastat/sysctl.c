@@ -135,6 +135,28 @@ value_parse(const struct node *n, const char *text, void *buf, size_t size)
 	return (-1);
 }
 
+/* Why a set of node n to `val` failed with `error`, in words. */
+static void
+set_error(const struct node *n, const char *val, int error)
+{
+	fprintf(stderr, "umastat: %s=%s: ", n->n_name, val);
+	if (error == EPERM && strcmp(n->n_access, "RDTUN") == 0)
+		fprintf(stderr, "a boot tunable, read-only once the process "
+		    "runs (set it at start: UMA_TUNABLES=%s=%s)\n", n->n_name,
+		    val);
+	else if (error == EPERM)
+		fprintf(stderr, "read-only node (%s)\n", strerror(error));
+	else if (error == EINVAL)
+		fprintf(stderr, "value refused by the node (%s)\n",
+		    strerror(error));
+	else if (error == EACCES)
+		fprintf(stderr, "permission denied: the process runs as "
+		    "another user, and only that user or root may use its "
+		    "endpoint\n");
+	else
+		fprintf(stderr, "%s\n", strerror(error));
+}
+
 static int
 node_set(struct memstat_source *src, const struct node *n, const char *val)
 {
@@ -145,9 +167,14 @@ node_set(struct memstat_source *src, const struct node *n, const char *val)
 	value_print(src, n);
 	if (len < 0 || memstat_source_sysctl(src, n->n_name, NULL, NULL, buf,
 	    (size_t)len) != 0) {
+		int error = len < 0 ? EINVAL : errno;
+
 		printf("\n");
-		fprintf(stderr, "umastat: %s=%s: %s\n", n->n_name, val,
-		    strerror(len < 0 ? EINVAL : errno));
+		if (len < 0)
+			fprintf(stderr, "umastat: %s=%s: not a value of type "
+			    "%s\n", n->n_name, val, n->n_type);
+		else
+			set_error(n, val, error);
 		return (1);
 	}
 	printf(" -> ");
