@@ -257,7 +257,7 @@ UMA_TEST(malloc_pages_are_tagged_with_their_class_while_they_live)
 	uma_reclaim(UMA_RECLAIM_DRAIN);
 	for (int c = 0; c < MALLOC_NCLASSES; c++)
 		for (int i = 0; i < N; i++)
-			CHECK(uma_vtoslab(p[c][i]) != NULL ||
+			CHECK(uma_vtoslab(p[c][i]) == NULL &&
 			    uma_vm_pagetag_of(p[c][i]) == 0);
 }
 
