@@ -124,7 +124,9 @@ int	memstat_buf_malloc(struct memory_type_list *list, const void *buf,
  * "name\ttype\taccess\tdescription\n" in *textp (free it).
  * memstat_source_{all,uma,malloc} fill a list like the functions above.
  * memstat_save writes "vm.zone_stats" and, where present,
- * "kern.malloc_stats" of the source into a file for memstat_file_*.
+ * "kern.malloc_stats" and the malloc size-class table
+ * ("vm.malloc.zone_count", "vm.malloc.zone_sizes") of the source into a
+ * file for memstat_file_* (whose sizes are then those of the source).
  */
 struct memstat_source;
 struct memstat_source	*memstat_source_self(void);
@@ -154,6 +156,11 @@ int	memstat_socket_path(pid_t pid, char *buf, size_t len);
 /*
  * malloc(9) size classes: their number, the size of class n (0 if n is out
  * of range), and whether a type used class n (bit n of its size mask).
+ * The table is the source's (its vm.malloc.zone_count and
+ * vm.malloc.zone_sizes), read with every malloc stream from a source, as
+ * FreeBSD's memstat_sysctl_malloc reads the kernel's; empty (count 0)
+ * before that and after a source without one.  memstat_buf_malloc leaves
+ * it as it is.
  */
 size_t	memstat_malloc_zone_get_count(void);
 size_t	memstat_malloc_zone_get_size(size_t n);

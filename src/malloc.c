@@ -42,6 +42,40 @@ static const char *const malloc_class_names[MALLOC_NCLASSES] = {
 	"malloc-40960", "malloc-49152", "malloc-57344", "malloc-65536",
 };
 
+/*
+ * The table as FreeBSD publishes it, for libmemstat's
+ * memstat_malloc_zone_get_size(): bit i of a type's size mask is class i,
+ * so a reader that assumed FreeBSD's 14 classes would print wrong sizes.
+ */
+static int
+sysctl_zone_count(struct uma__sysctl_req *req,
+    const struct uma__sysctl_oid *oid)
+{
+	int v = MALLOC_NCLASSES;
+
+	return (uma__sysctl_out(req, &v, sizeof(v)));
+}
+
+static int
+sysctl_zone_sizes(struct uma__sysctl_req *req,
+    const struct uma__sysctl_oid *oid)
+{
+	int error = 0, v;
+
+	for (int i = 0; i < MALLOC_NCLASSES && error == 0; i++) {
+		v = (int)malloc_class_sizes[i];
+		error = uma__sysctl_out(req, &v, sizeof(v));
+	}
+	return (error);
+}
+
+UMA_SYSCTL_PROC(sysctl_vm_malloc_zone_count, "vm.malloc.zone_count",
+    UMA_CTLTYPE_INT, UMA_CTLFLAG_RD, "I", sysctl_zone_count, NULL,
+    "Number of malloc size-class zones (bits of mts_size)");
+UMA_SYSCTL_PROC(sysctl_vm_malloc_zone_sizes, "vm.malloc.zone_sizes",
+    UMA_CTLTYPE_OPAQUE, UMA_CTLFLAG_RD, "S", sysctl_zone_sizes, NULL,
+    "Zone sizes used by malloc (int per class, bit i of mts_size)");
+
 struct malloc_class malloc_classes[MALLOC_NCLASSES];
 
 /* Class zones' buckets: this many times a plain zone's (bucket.c). */

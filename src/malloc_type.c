@@ -631,28 +631,6 @@ sysctl_malloc_stats(struct uma__sysctl_req *req,
 	return (EAGAIN);
 }
 
-static int
-sysctl_zone_count(struct uma__sysctl_req *req,
-    const struct uma__sysctl_oid *oid)
-{
-	int v = MALLOC_NCLASSES;
-
-	return (uma__sysctl_out(req, &v, sizeof(v)));
-}
-
-static int
-sysctl_zone_sizes(struct uma__sysctl_req *req,
-    const struct uma__sysctl_oid *oid)
-{
-	int error = 0, v;
-
-	for (int i = 0; i < MALLOC_NCLASSES && error == 0; i++) {
-		v = (int)malloc_class_sizes[i];
-		error = uma__sysctl_out(req, &v, sizeof(v));
-	}
-	return (error);
-}
-
 UMA_SYSCTL_PROC(sysctl_kern_malloc_count, "kern.malloc_count",
     UMA_CTLTYPE_INT, UMA_CTLFLAG_RD, "I", sysctl_malloc_count, NULL,
     "Count of kernel malloc types");
@@ -660,9 +638,3 @@ UMA_SYSCTL_PROC(sysctl_kern_malloc_stats, "kern.malloc_stats",
     UMA_CTLTYPE_OPAQUE, UMA_CTLFLAG_RD, "S,malloc_type_ustats",
     sysctl_malloc_stats, NULL,
     "Return malloc types (struct malloc_type_stream_header, version 1)");
-UMA_SYSCTL_PROC(sysctl_vm_malloc_zone_count, "vm.malloc.zone_count",
-    UMA_CTLTYPE_INT, UMA_CTLFLAG_RD, "I", sysctl_zone_count, NULL,
-    "Number of malloc size-class zones (bits of mts_size)");
-UMA_SYSCTL_PROC(sysctl_vm_malloc_zone_sizes, "vm.malloc.zone_sizes",
-    UMA_CTLTYPE_OPAQUE, UMA_CTLFLAG_RD, "S", sysctl_zone_sizes, NULL,
-    "Zone sizes used by malloc (int per class, bit i of mts_size)");

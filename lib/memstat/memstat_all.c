@@ -1,6 +1,7 @@
 /*
  * memstat_all.c - both allocators at once, and the glue from a source to a
- * stream parser: fetch the stream's bytes, parse them into the list.
+ * stream parser: fetch the stream's bytes, parse them into the list (with
+ * a malloc stream, the source's size-class table too).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@ _memstat_source_stream(struct memory_type_list *list,
 {
 	const char *name = allocator == ALLOCATOR_UMA ? "vm.zone_stats" :
 	    "kern.malloc_stats";
+	struct memstat_zone_table zt;
 	void *buf;
 	size_t len;
 	int error, err, ret;
@@ -27,8 +29,10 @@ _memstat_source_stream(struct memory_type_list *list,
 	}
 	if (allocator == ALLOCATOR_UMA)
 		ret = memstat_buf_uma(list, buf, len);
-	else
-		ret = memstat_buf_malloc(list, buf, len);
+	else if ((error = _memstat_malloc_zones_read(src, &zt)) != 0)
+		ret = _memstat_fail(list, error);
+	else if ((ret = memstat_buf_malloc(list, buf, len)) == 0)
+		_memstat_malloc_zones_set(&zt);
 	free(buf);
 	return (ret);
 }

@@ -125,6 +125,23 @@ int	_memstat_read_source(struct memory_type_list *list,
 	    struct memstat_source *src,
 	    int (*fn)(struct memory_type_list *, struct memstat_source *));
 
+/*
+ * A source's malloc size classes (vm.malloc.zone_count/zone_sizes): size
+ * of class i, i < mzt_count (0: the source has no table).
+ */
+#define	MEMSTAT_MALLOC_MAXZONES	64	/* bits of a size mask */
+struct memstat_zone_table {
+	size_t	mzt_count;
+	size_t	mzt_size[MEMSTAT_MALLOC_MAXZONES];
+};
+
+/* Read the table of a source: 0 (no table is 0 too) or a MEMSTAT_ERROR_*. */
+int	_memstat_malloc_zones_read(struct memstat_source *src,
+	    struct memstat_zone_table *zt);
+
+/* Make it the table of memstat_malloc_zone_get_count/_size. */
+void	_memstat_malloc_zones_set(const struct memstat_zone_table *zt);
+
 /* Fill a list from one stream of a source (the per-allocator backends). */
 int	_memstat_source_stream(struct memory_type_list *list,
 	    struct memstat_source *src, int allocator, int missing_ok);

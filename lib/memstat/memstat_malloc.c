@@ -8,7 +8,10 @@
  * malloc_type_stats records.  The buffer must hold exactly that.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "memstat_int.h"
 #include "memstat_stream.h"
@@ -16,25 +19,82 @@
 #define	MTS(f)	offsetof(struct malloc_type_stats, f)
 
 /*
- * The size classes malloc-16 ... malloc-65536; bit i of a size mask is
- * class i.  Not powers of two throughout: class 5 is 384.
+ * The size classes of the source read last: bit i of a size mask is class
+ * i, and only the source knows its classes (uma's 44 are not FreeBSD's
+ * 14).  Read from its vm.malloc.zone_count and vm.malloc.zone_sizes, as
+ * FreeBSD's memstat_malloc_zone_init() does, with every malloc stream;
+ * empty until then, and after a source that has no table.
  */
-static const size_t malloc_zone_sizes[] = {
-	16, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192, 16384,
-	32768, 65536,
-};
-#define	MALLOC_NZONES	(sizeof(malloc_zone_sizes) / sizeof(size_t))
+static pthread_mutex_t zones_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t zones_count;
+static size_t zones_size[MEMSTAT_MALLOC_MAXZONES];
 
 size_t
 memstat_malloc_zone_get_count(void)
 {
-	return (MALLOC_NZONES);
+	size_t n;
+
+	pthread_mutex_lock(&zones_lock);
+	n = zones_count;
+	pthread_mutex_unlock(&zones_lock);
+	return (n);
 }
 
 size_t
 memstat_malloc_zone_get_size(size_t n)
 {
-	return (n < MALLOC_NZONES ? malloc_zone_sizes[n] : 0);
+	size_t size = 0;
+
+	pthread_mutex_lock(&zones_lock);
+	if (n < zones_count)
+		size = zones_size[n];
+	pthread_mutex_unlock(&zones_lock);
+	return (size);
+}
+
+/* See memstat_int.h */
+int
+_memstat_malloc_zones_read(struct memstat_source *src,
+    struct memstat_zone_table *zt)
+{
+	void *cbuf = NULL, *sbuf = NULL;
+	size_t clen, slen, n;
+	int error, err;
+
+	zt->mzt_count = 0;
+	error = _memstat_fetch(src, "vm.malloc.zone_count", &cbuf, &clen, &err);
+	if (error == 0)
+		error = _memstat_fetch(src, "vm.malloc.zone_sizes", &sbuf,
+		    &slen, &err);
+	if (error != 0) {
+		free(cbuf);
+		return (err == ENOENT ? 0 : error);
+	}
+	n = slen / sizeof(int32_t);
+	if (clen != sizeof(int32_t) || slen % sizeof(int32_t) != 0 ||
+	    n == 0 || n > MEMSTAT_MALLOC_MAXZONES || _memstat_u32(cbuf, 0) != n)
+		error = MEMSTAT_ERROR_DATAERROR;
+	for (size_t i = 0; error == 0 && i < n; i++) {
+		zt->mzt_size[i] = _memstat_u32(sbuf, i * sizeof(int32_t));
+		if (zt->mzt_size[i] == 0 || zt->mzt_size[i] > INT32_MAX ||
+		    (i > 0 && zt->mzt_size[i] <= zt->mzt_size[i - 1]))
+			error = MEMSTAT_ERROR_DATAERROR;
+	}
+	if (error == 0)
+		zt->mzt_count = n;
+	free(cbuf);
+	free(sbuf);
+	return (error);
+}
+
+/* See memstat_int.h */
+void
+_memstat_malloc_zones_set(const struct memstat_zone_table *zt)
+{
+	pthread_mutex_lock(&zones_lock);
+	zones_count = zt->mzt_count;
+	memcpy(zones_size, zt->mzt_size, zt->mzt_count * sizeof(size_t));
+	pthread_mutex_unlock(&zones_lock);
 }
 
 int

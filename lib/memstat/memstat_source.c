@@ -548,20 +548,37 @@ self_list(char **textp, size_t *lenp)
 	return (0);
 }
 
+/*
+ * What memstat_save keeps: the streams, and what a reader needs to make
+ * sense of them offline (the malloc size classes: bit i of a size mask
+ * means nothing without them).  Optional ones may be missing from the
+ * source (an older uma).  file_list types the values by this table.
+ */
+static const struct save_node {
+	const char	*sn_name;
+	const char	*sn_type;
+	int		 sn_optional;
+} save_nodes[] = {
+	{ "vm.zone_stats", "opaque", 0 },
+	{ "kern.malloc_stats", "opaque", 1 },
+	{ "vm.malloc.zone_count", "int", 1 },
+	{ "vm.malloc.zone_sizes", "opaque", 1 },
+};
+
 static int
 file_list(const struct memstat_source *src, char **textp, size_t *lenp)
 {
-	static const char *const names[] = { "vm.zone_stats",
-	    "kern.malloc_stats" };
 	const unsigned char *val;
 	size_t len;
 	FILE *f;
 
 	if ((f = open_memstream(textp, lenp)) == NULL)
 		return (errno);
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (file_find(src, names[i], &val, &len) == 0)
-			fprintf(f, "%s\topaque\tRD\tsaved stream\n", names[i]);
+	for (size_t i = 0; i < sizeof(save_nodes) / sizeof(save_nodes[0]);
+	    i++)
+		if (file_find(src, save_nodes[i].sn_name, &val, &len) == 0)
+			fprintf(f, "%s\t%s\tRD\tsaved value\n",
+			    save_nodes[i].sn_name, save_nodes[i].sn_type);
 	return (fclose(f) != 0 ? ENOMEM : 0);
 }
 
@@ -620,9 +637,11 @@ memstat_save(struct memstat_source *src, const char *path)
 	if ((f = fopen(path, "we")) == NULL)
 		return (-1);
 	fputs(SAVE_MAGIC, f);
-	error = save_section(f, src, "vm.zone_stats", 0);
-	if (error == 0)
-		error = save_section(f, src, "kern.malloc_stats", 1);
+	error = 0;
+	for (size_t i = 0; error == 0 &&
+	    i < sizeof(save_nodes) / sizeof(save_nodes[0]); i++)
+		error = save_section(f, src, save_nodes[i].sn_name,
+		    save_nodes[i].sn_optional);
 	if (fclose(f) != 0 && error == 0)
 		error = errno;
 	if (error != 0) {
