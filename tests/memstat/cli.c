@@ -1,9 +1,10 @@
 /*
- * cli.c - umastat's views on saved files built by hand: the vmstat -z
- * layout byte for byte, JSON, Prometheus (checked by promtool and by a
- * strict line checker), vmstat -m sizes from the size-class table,
- * netstat -m never printing a wrapped negative, and the file container
- * refusing damaged files.
+ * cli.c - umastat's views on saved files built by hand: FreeBSD 14's
+ * vmstat -z, vmstat -m and netstat -m layouts and libxo JSON names byte
+ * for byte, Prometheus (checked by promtool and by a strict line
+ * checker), vmstat -m sizes from the file's size-class table, netstat -m
+ * never printing a wrapped negative, and the file container refusing
+ * damaged files.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,19 +36,37 @@ zone(const char *name, uint32_t size, uint32_t limit, uint64_t allocs,
 	return (uth);
 }
 
+/* uma's malloc size classes, as its vm.malloc.zone_sizes gives them. */
+static const int32_t uma_classes[44] = {
+	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448,
+	512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584,
+	4096, 5120, 6144, 7168, 8192, 10240, 12288, 14336, 16384, 20480,
+	24576, 28672, 32768, 40960, 49152, 57344, 65536,
+};
+
+static void
+save_section(FILE *f, const char *name, const void *buf, size_t len)
+{
+	fprintf(f, "%s %zu\n", name, len);
+	fwrite(buf, 1, len, f);
+	fputc('\n', f);
+}
+
+/* A saved file: the streams, and uma's size-class table with malloc. */
 static void
 save_file(const char *path, const struct sb *uma, const struct sb *mal)
 {
+	int32_t count = 44;
 	FILE *f = fopen(path, "w");
 
 	CHECK(f != NULL);
-	fprintf(f, "umastat-save 1\nvm.zone_stats %zu\n", uma->len);
-	fwrite(uma->buf, 1, uma->len, f);
-	fputc('\n', f);
+	fprintf(f, "umastat-save 1\n");
+	save_section(f, "vm.zone_stats", uma->buf, uma->len);
 	if (mal != NULL) {
-		fprintf(f, "kern.malloc_stats %zu\n", mal->len);
-		fwrite(mal->buf, 1, mal->len, f);
-		fputc('\n', f);
+		save_section(f, "kern.malloc_stats", mal->buf, mal->len);
+		save_section(f, "vm.malloc.zone_count", &count, sizeof(count));
+		save_section(f, "vm.malloc.zone_sizes", uma_classes,
+		    sizeof(uma_classes));
 	}
 	fclose(f);
 }
@@ -107,7 +126,7 @@ setup(void)
 
 static const char zones_expect[] =
     "ITEM                   SIZE  LIMIT     USED     FREE      REQ     "
-    "FAILSLEEP XDOMAIN\n\n"
+    "FAILSLEEP XDOMAIN\n"
     "mbuf_cluster:          2048,  25600,    2831,     511, 3053398,"
     "   0,   0,   0\n";
 
@@ -222,10 +241,11 @@ UMA_TEST(umastat_malloc_vmstat_m_sizes)
 	snprintf(args, sizeof(args), "-m -f %s", setup());
 	out = run(args, &status);
 	CHECK_EQ(status, 0);
-	CHECK(strstr(out, "         Type InUse MemUse HighUse Requests  "
+	CHECK(strstr(out, "         Type InUse MemUse Requests  "
 	    "Size(s)\n") == out);
-	CHECK(strstr(out, "       devbuf    10     4K       -       12  "
-	    "16,384\n") != NULL);
+	/* Bits 0 and 5 are uma's classes 16 and 96 (FreeBSD's 16, 384). */
+	CHECK(strstr(out, "       devbuf    10     4K       12  "
+	    "16,96\n") != NULL);
 	CHECK(strstr(out, "unused") == NULL);
 	free(out);
 }
@@ -272,7 +292,7 @@ UMA_TEST(umastat_file_roundtrip_and_damage)
 	char copy[300];
 	FILE *f;
 	char *buf;
-	long len, boundary;
+	long len;
 
 	CHECK(memstat_file_all(list, path, 0) == 0);
 	CHECK(memstat_mtl_find(list, ALLOCATOR_UMA, "mbuf_cluster") != NULL);
@@ -285,10 +305,11 @@ UMA_TEST(umastat_file_roundtrip_and_damage)
 	CHECK(fread(buf, 1, (size_t)len, f) == (size_t)len);
 	fclose(f);
 	snprintf(copy, sizeof(copy), "%s/cut", tmpdir);
-	/* A cut right after the uma section leaves a valid file. */
-	boundary = (long)((char *)memmem(buf, (size_t)len, "kern.malloc_stats", 17) - buf);
 	for (long cut = 0; cut < len; cut++) {
-		if (cut == boundary)
+		/* A cut between sections after the uma one is a valid file. */
+		if (cut > 0 && buf[cut - 1] == '\n' &&
+		    (strncmp(buf + cut, "kern.", 5) == 0 ||
+		    strncmp(buf + cut, "vm.malloc.", 10) == 0))
 			continue;
 		f = fopen(copy, "w");
 		fwrite(buf, 1, (size_t)cut, f);
@@ -312,4 +333,141 @@ UMA_TEST(memstat_no_uma_in_process_is_nosource)
 	CHECK(memstat_pid_uma(list, 999999999, 0) == -1);
 	CHECK_EQ(memstat_mtl_geterror(list), MEMSTAT_ERROR_NOSOURCE);
 	memstat_mtl_free(list);
+}
+
+/*
+ * The mbuf zones and two malloc types with known figures, in a saved file
+ * with uma's size-class table.  devbuf used uma's classes 112, 320, 640
+ * and 5120 (bits 6, 12, 16, 28), which FreeBSD's table would print as
+ * other sizes; mbuf_packet holds 240 of mbuf_cluster's 450 clusters.
+ */
+static const char *
+formats_file(void)
+{
+	static const char *const names[6] = { "mbuf", "mbuf_packet",
+	    "mbuf_cluster", "mbuf_jumbo_page", "mbuf_jumbo_9k",
+	    "mbuf_jumbo_16k" };
+	static const uint32_t size[6] = { 256, 256, 2048, 4096, 9216, 16384 };
+	static const uint32_t limit[6] = { 0, 0, 25600, 12800, 6400, 3200 };
+	static const uint64_t allocs[6] = { 1000, 300, 500, 8, 0, 1 };
+	static const uint64_t frees[6] = { 400, 100, 50, 3, 0, 0 };
+	static const uint32_t kegfree[6] = { 20, 0, 10, 2, 0, 0 };
+	static const uint32_t zonefree[6] = { 30, 40, 0, 0, 0, 0 };
+	static char path[300];
+	struct malloc_type_stats tag = { .mts_memalloced = 96,
+	    .mts_memfreed = 32, .mts_numallocs = 3, .mts_numfrees = 1,
+	    .mts_size = 1 << 1 };
+	struct malloc_type_stats dev = { .mts_memalloced = 112 + 320 + 640 +
+	    5120, .mts_numallocs = 4, .mts_size = (1 << 6) | (1 << 12) |
+	    (1 << 16) | (1 << 28) };
+	struct uma_type_header uth;
+	struct sb u, m;
+
+	(void)setup();
+	snprintf(path, sizeof(path), "%s/formats", tmpdir);
+	sb_uma_start(&u, 1);
+	for (int i = 0; i < 6; i++) {
+		uth = zone(names[i], size[i], limit[i], allocs[i], frees[i],
+		    kegfree[i], i == 1);
+		uth.uth_zone_free = zonefree[i];
+		if (i == 5) {
+			uth.uth_fails = 2;
+			uth.uth_sleeps = 1;
+		}
+		sb_zone(&u, &uth, NULL);
+	}
+	sb_malloc_start(&m, 1);
+	sb_mtype(&m, "mbuf_tag", &tag);
+	sb_mtype(&m, "devbuf", &dev);
+	save_file(path, &u, &m);
+	free(u.buf);
+	free(m.buf);
+	return (path);
+}
+
+/* umastat `view` on the formats file prints exactly `expect`. */
+static void
+check_output(const char *view, const char *expect)
+{
+	char args[512], *out;
+	int status;
+
+	snprintf(args, sizeof(args), "%s -f %s", view, formats_file());
+	out = run(args, &status);
+	CHECK_EQ(status, 0);
+	if (strcmp(out, expect) != 0)
+		fprintf(stderr, "umastat %s printed:\n%s\nwanted:\n%s\n", view,
+		    out, expect);
+	CHECK(strcmp(out, expect) == 0);
+	free(out);
+}
+
+/* vmstat.c of FreeBSD 14: "%-20s %6s %6s %8s %8s %8s %8s%4s %4s\n". */
+UMA_TEST(umastat_zones_is_freebsd14_vmstat_z)
+{
+	check_output("-z",
+	    "ITEM                   SIZE  LIMIT     USED     FREE      REQ"
+	    "     FAILSLEEP XDOMAIN\n"
+	    "mbuf:                   256,      0,     600,      50,    1000,"
+	    "   0,   0,   0\n"
+	    "mbuf_packet:            256,      0,     200,      40,     300,"
+	    "   0,   0,   0\n"
+	    "mbuf_cluster:          2048,  25600,     450,      10,     500,"
+	    "   0,   0,   0\n"
+	    "mbuf_jumbo_page:       4096,  12800,       5,       2,       8,"
+	    "   0,   0,   0\n"
+	    "mbuf_jumbo_9k:         9216,   6400,       0,       0,       0,"
+	    "   0,   0,   0\n"
+	    "mbuf_jumbo_16k:       16384,   3200,       1,       0,       1,"
+	    "   2,   1,   0\n");
+}
+
+/* vmstat.c of FreeBSD 13 and 14: no HighUse, sizes from the table. */
+UMA_TEST(umastat_malloc_is_freebsd14_vmstat_m)
+{
+	check_output("-m",
+	    "         Type InUse MemUse Requests  Size(s)\n"
+	    "     mbuf_tag     2     1K        3  32\n"
+	    "       devbuf     4     7K        4  112,320,640,5120\n");
+	check_output("-m --json",
+	    "{\"malloc-statistics\":{\"memory\":[\n"
+	    "{\"type\":\"mbuf_tag\",\"in-use\":2,\"memory-use\":1,"
+	    "\"requests\":3,\"size\":[32],\"frees\":1,\"bytes\":64},\n"
+	    "{\"type\":\"devbuf\",\"in-use\":4,\"memory-use\":7,"
+	    "\"requests\":4,\"size\":[112,320,640,5120],\"frees\":0,"
+	    "\"bytes\":6192}\n]}}\n");
+}
+
+/* netstat/mbuf.c of FreeBSD 14, text and libxo names, in its order. */
+UMA_TEST(umastat_mbuf_is_freebsd14_netstat_m)
+{
+	check_output("-n",
+	    "800/90/890 mbufs in use (current/cache/total)\n"
+	    "410/50/460/25600 mbuf clusters in use (current/cache/total/max)\n"
+	    "200/40 mbuf+clusters out of packet secondary zone in use "
+	    "(current/cache)\n"
+	    "5/2/7/12800 4k (page size) jumbo clusters in use "
+	    "(current/cache/total/max)\n"
+	    "0/0/0/6400 9k jumbo clusters in use (current/cache/total/max)\n"
+	    "1/0/1/3200 16k jumbo clusters in use (current/cache/total/max)\n"
+	    "1056K/130K/1186K bytes allocated to network "
+	    "(current/cache/total)\n"
+	    "0/0/0 requests for mbufs denied (mbufs/clusters/mbuf+clusters)\n"
+	    "0/0/0 requests for mbufs delayed (mbufs/clusters/mbuf+clusters)\n"
+	    "0/0/1 requests for jumbo clusters delayed (4k/9k/16k)\n"
+	    "0/0/2 requests for jumbo clusters denied (4k/9k/16k)\n");
+	check_output("-n --json",
+	    "{\"mbuf-statistics\":{\"mbuf-current\":800,\"mbuf-cache\":90,"
+	    "\"mbuf-total\":890,\"cluster-current\":410,\"cluster-cache\":50,"
+	    "\"cluster-total\":460,\"cluster-max\":25600,\"packet-count\":200,"
+	    "\"packet-free\":40,\"jumbo-count\":5,\"jumbo-cache\":2,"
+	    "\"jumbo-total\":7,\"jumbo-max\":12800,\"jumbo-page-size\":4,"
+	    "\"jumbo9-count\":0,\"jumbo9-cache\":0,\"jumbo9-total\":0,"
+	    "\"jumbo9-max\":6400,\"jumbo16-count\":1,\"jumbo16-cache\":0,"
+	    "\"jumbo16-total\":1,\"jumbo16-limit\":3200,\"bytes-in-use\":1056,"
+	    "\"bytes-in-cache\":130,\"bytes-total\":1186,\"mbuf-failures\":0,"
+	    "\"cluster-failures\":0,\"packet-failures\":0,\"mbuf-sleeps\":0,"
+	    "\"cluster-sleeps\":0,\"packet-sleeps\":0,\"jumbop-sleeps\":0,"
+	    "\"jumbo9-sleeps\":0,\"jumbo16-sleeps\":1,\"jumbop-failures\":0,"
+	    "\"jumbo9-failures\":0,\"jumbo16-failures\":2}}\n");
 }

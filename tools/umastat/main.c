@@ -252,21 +252,6 @@ source_open(const struct umastat_args *a)
 	return (src);
 }
 
-/*
- * The size classes of the source's malloc (vm.malloc.zone_sizes, an int
- * per class): uma's are not FreeBSD's.  Sources without it (saved files)
- * leave uo_nmsizes 0, and libmemstat's table is used.
- */
-static void
-msizes_load(struct memstat_source *src, struct umastat_opts *uo)
-{
-	size_t len = sizeof(uo->uo_msizes);
-
-	if (memstat_source_sysctl(src, "vm.malloc.zone_sizes", uo->uo_msizes,
-	    &len, NULL, 0) == 0 && len % sizeof(int) == 0)
-		uo->uo_nmsizes = len / sizeof(int);
-}
-
 static int
 sample(struct memory_type_list *list, struct memstat_source *src,
     const struct umastat_args *a)
@@ -328,8 +313,6 @@ main(int argc, char **argv)
 		perror("umastat");
 		return (1);
 	}
-	if (a.view == 'm')
-		msizes_load(src, &a.opts);
 	if (a.opts.uo_interval <= 0 && a.count > 0)
 		a.opts.uo_interval = WAIT_DEFAULT;
 	else if (a.opts.uo_interval <= 0)

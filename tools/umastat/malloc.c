@@ -1,8 +1,10 @@
 /*
- * malloc.c - `umastat -m`: the malloc types as FreeBSD's vmstat -m table,
- * as JSON, or as Prometheus text exposition.  Sizes come from the size
- * mask through the source's vm.malloc.zone_sizes, or libmemstat's table
- * (FreeBSD's classes: class 5 is 384, not 512) when the source has none.
+ * malloc.c - `umastat -m`: the malloc types as FreeBSD 14's vmstat -m
+ * table (13's is the same: Type, InUse, MemUse, Requests, Size(s); the
+ * HighUse column went in 13.0), as JSON with vmstat's libxo names, or as
+ * Prometheus text exposition.  Sizes are the source's size classes
+ * (libmemstat reads its vm.malloc.zone_sizes): bit i of a size mask is
+ * class i of that table, never a power of two computed here.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,17 +14,14 @@
 #define	SLOT_REQ	0
 
 static void
-malloc_sizes(struct memory_type *mtp, const char *sep,
-    const struct umastat_opts *uo)
+malloc_sizes(struct memory_type *mtp)
 {
-	size_t count = uo->uo_nmsizes > 0 ? uo->uo_nmsizes :
-	    memstat_malloc_zone_get_count();
+	size_t count = memstat_malloc_zone_get_count();
 	int n = 0;
 
 	for (size_t i = 0; i < count; i++)
 		if (memstat_malloc_zone_used(mtp, i))
-			printf("%s%zu", n++ ? sep : "", uo->uo_nmsizes > 0 ?
-			    (size_t)uo->uo_msizes[i] :
+			printf("%s%zu", n++ ? "," : "",
 			    memstat_malloc_zone_get_size(i));
 }
 
@@ -41,19 +40,19 @@ malloc_text(struct memory_type_list *list, const struct umastat_opts *uo)
 	if (uo->uo_interval > 0 && uo->uo_sample > 0)
 		printf("\n(Requests: change over the last %g s)\n",
 		    uo->uo_interval);
-	printf("%13s %5s %6s %7s %8s  %s\n", "Type", "InUse", "MemUse",
-	    "HighUse", "Requests", "Size(s)");
+	printf("%13s %5s %6s %8s  %s\n", "Type", "InUse", "MemUse",
+	    "Requests", "Size(s)");
 	for (mtp = memstat_mtl_first(list); mtp != NULL;
 	    mtp = memstat_mtl_next(mtp)) {
 		if (malloc_skip(mtp))
 			continue;
-		printf("%13s %5ju %5juK %7s %8ju  ", memstat_get_name(mtp),
+		printf("%13s %5ju %5juK %8ju  ", memstat_get_name(mtp),
 		    (uintmax_t)memstat_get_count(mtp),
-		    (uintmax_t)((memstat_get_bytes(mtp) + 1023) / 1024), "-",
+		    (uintmax_t)((memstat_get_bytes(mtp) + 1023) / 1024),
 		    (uintmax_t)counter_delta(mtp, SLOT_REQ,
 		    memstat_get_numallocs(mtp), uo));
 		counter_seen(mtp);
-		malloc_sizes(mtp, ",", uo);
+		malloc_sizes(mtp);
 		printf("\n");
 	}
 }
@@ -72,14 +71,13 @@ malloc_json(struct memory_type_list *list, const struct umastat_opts *uo)
 		printf("%s\n{\"type\":", n++ ? "," : "");
 		json_string(stdout, memstat_get_name(mtp));
 		printf(",\"in-use\":%" PRIu64 ",\"memory-use\":%" PRIu64
-		    ",\"high-use\":\"-\",\"requests\":%" PRIu64
-		    ",\"frees\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"size\":[",
+		    ",\"requests\":%" PRIu64 ",\"size\":[",
 		    memstat_get_count(mtp),
 		    (memstat_get_bytes(mtp) + 1023) / 1024,
-		    memstat_get_numallocs(mtp), memstat_get_numfrees(mtp),
-		    memstat_get_bytes(mtp));
-		malloc_sizes(mtp, ",", uo);
-		printf("]}");
+		    memstat_get_numallocs(mtp));
+		malloc_sizes(mtp);
+		printf("],\"frees\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
+		    memstat_get_numfrees(mtp), memstat_get_bytes(mtp));
 	}
 	printf("\n]}}\n");
 }

@@ -1,8 +1,11 @@
 /*
  * mbuf.c - `umastat -n`: FreeBSD's netstat -m lines from the mbuf zones
- * and the mbuf_tag malloc type, as text or as JSON with netstat's libxo
- * names.  Snapshots are not consistent across zones, so every difference
- * is clamped at 0 rather than wrapped (bug 2).
+ * and the mbuf_tag malloc type, as text or as JSON with the names and in
+ * the order of netstat's libxo output (usr.bin/netstat/mbuf.c, FreeBSD
+ * 10 to 14), its quirks included: the page-size jumbo figures are
+ * "jumbo-*" but their sleeps and failures "jumbop-*", and the 16k maximum
+ * is "jumbo16-limit".  Snapshots are not consistent across zones, so
+ * every difference is clamped at 0 rather than wrapped (bug 2).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -83,18 +86,20 @@ mbuf_text(const struct mbzone *z, const struct mbstat *s)
 	    "(mbufs/clusters/mbuf+clusters)\n", (uintmax_t)mb->sleeps,
 	    (uintmax_t)cl->sleeps, (uintmax_t)pk->sleeps);
 	printf("%ju/%ju/%ju requests for jumbo clusters delayed "
-	    "(4k/9k/16k)\n", (uintmax_t)z[3].sleeps, (uintmax_t)z[4].sleeps,
-	    (uintmax_t)z[5].sleeps);
+	    "(%juk/9k/16k)\n", (uintmax_t)z[3].sleeps, (uintmax_t)z[4].sleeps,
+	    (uintmax_t)z[5].sleeps, (uintmax_t)(z[3].size / 1024));
 	printf("%ju/%ju/%ju requests for jumbo clusters denied "
-	    "(4k/9k/16k)\n", (uintmax_t)z[3].failures,
-	    (uintmax_t)z[4].failures, (uintmax_t)z[5].failures);
+	    "(%juk/9k/16k)\n", (uintmax_t)z[3].failures,
+	    (uintmax_t)z[4].failures, (uintmax_t)z[5].failures,
+	    (uintmax_t)(z[3].size / 1024));
 }
 
 /* The same numbers as FreeBSD's `netstat -m --libxo json` names them. */
 static void
 mbuf_json(const struct mbzone *z, const struct mbstat *s)
 {
-	static const char *const jumbo[3] = { "jumbop", "jumbo9", "jumbo16" };
+	static const char *const jumbo[3] = { "jumbo", "jumbo9", "jumbo16" };
+	static const char *const jmax[3] = { "max", "max", "limit" };
 	const struct mbzone *mb = &z[0], *pk = &z[1], *cl = &z[2];
 
 	printf("{\"mbuf-statistics\":{\"mbuf-current\":%" PRIu64
@@ -104,24 +109,29 @@ mbuf_json(const struct mbzone *z, const struct mbstat *s)
 	    ",\"packet-count\":%" PRIu64 ",\"packet-free\":%" PRIu64,
 	    s->mb_cur, s->mb_cache, s->mb_cur + s->mb_cache, s->cl_cur,
 	    s->cl_cache, s->cl_total, cl->limit, pk->count, pk->free);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		printf(",\"%s-count\":%" PRIu64 ",\"%s-cache\":%" PRIu64
-		    ",\"%s-total\":%" PRIu64 ",\"%s-max\":%" PRIu64,
+		    ",\"%s-total\":%" PRIu64 ",\"%s-%s\":%" PRIu64,
 		    jumbo[i], z[3 + i].count, jumbo[i], z[3 + i].free,
-		    jumbo[i], z[3 + i].count + z[3 + i].free, jumbo[i],
+		    jumbo[i], z[3 + i].count + z[3 + i].free, jumbo[i], jmax[i],
 		    z[3 + i].limit);
-	printf(",\"jumbop-size\":%" PRIu64 ",\"bytes-in-use\":%" PRIu64
-	    ",\"bytes-in-cache\":%" PRIu64 ",\"bytes-total\":%" PRIu64
+		if (i == 0)
+			printf(",\"jumbo-page-size\":%" PRIu64,
+			    z[3].size / 1024);
+	}
+	printf(",\"bytes-in-use\":%" PRIu64 ",\"bytes-in-cache\":%" PRIu64
+	    ",\"bytes-total\":%" PRIu64
 	    ",\"mbuf-failures\":%" PRIu64 ",\"cluster-failures\":%" PRIu64
 	    ",\"packet-failures\":%" PRIu64 ",\"mbuf-sleeps\":%" PRIu64
-	    ",\"cluster-sleeps\":%" PRIu64 ",\"packet-sleeps\":%" PRIu64,
-	    z[3].size / 1024, s->bytes_cur / 1024, s->bytes_cache / 1024,
+	    ",\"cluster-sleeps\":%" PRIu64 ",\"packet-sleeps\":%" PRIu64
+	    ",\"jumbop-sleeps\":%" PRIu64 ",\"jumbo9-sleeps\":%" PRIu64
+	    ",\"jumbo16-sleeps\":%" PRIu64 ",\"jumbop-failures\":%" PRIu64
+	    ",\"jumbo9-failures\":%" PRIu64 ",\"jumbo16-failures\":%" PRIu64
+	    "}}\n", s->bytes_cur / 1024, s->bytes_cache / 1024,
 	    (s->bytes_cur + s->bytes_cache) / 1024, mb->failures,
-	    cl->failures, pk->failures, mb->sleeps, cl->sleeps, pk->sleeps);
-	for (int i = 0; i < 3; i++)
-		printf(",\"%s-sleeps\":%" PRIu64 ",\"%s-failures\":%" PRIu64,
-		    jumbo[i], z[3 + i].sleeps, jumbo[i], z[3 + i].failures);
-	printf("}}\n");
+	    cl->failures, pk->failures, mb->sleeps, cl->sleeps, pk->sleeps,
+	    z[3].sleeps, z[4].sleeps, z[5].sleeps, z[3].failures,
+	    z[4].failures, z[5].failures);
 }
 
 int

@@ -19,9 +19,6 @@ struct umastat_opts {
 	int	uo_percpu;	/* JSON: per-CPU arrays */
 	int	uo_sample;	/* 0 for the first sample of a -w run */
 	double	uo_interval;	/* -w seconds, 0 without -w */
-	/* The source's malloc class sizes (bit i of a size mask is class i). */
-	int	uo_msizes[64];
-	size_t	uo_nmsizes;	/* 0: libmemstat's table */
 };
 
 /* Caller slots of libmemstat that hold the previous sample's counters. */

@@ -1,6 +1,7 @@
 /*
- * zones.c - `umastat -z`: the UMA zones as FreeBSD's modern vmstat -z
- * table, as libxo-style JSON, or as Prometheus text exposition.
+ * zones.c - `umastat -z`: the UMA zones as FreeBSD 14's vmstat -z table
+ * (13's has a blank line after the header; 15 laid it out anew), as JSON
+ * with vmstat's libxo names, or as Prometheus text exposition.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@ zones_text(struct memory_type_list *list, const struct umastat_opts *uo)
 	if (uo->uo_interval > 0 && uo->uo_sample > 0)
 		printf("\n(REQ, FAIL, SLEEP, XDOMAIN: change over the last "
 		    "%g s)\n", uo->uo_interval);
-	printf("%-20s %6s %6s %8s %8s %8s %8s%4s %4s\n\n", "ITEM", "SIZE",
+	printf("%-20s %6s %6s %8s %8s %8s %8s%4s %4s\n", "ITEM", "SIZE",
 	    "LIMIT", "USED", "FREE", "REQ", "FAIL", "SLEEP", "XDOMAIN");
 	for (mtp = memstat_mtl_first(list); mtp != NULL;
 	    mtp = memstat_mtl_next(mtp)) {
