@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "kmem.h"
 #include "malloc_int.h"
 #include "malloc_fast.h"
 #include "sysctl_int.h"
@@ -248,9 +249,8 @@ malloc_startup_once(void)
 	    UMA_CACHE_GUARD) * sizeof(struct uma_cache))
 		uma__malloc_caches_shift++;
 	/* Arena runs come zeroed (vm.c drops pages given back). */
-	if (uma__vm_alloc_run(roundup2((size_t)MALLOC_NCLASSES <<
-	    uma__malloc_caches_shift, UMA_PAGE_SIZE), 0, 0, UINTPTR_MAX, 0,
-	    &mem) != 0)
+	if (uma__meta_run_alloc(roundup2((size_t)MALLOC_NCLASSES <<
+	    uma__malloc_caches_shift, UMA_PAGE_SIZE), &mem) != 0)
 		uma__panic("uma: no memory for the malloc zones' caches");
 	uma__malloc_caches = (char *)mem + UMA_CACHE_GUARD *
 	    sizeof(struct uma_cache);

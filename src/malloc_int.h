@@ -115,6 +115,16 @@ struct malloc_large *uma__malloc_large_find(const void *addr) UMA_HIDDEN;
  */
 void	uma__malloc_large_reclaim(bool periodic) UMA_HIDDEN;
 
+/* Bytes of freed runs the cache keeps (the kmem report's large_cache). */
+uint64_t uma__malloc_large_cached(void) UMA_HIDDEN;
+/*
+ * Call fn on every cached run, under the cache's lock (fn must not call
+ * malloc); `old`: not reused since the last periodic trim, which gives it
+ * back next.
+ */
+void	uma__malloc_large_cache_walk(void (*fn)(struct malloc_large *ml,
+	    bool old, void *arg), void *arg) UMA_HIDDEN;
+
 /* malloc_type.c */
 void	uma__mstat_add(struct malloc_type *mtp, size_t word, uint64_t delta)
 	    UMA_HIDDEN;

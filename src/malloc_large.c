@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "kmem.h"
 #include "malloc_int.h"
 #include "sysctl_int.h"
 
@@ -359,6 +360,27 @@ uma__malloc_large_reclaim(bool periodic)
 	lcache_release(&out);
 }
 
+/* See malloc_int.h */
+uint64_t
+uma__malloc_large_cached(void)
+{
+	return (__atomic_load_n(&large_cache_bytes, __ATOMIC_RELAXED));
+}
+
+/* See malloc_int.h */
+void
+uma__malloc_large_cache_walk(void (*fn)(struct malloc_large *ml, bool old,
+    void *arg), void *arg)
+{
+	struct malloc_large *ml;
+
+	pthread_mutex_lock(&lcache.lock);
+	if (lcache.ready)
+		TAILQ_FOREACH(ml, &lcache.age, ml_age)
+			fn(ml, ml->ml_tick < lcache.tick, arg);
+	pthread_mutex_unlock(&lcache.lock);
+}
+
 static void
 lcache_fork_prepare(void)
 {
@@ -418,6 +440,7 @@ large_run_alloc(size_t len, size_t align, uintptr_t low, uintptr_t high,
 static void *
 large_publish(struct malloc_large *ml)
 {
+	uma__kmem_run_live(ml->ml_contig, (int64_t)ml->ml_size);
 	uma__vtoslab_set(ml->ml_addr, 1, ml, NULL);
 	return (ml->ml_addr);
 }
@@ -512,6 +535,7 @@ uma__malloc_large_free(struct malloc_large *ml)
 	    UMA_PAGE_SHIFT];
 	if (!atomic_compare_exchange_strong(slot, &expect, NULL))
 		uma__malloc_invalid("free", ml->ml_addr, "double free");
+	uma__kmem_run_live(ml->ml_contig, -(int64_t)ml->ml_size);
 	/* Cached or given back, the pages may serve anyone: dump them. */
 	if (ml->ml_nodump) {
 		(void)madvise(ml->ml_addr, ml->ml_size, MADV_DODUMP);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kmem.h"
 #include "malloc_int.h"
 #include "malloc_mstat.h"
 #include "sysctl_int.h"
@@ -101,7 +102,7 @@ mtype_run_alloc(const char *name)
 
 	len = roundup2(MSTAT_RUN_OFF + ((size_t)uma__ncpus() + 1) *
 	    MSTAT_WORDS * sizeof(uint64_t), UMA_PAGE_SIZE);
-	if (uma__vm_alloc_run(len, 0, 0, UINTPTR_MAX, 0, &mem) != 0)
+	if (uma__meta_run_alloc(len, &mem) != 0)
 		return (NULL);
 	mr = mem;
 	/* A bounded copy, not snprintf: see slabzone_names in keg.c. */
@@ -140,9 +141,8 @@ mtype_all_retire(struct mtype_run *mr)
 			*mp = mr->mr_all;
 			break;
 		}
-	if (mtype_retired == NULL && uma__vm_alloc_run(roundup2(MSTAT_WORDS *
-	    sizeof(uint64_t), UMA_PAGE_SIZE), 0, 0, UINTPTR_MAX, 0,
-	    &mem) == 0)
+	if (mtype_retired == NULL && uma__meta_run_alloc(roundup2(MSTAT_WORDS *
+	    sizeof(uint64_t), UMA_PAGE_SIZE), &mem) == 0)
 		mtype_retired = mem;
 	if (mtype_retired == NULL)
 		uma__panic("uma: no memory to retire malloc type %s",
@@ -278,7 +278,7 @@ malloc_type_destroy(struct malloc_type *mtp)
 	}
 	if (mr->mr_dynamic) {
 		mtype_all_retire(mr);
-		uma__vm_free_run(mr, mr->mr_len);
+		uma__meta_run_free(mr, mr->mr_len);
 	}
 }
 
@@ -398,8 +398,8 @@ ztab_get(struct malloc_type *mtp, int ncpus)
 
 	if (mtp != uma__malloc_zone_type || mtype_counts(mtp) == NULL)
 		return (NULL);
-	if (uma__vm_alloc_run(roundup2((size_t)ncpus * sizeof(ztab_t),
-	    UMA_PAGE_SIZE), 0, 0, UINTPTR_MAX, 0, &mem) != 0)
+	if (uma__meta_run_alloc(roundup2((size_t)ncpus * sizeof(ztab_t),
+	    UMA_PAGE_SIZE), &mem) != 0)
 		uma__panic("uma: no memory for the statistics of type %s",
 		    mtp->ks_shortdesc);
 	ztab_fill(mem, ncpus);
@@ -410,7 +410,7 @@ static void
 ztab_free(ztab_t *ztab, int ncpus)
 {
 	if (ztab != NULL)
-		uma__vm_free_run(ztab, roundup2((size_t)ncpus *
+		uma__meta_run_free(ztab, roundup2((size_t)ncpus *
 		    sizeof(ztab_t), UMA_PAGE_SIZE));
 }
 
@@ -616,16 +616,16 @@ sysctl_malloc_stats(struct uma__sysctl_req *req,
 	if (req->oldp == NULL)
 		return (uma__sysctl_out(req, NULL, need));
 	for (int tries = 0; tries < 8; tries++) {
-		if (uma__vm_alloc_run(roundup2(need, UMA_PAGE_SIZE), 0, 0,
-		    UINTPTR_MAX, 0, &buf) != 0)
+		if (uma__meta_run_alloc(roundup2(need, UMA_PAGE_SIZE),
+		    &buf) != 0)
 			return (ENOMEM);
 		got = uma__malloc_stream(buf, roundup2(need, UMA_PAGE_SIZE));
 		if (got <= roundup2(need, UMA_PAGE_SIZE)) {
 			error = uma__sysctl_out(req, buf, got);
-			uma__vm_free_run(buf, roundup2(need, UMA_PAGE_SIZE));
+			uma__meta_run_free(buf, roundup2(need, UMA_PAGE_SIZE));
 			return (error);
 		}
-		uma__vm_free_run(buf, roundup2(need, UMA_PAGE_SIZE));
+		uma__meta_run_free(buf, roundup2(need, UMA_PAGE_SIZE));
 		need = got;
 	}
 	return (EAGAIN);

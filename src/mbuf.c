@@ -14,6 +14,7 @@
 
 #include "mbuf_int.h"
 #include "cache_fast.h"
+#include "kmem.h"
 
 struct mb_zones mb_zones;
 
@@ -130,6 +131,13 @@ mb_zfini_pack(void *mem, int size)
 	uma_zfree_arg(mb_zones.mz_clust, m->m_ext.ext_buf, NULL);
 }
 
+/* The cluster a cached packet keeps (the kmem report counts it free). */
+static void *
+mb_pack_cluster(void *mem)
+{
+	return (((struct mbuf *)mem)->m_ext.ext_buf);
+}
+
 /* A packet-zone mbuf handed out: header fields, its cluster as data. */
 static inline void
 mb_init_pack(struct mbuf *m, int flags, short type)
@@ -228,6 +236,7 @@ mb_init_once(void)
 	    "kern.ipc.nmbjumbo9 limit reached");
 	uma_zone_set_warning(z->mz_jumbo16,
 	    "kern.ipc.nmbjumbo16 limit reached");
+	uma__kmem_hold(z->mz_pack, z->mz_clust, mb_pack_cluster);
 	mb__limits_apply();
 	atomic_store_explicit(&z->mz_ready, true, memory_order_release);
 }

@@ -60,7 +60,11 @@ uma__zone_trim(uma_zone_t zone, int req)
 /*
  * Caches of every zone first, kegs after: a secondary zone's caches drain
  * into the keg its primary shares, and uma's own zones (buckets, off-page
- * headers) receive what the user zones let go.
+ * headers) receive what the user zones let go.  Newest zone first: a zone
+ * whose zone fini frees items of an older zone (the mbuf packet zone's
+ * cached packets keep clusters) drains before that zone does, so the
+ * clusters it lets go are drained in the same pass rather than left in
+ * the cluster zone's cache of the reclaiming CPU.
  */
 static void
 reclaim_all_locked(int req, bool periodic)
@@ -68,7 +72,7 @@ reclaim_all_locked(int req, bool periodic)
 	uma_zone_t zone;
 	uma_keg_t keg;
 
-	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
+	TAILQ_FOREACH_REVERSE(zone, &uma.ug_zones, uma_zonelist, uz_all) {
 		if (zone->uz_flags & UMA_ZFLAG_INTERNAL)
 			continue;
 		if (periodic) {

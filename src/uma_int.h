@@ -398,7 +398,7 @@ struct uma_global {
 	int		 ug_warnings;	/* vm.zone_warnings */
 	int		 ug_multipage;	/* vm.debug.uma_multipage_slabs */
 	pthread_rwlock_t ug_lock;	/* uma_lock: zone and keg lists */
-	TAILQ_HEAD(, uma_zone) ug_zones;
+	TAILQ_HEAD(uma_zonelist, uma_zone) ug_zones;
 	LIST_HEAD(, uma_keg) ug_kegs;
 	int		 ug_nzones;
 	int		 ug_nzones_internal;

@@ -31,8 +31,17 @@ static struct {
 	pthread_mutex_t	 lock;
 	struct vmmap	 map;
 	_Atomic uint64_t pages;		/* handed out by the backend */
+	uintptr_t	 top;		/* highest end handed out (lock) */
 	const struct uma__backend *backend;
 } vm = { .lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP };
+
+/* A run was handed out (vm.lock held): the tables may be written to its end. */
+static void
+vm_top_locked(uintptr_t addr, size_t len)
+{
+	if (addr + len > vm.top)
+		vm.top = addr + len;
+}
 
 static void *
 arena_alloc(size_t npages, int flags, void *arg)
@@ -43,6 +52,8 @@ arena_alloc(size_t npages, int flags, void *arg)
 	pthread_mutex_lock(&vm.lock);
 	error = vmmap_alloc(&vm.map, npages * UMA_PAGE_SIZE, 0,
 	    uma_vm_base, uma_vm_base + uma_vm_size, 0, &addr);
+	if (error == 0)
+		vm_top_locked(addr, npages * UMA_PAGE_SIZE);
 	pthread_mutex_unlock(&vm.lock);
 	if (error != 0)
 		return (NULL);
@@ -114,6 +125,8 @@ uma__vm_alloc_run(size_t len, size_t align, uintptr_t low, uintptr_t high,
 
 	pthread_mutex_lock(&vm.lock);
 	error = vmmap_alloc(&vm.map, len, align, low, high, boundary, &addr);
+	if (error == 0)
+		vm_top_locked(addr, len);
 	pthread_mutex_unlock(&vm.lock);
 	if (error != 0)
 		return (error);
@@ -159,6 +172,46 @@ uint64_t
 uma__vm_pages(void)
 {
 	return (atomic_load_explicit(&vm.pages, memory_order_relaxed));
+}
+
+/* Resident bytes of [p, p + len), p page aligned (mincore, 1024 at a time). */
+static uint64_t
+vm_resident(const void *p, size_t len)
+{
+	unsigned char vec[1024];
+	size_t n, npages = howmany(len, UMA_PAGE_SIZE);
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < npages; i += n) {
+		n = npages - i < sizeof(vec) ? npages - i : sizeof(vec);
+		if (mincore((char *)p + i * UMA_PAGE_SIZE, n * UMA_PAGE_SIZE,
+		    vec) != 0)
+			return (bytes);
+		for (size_t j = 0; j < n; j++)
+			bytes += (vec[j] & 1) * UMA_PAGE_SIZE;
+	}
+	return (bytes);
+}
+
+/*
+ * See vm.h.  A table entry is written only for a page of a run handed
+ * out, so nothing above the highest such run's entries is resident.
+ */
+uint64_t
+uma__vm_meta_bytes(void)
+{
+	size_t nodes, npages;
+
+	if (!__atomic_load_n(&uma.ug_ready, __ATOMIC_ACQUIRE))
+		return (0);
+	pthread_mutex_lock(&vm.lock);
+	nodes = vmmap_node_bytes(&vm.map);
+	npages = vm.top > uma_vm_base ? (vm.top - uma_vm_base) >>
+	    UMA_PAGE_SHIFT : 0;
+	pthread_mutex_unlock(&vm.lock);
+	return (nodes + vm_resident((const void *)uma_vm_slabtab,
+	    npages * sizeof(void *)) + vm_resident((const void *)uma_vm_pagetag,
+	    npages * sizeof(uint32_t)));
 }
 
 /*

@@ -58,4 +58,11 @@ void	uma__vm_merge_runs(void *mem, size_t len, size_t len2);
 /* Page counts the backend has handed out and not taken back. */
 uint64_t uma__vm_pages(void);
 
+/*
+ * The page layer's own memory outside the arena, in bytes: the map's node
+ * pages and the resident pages of the vtoslab and tag tables.  For the
+ * kmem report; takes the map's lock for an instant and asks the kernel.
+ */
+uint64_t uma__vm_meta_bytes(void);
+
 #endif /* !_UMA_VM_H_ */

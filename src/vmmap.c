@@ -573,6 +573,20 @@ vmmap_largest_free(const struct vmmap *map)
 	return (entry_max_free(map->vmm_root));
 }
 
+/* Nodes are carved in order from each chunk: its first pages are touched. */
+size_t
+vmmap_node_bytes(const struct vmmap *map)
+{
+	const struct vmmap_chunk *c;
+	size_t bytes = 0;
+
+	for (c = map->vmm_chunks; c != NULL; c = c->vc_next)
+		bytes += (offsetof(struct vmmap_chunk, vc_nodes) +
+		    c->vc_used * sizeof(struct vmmap_entry) + UMA_PAGE_MASK) &
+		    ~UMA_PAGE_MASK;
+	return (bytes);
+}
+
 /* The validity walker's state: the in-order predecessor and running sums. */
 struct vmmap_walk {
 	const struct vmmap		*vw_map;

@@ -103,6 +103,9 @@ size_t	vmmap_count(const struct vmmap *map);
 size_t	vmmap_allocated(const struct vmmap *map);
 size_t	vmmap_largest_free(const struct vmmap *map);
 
+/* Bytes of the node pool's pages that nodes were ever carved from. */
+size_t	vmmap_node_bytes(const struct vmmap *map);
+
 /*
  * The validity walker: 1 if ordering, page alignment, adj_free, max_free,
  * AVL heights and balance, the sentinel and the counters all hold, else 0.

@@ -1,0 +1,261 @@
+/*
+ * kmem.c - the kmem report's cheap tier (vm.kmem_stats): what every page
+ * uma holds is for, from counters alone; the accounting hooks of the
+ * other page sources; the two sysctl nodes.
+ *
+ * Layer: statistics, above every layer it reads (zones and kegs through
+ * their atomics and stats.c, malloc's runs, the page layer's totals); it
+ * changes none.  It takes uma_lock for reading (zones are not created or
+ * destroyed meanwhile) and the page layer's map lock for an instant, and
+ * no lock of a cache, zone or keg: an allocation never waits for it.
+ *
+ * The parts.  Every committed byte is one of:
+ *   - an item of a user keg: held by a caller (inuse_zones, or
+ *     inuse_malloc for a malloc size-class zone), in a per-CPU cache, in
+ *     a zone's bucket cache, or free in its slab, each at the keg's item
+ *     size; a keg's pages less its items and inline headers are waste;
+ *   - a live large or contigmalloc run, or a cached large run;
+ *   - uma's own: every page of its internal kegs (zones, kegs, per-CPU
+ *     caches, buckets, off-page headers, large-run descriptors), inline
+ *     slab headers, its runs (malloc's class caches and type counters),
+ *     and outside the arena the map's nodes, the written pages of the
+ *     vtoslab and tag tables and the closed guard caches;
+ *   - other: the rest, by subtraction, so the parts add up exactly.
+ * Quiet, "other" is 0 but for the pages of a keg destroyed with items
+ * still out; busy, it is what moved between the reads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kmem.h"
+#include "malloc_int.h"
+#include "sysctl_int.h"
+
+struct uma__kmem_runs uma__kmem_runs;
+
+/* See kmem.h */
+int
+uma__meta_run_alloc(size_t len, void **memp)
+{
+	int error;
+
+	error = uma__vm_alloc_run(len, 0, 0, UINTPTR_MAX, 0, memp);
+	if (error == 0)
+		atomic_fetch_add_explicit(&uma__kmem_runs.kr_meta, len,
+		    memory_order_relaxed);
+	return (error);
+}
+
+/* See kmem.h */
+void
+uma__meta_run_free(void *mem, size_t len)
+{
+	atomic_fetch_sub_explicit(&uma__kmem_runs.kr_meta, len,
+	    memory_order_relaxed);
+	uma__vm_free_run(mem, len);
+}
+
+/* The holdings (set once each, at the holder's creation). */
+#define	KMEM_HOLDINGS	4
+static struct uma__kmem_holding holdings[KMEM_HOLDINGS];
+static _Atomic int nholdings;
+
+/* See kmem.h */
+void
+uma__kmem_hold(uma_zone_t holder, uma_zone_t held,
+    void *(*held_item)(void *item))
+{
+	int n = atomic_load_explicit(&nholdings, memory_order_relaxed);
+
+	if (n == KMEM_HOLDINGS)
+		uma__panic("uma: more than %d zone holdings", KMEM_HOLDINGS);
+	holdings[n] = (struct uma__kmem_holding){ holder, held, held_item };
+	atomic_store_explicit(&nholdings, n + 1, memory_order_release);
+}
+
+/* See kmem.h */
+const struct uma__kmem_holding *
+uma__kmem_holding(uma_zone_t zone)
+{
+	int n = atomic_load_explicit(&nholdings, memory_order_acquire);
+
+	for (int i = 0; i < n; i++)
+		if (holdings[i].kh_holder == zone)
+			return (&holdings[i]);
+	return (NULL);
+}
+
+/* The in-use part a zone's items count in. */
+static uint64_t *
+kmem_inuse_part(struct uma_kmem_stats *uks, uma_zone_t zone)
+{
+	return (zone->uz_keg->uk_slabflags != 0 ? &uks->uks_inuse_malloc :
+	    &uks->uks_inuse_zones);
+}
+
+/*
+ * One user zone's items.  A holder's cached items keep an item of the
+ * held zone each, which the held zone counts as allocated: those are
+ * free memory, in the cache that holds them.
+ */
+static void
+kmem_zone(struct uma_kmem_stats *uks, uma_zone_t zone)
+{
+	const struct uma__kmem_holding *kh;
+	struct uma__zone_stat zs;
+	uint64_t size = zone->uz_keg->uk_size, hsize, used;
+
+	uma__zone_stat(zone, &zs, NULL, 0);
+	used = zs.zs_allocs > zs.zs_frees ? zs.zs_allocs - zs.zs_frees : 0;
+	*kmem_inuse_part(uks, zone) += used * size;
+	uks->uks_free_pcpu += zs.zs_cpu_free * size;
+	uks->uks_free_buckets += zs.zs_zone_free * size;
+	if (LIST_FIRST(&zone->uz_keg->uk_zones) == zone)
+		uks->uks_free_kegs += zs.zs_keg_free * size;
+	if ((kh = uma__kmem_holding(zone)) != NULL) {
+		hsize = kh->kh_held->uz_keg->uk_size;
+		*kmem_inuse_part(uks, kh->kh_held) -= (zs.zs_cpu_free +
+		    zs.zs_zone_free) * hsize;
+		uks->uks_free_pcpu += zs.zs_cpu_free * hsize;
+		uks->uks_free_buckets += zs.zs_zone_free * hsize;
+	}
+}
+
+/* One keg's pages: uma's own, or items, inline headers and waste. */
+static void
+kmem_keg(struct uma_kmem_stats *uks, uma_keg_t keg)
+{
+	uint64_t pages = atomic_load_explicit(&keg->uk_pages,
+	    memory_order_relaxed);
+	uint64_t bytes = pages * UMA_PAGE_SIZE, slabs, hdr;
+
+	if (keg->uk_flags & UMA_ZFLAG_INTERNAL) {
+		uks->uks_metadata += bytes;
+		return;
+	}
+	slabs = pages / keg->uk_ppera;
+	hdr = keg->uk_flags & UMA_ZFLAG_OFFPAGE ? 0 : slabs * keg->uk_hdrsize;
+	uks->uks_metadata += hdr;
+	uks->uks_waste += bytes - hdr - slabs * keg->uk_ipers * keg->uk_size;
+}
+
+/* The resident set from the kernel, without stdio (no malloc here). */
+static uint64_t
+kmem_rss(void)
+{
+	char buf[128], *p;
+	uint64_t pages = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return (0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return (0);
+	buf[n] = '\0';
+	p = strchr(buf, ' ');	/* the second field: resident pages */
+	if (p == NULL)
+		return (0);
+	for (p++; *p >= '0' && *p <= '9'; p++)
+		pages = pages * 10 + (uint64_t)(*p - '0');
+	return (pages * (uint64_t)sysconf(_SC_PAGESIZE));
+}
+
+/* uma's mappings outside the arena: the map and tables, the guard caches. */
+static uint64_t
+kmem_outside(void)
+{
+	return (uma__vm_meta_bytes() + roundup2((size_t)(uma.ug_ncpus +
+	    UMA_CACHE_GUARD) * sizeof(struct uma_cache), UMA_PAGE_SIZE));
+}
+
+/* See kmem.h */
+void
+uma__kmem_stats(struct uma_kmem_stats *uks)
+{
+	uint64_t outside, sum = 0;
+	uma_zone_t zone;
+	uma_keg_t keg;
+
+	memset(uks, 0, sizeof(*uks));
+	uks->uks_version = UMA_KMEM_STATS_VERSION;
+	uks->uks_size = sizeof(*uks);
+	uma_ensure_started();
+	pthread_rwlock_rdlock(&uma.ug_lock);
+	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
+		if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL))
+			kmem_zone(uks, zone);
+	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
+		kmem_keg(uks, keg);
+	pthread_rwlock_unlock(&uma.ug_lock);
+	uks->uks_inuse_large = atomic_load_explicit(&uma__kmem_runs.kr_large,
+	    memory_order_relaxed);
+	uks->uks_inuse_contig = atomic_load_explicit(
+	    &uma__kmem_runs.kr_contig, memory_order_relaxed);
+	uks->uks_large_cache = uma__malloc_large_cached();
+	outside = kmem_outside();
+	uks->uks_metadata += atomic_load_explicit(&uma__kmem_runs.kr_meta,
+	    memory_order_relaxed) + outside;
+	uks->uks_arena_committed = uma__vm_pages() * UMA_PAGE_SIZE;
+	uks->uks_committed = uks->uks_arena_committed + outside;
+	uks->uks_reserved = uma_vm_size;
+#define	X(f, k, d)	sum += uks->uks_##f;
+	UMA_KMEM_PARTS(X)
+#undef X
+	uks->uks_other = uks->uks_committed - sum;
+	uks->uks_inuse = uks->uks_inuse_zones + uks->uks_inuse_malloc +
+	    uks->uks_inuse_large + uks->uks_inuse_contig;
+	uks->uks_rss = kmem_rss();
+}
+
+static int
+sysctl_kmem_stats(struct uma__sysctl_req *req,
+    const struct uma__sysctl_oid *oid)
+{
+	struct uma_kmem_stats uks;
+
+	if (req->oldp == NULL)
+		return (uma__sysctl_out(req, NULL, sizeof(uks)));
+	uma__kmem_stats(&uks);
+	return (uma__sysctl_out(req, &uks, sizeof(uks)));
+}
+
+/*
+ * The extended record is built in a scratch mapping (no malloc: uma may be
+ * malloc), then copied out.  A size probe does not walk: it counts zones.
+ */
+static int
+sysctl_kmem_stats_extended(struct uma__sysctl_req *req,
+    const struct uma__sysctl_oid *oid)
+{
+	size_t len;
+	void *buf;
+	int error;
+
+	if (req->oldp == NULL)
+		return (uma__sysctl_out(req, NULL,
+		    sizeof(struct uma_kmem_stats_extended) +
+		    (size_t)uma__zone_count(1) * sizeof(struct uma_kmem_zone)));
+	buf = uma__kmem_stats_extended(&len, &error);
+	if (buf == NULL)
+		return (error);
+	error = uma__sysctl_out(req, buf, len);
+	munmap(buf, len);
+	return (error);
+}
+
+UMA_SYSCTL_PROC(sysctl_vm_kmem_stats, "vm.kmem_stats", UMA_CTLTYPE_OPAQUE,
+    UMA_CTLFLAG_RD, "S,uma_kmem_stats", sysctl_kmem_stats, NULL,
+    "Where uma's memory is, from counters: O(zones), no allocation waits "
+    "(struct uma_kmem_stats, <uma/kmem.h>)");
+UMA_SYSCTL_PROC(sysctl_vm_kmem_stats_extended, "vm.kmem_stats_extended",
+    UMA_CTLTYPE_OPAQUE, UMA_CTLFLAG_RD, "S,uma_kmem_stats_extended",
+    sysctl_kmem_stats_extended, NULL,
+    "The kmem report with what a reclaim would give back, by walking every "
+    "cache and slab list (struct uma_kmem_stats_extended, <uma/kmem.h>)");
