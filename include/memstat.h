@@ -124,9 +124,11 @@ int	memstat_buf_malloc(struct memory_type_list *list, const void *buf,
  * "name\ttype\taccess\tdescription\n" in *textp (free it).
  * memstat_source_{all,uma,malloc} fill a list like the functions above.
  * memstat_save writes "vm.zone_stats" and, where present,
- * "kern.malloc_stats" and the malloc size-class table
- * ("vm.malloc.zone_count", "vm.malloc.zone_sizes") of the source into a
- * file for memstat_file_* (whose sizes are then those of the source).
+ * "kern.malloc_stats", the malloc size-class table
+ * ("vm.malloc.zone_count", "vm.malloc.zone_sizes") and the kmem report
+ * ("vm.kmem_stats", "vm.kmem_stats_extended") of the source into a file
+ * for memstat_file_* and memstat_source_file (whose sizes and reports
+ * are then those of the source).
  */
 struct memstat_source;
 struct memstat_source	*memstat_source_self(void);
@@ -165,6 +167,109 @@ int	memstat_socket_path(pid_t pid, char *buf, size_t len);
 size_t	memstat_malloc_zone_get_count(void);
 size_t	memstat_malloc_zone_get_size(size_t n);
 int	memstat_malloc_zone_used(const struct memory_type *mtp, size_t n);
+
+/*
+ * The kmem report (uma; Fuchsia's RFC-0011): where a uma process's memory
+ * is, in two tiers (the records are <uma/kmem.h>'s).
+ *
+ * memstat_kmem_read fills `kmem` from a source: the cheap tier
+ * ("vm.kmem_stats": counters only, O(zones), takes no lock an allocation
+ * takes), or with `extended` set the extended one
+ * ("vm.kmem_stats_extended": walks every cache and slab list, each zone's
+ * locks briefly in turn, to say what a reclaim would give back).  Returns
+ * 0, or -1 with memstat_kmem_geterror(): MEMSTAT_ERROR_NOSOURCE (no such
+ * node: not a uma process, or an older one or file), _VERSION (a record
+ * version this library does not know), _DATAERROR (a record shorter or
+ * longer than it says), or the source's error.  On an error `kmem` is as
+ * it was.  memstat_kmem_buf parses raw record bytes the same way.
+ *
+ * memstat_kmem_get returns a MEMSTAT_KMEM_* figure in bytes (counts for
+ * the slab figures); the extended-only ones read 0 after a cheap read.
+ * The parts MEMSTAT_KMEM_FIRST_PART .. MEMSTAT_KMEM_LAST_PART add up to
+ * MEMSTAT_KMEM_COMMITTED exactly; MEMSTAT_KMEM_OTHER, what they leave
+ * unexplained, is the one that may be negative (figures that moved while
+ * they were read).  memstat_kmem_name gives a figure's key (as in
+ * umastat's JSON and Prometheus labels), memstat_kmem_descr what it
+ * means; NULL out of range.
+ *
+ * After an extended read, memstat_kmem_zone_count zones, in vm.zone_stats
+ * order, each with a name, MEMSTAT_KMEM_ZONE_* flags and
+ * MEMSTAT_KMEM_Z_* figures (slab figures on a keg's primary zone).
+ */
+#define	MEMSTAT_KMEM_RESERVED		0	/* arena address space */
+#define	MEMSTAT_KMEM_COMMITTED		1	/* = the parts, exactly */
+#define	MEMSTAT_KMEM_ARENA_COMMITTED	2	/* of it, in the arena */
+#define	MEMSTAT_KMEM_INUSE_ZONES	3	/* parts: ... */
+#define	MEMSTAT_KMEM_INUSE_MALLOC	4
+#define	MEMSTAT_KMEM_INUSE_LARGE	5
+#define	MEMSTAT_KMEM_INUSE_CONTIG	6
+#define	MEMSTAT_KMEM_FREE_PCPU		7
+#define	MEMSTAT_KMEM_FREE_BUCKETS	8
+#define	MEMSTAT_KMEM_FREE_KEGS		9
+#define	MEMSTAT_KMEM_LARGE_CACHE	10
+#define	MEMSTAT_KMEM_METADATA		11
+#define	MEMSTAT_KMEM_WASTE		12
+#define	MEMSTAT_KMEM_OTHER		13	/* ... the last part */
+#define	MEMSTAT_KMEM_INUSE		14	/* the four inuse parts */
+#define	MEMSTAT_KMEM_RSS		15	/* the process's, for comparison */
+#define	MEMSTAT_KMEM_MEMGUARD		16
+#define	MEMSTAT_KMEM_RECLAIMABLE	17	/* extended only from here */
+#define	MEMSTAT_KMEM_RECLAIM_FREE_SLABS	18
+#define	MEMSTAT_KMEM_RECLAIM_LARGE_CACHE 19
+#define	MEMSTAT_KMEM_RECLAIM_BUCKETS	20
+#define	MEMSTAT_KMEM_RECLAIM_PCPU	21
+#define	MEMSTAT_KMEM_RECLAIM_OLDEST	22
+#define	MEMSTAT_KMEM_RECLAIM_NEWEST	23
+#define	MEMSTAT_KMEM_LOCKED		24
+#define	MEMSTAT_KMEM_FRAGMENTATION	25
+#define	MEMSTAT_KMEM_AVAILABLE		26
+#define	MEMSTAT_KMEM_SLABS_FULL		27
+#define	MEMSTAT_KMEM_SLABS_PARTIAL	28
+#define	MEMSTAT_KMEM_SLABS_FREE		29
+#define	MEMSTAT_KMEM_NFIELDS		30
+#define	MEMSTAT_KMEM_FIRST_PART		MEMSTAT_KMEM_INUSE_ZONES
+#define	MEMSTAT_KMEM_LAST_PART		MEMSTAT_KMEM_OTHER
+#define	MEMSTAT_KMEM_FIRST_EXTENDED	MEMSTAT_KMEM_RECLAIMABLE
+
+#define	MEMSTAT_KMEM_Z_SIZE		0	/* item size */
+#define	MEMSTAT_KMEM_Z_RSIZE		1
+#define	MEMSTAT_KMEM_Z_IPERS		2	/* items per slab */
+#define	MEMSTAT_KMEM_Z_PPERA		3	/* pages per slab */
+#define	MEMSTAT_KMEM_Z_USED		4	/* items with callers */
+#define	MEMSTAT_KMEM_Z_FREE		5	/* free items */
+#define	MEMSTAT_KMEM_Z_PAGES		6
+#define	MEMSTAT_KMEM_Z_SLABS_FULL	7
+#define	MEMSTAT_KMEM_Z_SLABS_PARTIAL	8
+#define	MEMSTAT_KMEM_Z_SLABS_FREE	9
+#define	MEMSTAT_KMEM_Z_EFFICIENCY	10	/* percent of pages in use */
+#define	MEMSTAT_KMEM_Z_RECLAIMABLE	11	/* bytes */
+#define	MEMSTAT_KMEM_Z_FRAGMENTATION	12	/* bytes */
+#define	MEMSTAT_KMEM_Z_NFIELDS		13
+
+#define	MEMSTAT_KMEM_ZONE_SECONDARY	0x1
+#define	MEMSTAT_KMEM_ZONE_INTERNAL	0x2
+#define	MEMSTAT_KMEM_ZONE_NOFREE	0x4
+
+struct memstat_kmem;
+struct memstat_kmem	*memstat_kmem_alloc(void);
+void	memstat_kmem_free(struct memstat_kmem *kmem);
+int	memstat_kmem_read(struct memstat_kmem *kmem,
+	    struct memstat_source *src, int extended);
+int	memstat_kmem_buf(struct memstat_kmem *kmem, const void *buf,
+	    size_t len, int extended);
+int	memstat_kmem_geterror(const struct memstat_kmem *kmem);
+int	memstat_kmem_extended(const struct memstat_kmem *kmem);
+int64_t	memstat_kmem_get(const struct memstat_kmem *kmem, int field);
+const char	*memstat_kmem_name(int field);
+const char	*memstat_kmem_descr(int field);
+size_t	memstat_kmem_zone_count(const struct memstat_kmem *kmem);
+const char	*memstat_kmem_zone_name(const struct memstat_kmem *kmem,
+		    size_t zone);
+uint32_t memstat_kmem_zone_flags(const struct memstat_kmem *kmem,
+	    size_t zone);
+uint64_t memstat_kmem_zone_get(const struct memstat_kmem *kmem, size_t zone,
+	    int field);
+const char	*memstat_kmem_zone_field_name(int field);
 
 /*
  * Accessors.  Fields that do not apply to the type's allocator read 0.

@@ -549,10 +549,11 @@ self_list(char **textp, size_t *lenp)
 }
 
 /*
- * What memstat_save keeps: the streams, and what a reader needs to make
+ * What memstat_save keeps: the streams, what a reader needs to make
  * sense of them offline (the malloc size classes: bit i of a size mask
- * means nothing without them).  Optional ones may be missing from the
- * source (an older uma).  file_list types the values by this table.
+ * means nothing without them), and both tiers of the kmem report.
+ * Optional ones may be missing from the source (an older uma).
+ * file_list types the values by this table.
  */
 static const struct save_node {
 	const char	*sn_name;
@@ -563,6 +564,8 @@ static const struct save_node {
 	{ "kern.malloc_stats", "opaque", 1 },
 	{ "vm.malloc.zone_count", "int", 1 },
 	{ "vm.malloc.zone_sizes", "opaque", 1 },
+	{ "vm.kmem_stats", "opaque", 1 },
+	{ "vm.kmem_stats_extended", "opaque", 1 },
 };
 
 static int

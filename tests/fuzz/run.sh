@@ -22,6 +22,13 @@ printf '\000\001\000\000\000\002\000\000\000\000\000\000\000\000\000\000\000' \
     > "$work/corpus/uma_empty"
 printf '\001\001\000\000\000\001\000\000\000\000\000\000\000\000\000\000\000' \
     > "$work/corpus/malloc_empty"
+# And the kmem report's records: a cheap one (144 bytes) of zeros, an
+# extended one (264 bytes) with no zone records (zone records: 144 bytes).
+{ printf '\004\001\000\000\000\220\000\000\000'; head -c 136 /dev/zero; } \
+    > "$work/corpus/kmem_cheap"
+{ printf '\005\001\000\000\000\010\001\000\000\000\000\000\000\220\000\000\000'
+  printf '\001\000\000\000\220\000\000\000'; head -c 240 /dev/zero; } \
+    > "$work/corpus/kmem_extended"
 # -timeout: an input that runs for seconds is a bug (parsing is linear in
 # the input and the kept list), reported with its artifact rather than
 # left to hang until ctest's timeout.

@@ -88,7 +88,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: umastat [-z | -m | -n | -k] [-p pid | --socket path | "
+	    "usage: umastat [-z | -m | -n | -k] [-x] [-p pid | --socket path | "
 	    "-f file]\n"
 	    "               [--json | --prometheus] [--percpu] "
 	    "[-w seconds [-c count]]\n"
@@ -162,6 +162,7 @@ args_parse(struct umastat_args *a, int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "prometheus", no_argument, NULL, 'P' },
 		{ "percpu", no_argument, NULL, 'C' },
+		{ "extended", no_argument, NULL, 'x' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "save", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -170,7 +171,7 @@ args_parse(struct umastat_args *a, int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+zmnkp:f:w:c:h", longopts,
+	while ((c = getopt_long(argc, argv, "+zmnkxp:f:w:c:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'z': case 'm': case 'n': case 'k':
@@ -187,6 +188,7 @@ args_parse(struct umastat_args *a, int argc, char **argv)
 		case 'J': a->opts.uo_format = OUT_JSON; break;
 		case 'P': a->opts.uo_format = OUT_PROM; break;
 		case 'C': a->opts.uo_percpu = 1; break;
+		case 'x': a->opts.uo_extended = 1; break;
 		case 'w':
 			a->opts.uo_interval = wait_parse(optarg);
 			break;
@@ -258,7 +260,12 @@ sample(struct memory_type_list *list, struct memstat_source *src,
 {
 	int ret;
 
-	ret = a->view == 'z' || a->view == 'k' ?
+	/* The kmem report is its own record, not a list of types. */
+	if (a->view == 'k')
+		return (kmem_show(list, &a->opts));
+	if (a->view == 'z' && a->opts.uo_extended)
+		return (kmem_zones_show(list, &a->opts));
+	ret = a->view == 'z' ?
 	    memstat_source_uma(list, src) : memstat_source_all(list, src);
 	if (ret != 0) {
 		fprintf(stderr, "umastat: reading statistics: %s\n",
@@ -268,7 +275,6 @@ sample(struct memory_type_list *list, struct memstat_source *src,
 	switch (a->view) {
 	case 'm': return (malloc_show(list, &a->opts));
 	case 'n': return (mbuf_show(list, &a->opts));
-	case 'k': return (kmem_show(list, &a->opts));
 	default: return (zones_show(list, &a->opts));
 	}
 }
@@ -313,6 +319,7 @@ main(int argc, char **argv)
 		perror("umastat");
 		return (1);
 	}
+	a.opts.uo_src = src;
 	if (a.opts.uo_interval <= 0 && a.count > 0)
 		a.opts.uo_interval = WAIT_DEFAULT;
 	else if (a.opts.uo_interval <= 0)

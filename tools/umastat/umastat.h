@@ -19,6 +19,8 @@ struct umastat_opts {
 	int	uo_percpu;	/* JSON: per-CPU arrays */
 	int	uo_sample;	/* 0 for the first sample of a -w run */
 	double	uo_interval;	/* -w seconds, 0 without -w */
+	int	uo_extended;	/* -x: the kmem report's extended tier */
+	struct memstat_source *uo_src;	/* where the kmem report comes from */
 };
 
 /* Caller slots of libmemstat that hold the previous sample's counters. */
@@ -44,6 +46,8 @@ int	malloc_show(struct memory_type_list *list,
 	    const struct umastat_opts *uo);
 int	mbuf_show(struct memory_type_list *list, const struct umastat_opts *uo);
 int	kmem_show(struct memory_type_list *list, const struct umastat_opts *uo);
+int	kmem_zones_show(struct memory_type_list *list,
+	    const struct umastat_opts *uo);
 int	sysctl_main(struct memstat_source *src, int argc, char **argv);
 
 #endif /* !_UMASTAT_H_ */
