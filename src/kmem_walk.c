@@ -66,6 +66,7 @@ struct walk_keg {
 struct walk {
 	struct walk_slab *w_slabs;
 	struct walk_keg	*w_kegs;
+	struct walk_keg	*w_last;		/* the last one looked up */
 	size_t		 w_nslabs, w_nkegs;	/* capacities, powers of 2 */
 	size_t		 w_used;		/* slab entries taken */
 	void		*w_map;
@@ -83,7 +84,12 @@ hash_ptr(const void *p, size_t cap)
 static struct walk_keg *
 walk_keg(struct walk *w, uma_keg_t keg, bool add)
 {
-	size_t i = hash_ptr(keg, w->w_nkegs);
+	size_t i;
+
+	/* A zone's items come one after the other: the same keg. */
+	if (w->w_last != NULL && w->w_last->wk_keg == keg)
+		return (w->w_last);
+	i = hash_ptr(keg, w->w_nkegs);
 
 	while (w->w_kegs[i].wk_keg != NULL && w->w_kegs[i].wk_keg != keg)
 		i = (i + 1) & (w->w_nkegs - 1);
@@ -92,7 +98,7 @@ walk_keg(struct walk *w, uma_keg_t keg, bool add)
 			return (NULL);
 		w->w_kegs[i].wk_keg = keg;
 	}
-	return (&w->w_kegs[i]);
+	return (w->w_last = &w->w_kegs[i]);
 }
 
 /*
