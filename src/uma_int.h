@@ -55,7 +55,9 @@
  * uz_limit_lock (mutex, per limited zone): sleepers at the limit.  Leaf; it
  *   is never held while taking another lock.
  * Statistics readers take none of uc_lock/uz_lock/uk_lock: they read
- * atomics and retry on a per-cache sequence count.
+ * atomics and retry on a per-cache sequence count.  The one exception is
+ * the kmem report's extended walk (kmem_walk.c), which takes them one at
+ * a time under uma_lock, never two at once, to read caches and slab lists.
  *
  * Beside the zones, each a leaf unless said: malloc_mtx (malloc_type.c,
  * the list of malloc types; the stream writer holds it), the large-run
