@@ -32,14 +32,19 @@ reader(void *arg)
 	return (arg);
 }
 
-/* Take (lock != 0) or drop every cache, zone and keg lock. */
+/*
+ * Take (lock != 0) or drop every cache, zone and keg lock, in the lock
+ * order, with the zone list held for reading from the first to the last
+ * (readers of it, the reader thread among them, still get in).
+ */
 static void
 all_locks(int lock)
 {
 	uma_zone_t zone;
 	uma_keg_t keg;
 
-	pthread_rwlock_rdlock(&uma.ug_lock);
+	if (lock)
+		pthread_rwlock_rdlock(&uma.ug_lock);
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
 		if (zone->uz_cpu != uma__closed_caches())
 			for (int cpu = 0; cpu < uma.ug_ncpus; cpu++) {
@@ -59,7 +64,8 @@ all_locks(int lock)
 		else
 			pthread_mutex_unlock(&keg->uk_lock);
 	}
-	pthread_rwlock_unlock(&uma.ug_lock);
+	if (!lock)
+		pthread_rwlock_unlock(&uma.ug_lock);
 }
 
 UMA_TEST(kmem_cheap_takes_no_cache_zone_or_keg_lock)
