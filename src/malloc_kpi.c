@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "kmem.h"
 #include "malloc_int.h"
 #include "malloc_fast.h"
 
@@ -82,8 +83,9 @@ mtype_snap_add(struct malloc_type *mtp, void *arg)
 }
 
 /*
- * See malloc.h.  The copy is a page run of its own (no type counts it),
- * sized from the count and taken again if types were added meanwhile.
+ * See malloc.h.  The copy is a page run of its own (no type counts it; the
+ * kmem report counts it as uma's), sized from the count and taken again
+ * if types were added meanwhile.
  */
 void
 malloc_type_list(malloc_type_list_func_t *func, void *arg)
@@ -97,18 +99,18 @@ malloc_type_list(malloc_type_list_func_t *func, void *arg)
 		ms.ms_cap = uma__malloc_count() + 8;
 		len = roundup2((size_t)ms.ms_cap * sizeof(ms.ms_types[0]),
 		    UMA_PAGE_SIZE);
-		if (uma__vm_alloc_run(len, 0, 0, UINTPTR_MAX, 0, &mem) != 0)
+		if (uma__meta_run_alloc(len, &mem) != 0)
 			uma__panic("malloc_type_list: no memory for a copy "
 			    "of %d types", ms.ms_cap);
 		ms.ms_types = mem;
 		ms.ms_n = 0;
 		if (uma__malloc_type_foreach(mtype_snap_add, &ms) == 0)
 			break;
-		uma__vm_free_run(mem, len);
+		uma__meta_run_free(mem, len);
 	}
 	for (int i = 0; i < ms.ms_n; i++)
 		func(ms.ms_types[i], arg);
-	uma__vm_free_run(mem, len);
+	uma__meta_run_free(mem, len);
 }
 
 struct desc2type_arg {
