@@ -96,14 +96,23 @@ kmem_inuse_part(struct uma_kmem_stats *uks, uma_zone_t zone)
 	    &uks->uks_inuse_zones);
 }
 
+/* Items the cached items of holders keep, by where they sit. */
+struct kmem_held {
+	uint64_t	*hd_part;	/* the in-use part they left */
+	uint64_t	 hd_pcpu, hd_buckets;
+};
+
 /*
  * One user zone's items.  A holder's cached items keep an item of the
  * held zone each, which the held zone counts as allocated: those are
- * free memory, in the cache that holds them.
+ * free memory, in the cache that holds them (moved once every zone is
+ * counted).
  */
 static void
-kmem_zone(struct uma_kmem_stats *uks, uma_zone_t zone)
+kmem_zone(struct uma_kmem_stats *uks, uma_zone_t zone,
+    struct kmem_held held[KMEM_HOLDINGS])
 {
+	struct kmem_held *h;
 	const struct uma__kmem_holding *kh;
 	struct uma__zone_stat zs;
 	uint64_t size = zone->uz_keg->uk_size, hsize, used;
@@ -116,12 +125,31 @@ kmem_zone(struct uma_kmem_stats *uks, uma_zone_t zone)
 	if (LIST_FIRST(&zone->uz_keg->uk_zones) == zone)
 		uks->uks_free_kegs += zs.zs_keg_free * size;
 	if ((kh = uma__kmem_holding(zone)) != NULL) {
+		h = &held[kh - holdings];
 		hsize = kh->kh_held->uz_keg->uk_size;
-		*kmem_inuse_part(uks, kh->kh_held) -= (zs.zs_cpu_free +
-		    zs.zs_zone_free) * hsize;
-		uks->uks_free_pcpu += zs.zs_cpu_free * hsize;
-		uks->uks_free_buckets += zs.zs_zone_free * hsize;
+		h->hd_part = kmem_inuse_part(uks, kh->kh_held);
+		h->hd_pcpu += zs.zs_cpu_free * hsize;
+		h->hd_buckets += zs.zs_zone_free * hsize;
 	}
+}
+
+/*
+ * Move the held items from in use to the caches.  Racing reads can count
+ * more held than in use: never more than that moves (other explains it).
+ */
+static void
+kmem_held_move(struct uma_kmem_stats *uks, struct kmem_held *h)
+{
+	if (h->hd_part == NULL)
+		return;
+	if (h->hd_pcpu > *h->hd_part)
+		h->hd_pcpu = *h->hd_part;
+	*h->hd_part -= h->hd_pcpu;
+	uks->uks_free_pcpu += h->hd_pcpu;
+	if (h->hd_buckets > *h->hd_part)
+		h->hd_buckets = *h->hd_part;
+	*h->hd_part -= h->hd_buckets;
+	uks->uks_free_buckets += h->hd_buckets;
 }
 
 /* One keg's pages: uma's own, or items, inline headers and waste. */
@@ -179,21 +207,25 @@ kmem_outside(void)
 void
 uma__kmem_stats(struct uma_kmem_stats *uks)
 {
+	struct kmem_held held[KMEM_HOLDINGS];
 	uint64_t outside, sum = 0;
 	uma_zone_t zone;
 	uma_keg_t keg;
 
 	memset(uks, 0, sizeof(*uks));
+	memset(held, 0, sizeof(held));
 	uks->uks_version = UMA_KMEM_STATS_VERSION;
 	uks->uks_size = sizeof(*uks);
 	uma_ensure_started();
 	pthread_rwlock_rdlock(&uma.ug_lock);
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
 		if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL))
-			kmem_zone(uks, zone);
+			kmem_zone(uks, zone, held);
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
 		kmem_keg(uks, keg);
 	pthread_rwlock_unlock(&uma.ug_lock);
+	for (int i = 0; i < KMEM_HOLDINGS; i++)
+		kmem_held_move(uks, &held[i]);
 	uks->uks_inuse_large = atomic_load_explicit(&uma__kmem_runs.kr_large,
 	    memory_order_relaxed);
 	uks->uks_inuse_contig = atomic_load_explicit(
