@@ -9,7 +9,11 @@
  * two buckets are read, a zone's uz_lock while its bucket list is, a
  * keg's uk_lock while its slabs are looked at (the one slab walk of one
  * zone the report may cost an allocation), and the large-run cache's
- * lock.  Never two at once, so no lock order is added.
+ * lock (before uma_lock: fork takes them in that order).  Never two of
+ * them at once, so no lock order is added.  Holding uma_lock for the
+ * whole walk keeps every zone and keg it has seen alive; the price is
+ * that zone creation and destruction (a malloc size class's first use
+ * among them) wait for the walk.
  *
  * How.  A reclaim (uma_reclaim(UMA_RECLAIM_DRAIN_CPU)) gives back the
  * cached large runs, then empties every cache into its keg, then frees
