@@ -223,6 +223,16 @@ UMA_TEST(umastat_kmem_from_a_process_and_a_saved_file)
 	CHECK(strstr(out, "uma_kmem_bytes{state=\"committed\"} ") != NULL);
 	CHECK(strstr(out, "uma_kmem_slabs{state=\"partial\"} ") != NULL);
 	free(out);
+	/* With -w, the second sample carries each figure's change a second. */
+	out = e2e_umastat(sock, "-k --json -w 0.1 -c 2");
+	CHECK(strstr(out, "\"rates\":") == NULL ||
+	    strstr(out, "\"rates\":") > strchr(out, '\n'));
+	CHECK(strstr(strchr(out, '\n'), "\"rates\":{\"reserved\":0.000,") !=
+	    NULL);
+	free(out);
+	out = e2e_umastat(sock, "-k -w 0.1 -c 2");
+	CHECK(strstr(out, "PER SECOND") != NULL);
+	free(out);
 	out = e2e_umastat(sock, "-z -x");
 	CHECK(strstr(out, "\ne2e_kmem:") != NULL);
 	free(out);
