@@ -99,24 +99,44 @@ kmem_json(const struct memstat_kmem *k, const struct umastat_opts *uo)
 	printf("}}\n");
 }
 
-static void
-kmem_prom(const struct memstat_kmem *k)
+/*
+ * uma_kmem_bytes of every target with a report; uma_kmem_slabs too when
+ * a report is of the extended tier.
+ */
+void
+kmem_prom(const struct prom_out *po, const struct prom_target *t, size_t nt)
 {
-	printf("# HELP uma_kmem_bytes Where uma's memory is, by state: the "
-	    "parts inuse_*, free_*, large_cache, metadata, waste and other "
-	    "add up to committed.\n# TYPE uma_kmem_bytes gauge\n");
-	for (int f = 0; f < kmem_nfields(k); f++)
-		if (!kmem_is_count(f))
-			printf("uma_kmem_bytes{state=\"%s\"} %" PRId64 "\n",
-			    memstat_kmem_name(f), memstat_kmem_get(k, f));
-	if (!memstat_kmem_extended(k))
+	const struct memstat_kmem *k;
+	int extended = 0;
+
+	prom_family(po, "uma_kmem_bytes", "gauge", "Where uma's memory is, "
+	    "by state: the parts inuse_*, free_*, large_cache, metadata, "
+	    "waste and other add up to committed.");
+	for (size_t i = 0; i < nt; i++) {
+		if ((k = t[i].pt_kmem) == NULL)
+			continue;
+		extended |= memstat_kmem_extended(k);
+		for (int f = 0; f < kmem_nfields(k); f++)
+			if (!kmem_is_count(f))
+				prom_sample_signed(po, "uma_kmem_bytes",
+				    t[i].pt_labels, "state",
+				    memstat_kmem_name(f),
+				    memstat_kmem_get(k, f));
+	}
+	if (!extended)
 		return;
-	printf("# HELP uma_kmem_slabs Slabs of every keg, by state.\n"
-	    "# TYPE uma_kmem_slabs gauge\n");
-	for (int f = MEMSTAT_KMEM_SLABS_FULL; f <= MEMSTAT_KMEM_SLABS_FREE; f++)
-		printf("uma_kmem_slabs{state=\"%s\"} %" PRId64 "\n",
-		    memstat_kmem_name(f) + strlen("slabs_"),
-		    memstat_kmem_get(k, f));
+	prom_family(po, "uma_kmem_slabs", "gauge",
+	    "Slabs of every keg, by state.");
+	for (size_t i = 0; i < nt; i++) {
+		if ((k = t[i].pt_kmem) == NULL || !memstat_kmem_extended(k))
+			continue;
+		for (int f = MEMSTAT_KMEM_SLABS_FULL;
+		    f <= MEMSTAT_KMEM_SLABS_FREE; f++)
+			prom_sample_signed(po, "uma_kmem_slabs",
+			    t[i].pt_labels, "state",
+			    memstat_kmem_name(f) + strlen("slabs_"),
+			    memstat_kmem_get(k, f));
+	}
 }
 
 /* Read the report the view asks for: 0, or 1 after saying why not. */
@@ -145,7 +165,7 @@ kmem_show(struct memory_type_list *list, const struct umastat_opts *uo)
 		if (uo->uo_format == OUT_JSON)
 			kmem_json(k, uo);
 		else if (uo->uo_format == OUT_PROM)
-			kmem_prom(k);
+			prom_show_kmem(list, k, kmem_prom);
 		else
 			kmem_text(k, uo);
 		for (int f = 0; f < MEMSTAT_KMEM_NFIELDS; f++)
@@ -226,46 +246,71 @@ static const struct kzone_metric {
 	    MEMSTAT_KMEM_Z_FRAGMENTATION },
 };
 
-static void
-kzone_label(const struct memstat_kmem *k, size_t i)
+/*
+ * The target's labels and zone="<name>", "_n" appended for the n-th
+ * duplicate of a name, malloc'ed (NULL without memory).
+ */
+static char *
+kzone_labels(const struct memstat_kmem *k, size_t z,
+    const struct prom_target *t)
 {
+	char name[MEMTYPE_MAXNAME + 24];
 	int dup = 0;
 
-	for (size_t j = 0; j < i; j++)
+	for (size_t j = 0; j < z; j++)
 		dup += strcmp(memstat_kmem_zone_name(k, j),
-		    memstat_kmem_zone_name(k, i)) == 0;
-	prom_label(stdout, memstat_kmem_zone_name(k, i));
+		    memstat_kmem_zone_name(k, z)) == 0;
 	if (dup > 0)
-		printf("_%d", dup);
+		snprintf(name, sizeof(name), "%s_%d",
+		    memstat_kmem_zone_name(k, z), dup);
+	else
+		snprintf(name, sizeof(name), "%s",
+		    memstat_kmem_zone_name(k, z));
+	return (prom_labels(t->pt_labels, "zone", name));
 }
 
-static void
-kzones_prom(const struct memstat_kmem *k)
+/* The extended tier's zone series of every target with one. */
+void
+kzones_prom(const struct prom_out *po, const struct prom_target *t,
+    size_t nt)
 {
 	static const char *const slab[3] = { "full", "partial", "free" };
+	const struct memstat_kmem *k;
+	char *zl;
 
 	for (size_t m = 0; m < sizeof(kzone_metrics) / sizeof(kzone_metrics[0]);
 	    m++) {
-		printf("# HELP %s %s\n# TYPE %s gauge\n",
-		    kzone_metrics[m].km_name, kzone_metrics[m].km_help,
-		    kzone_metrics[m].km_name);
-		for (size_t i = 0; i < memstat_kmem_zone_count(k); i++) {
-			printf("%s{zone=\"", kzone_metrics[m].km_name);
-			kzone_label(k, i);
-			printf("\"} %" PRIu64 "\n", memstat_kmem_zone_get(k, i,
-			    kzone_metrics[m].km_field));
+		prom_family(po, kzone_metrics[m].km_name, "gauge",
+		    kzone_metrics[m].km_help);
+		for (size_t i = 0; i < nt; i++) {
+			if ((k = t[i].pt_kmem) == NULL)
+				continue;
+			for (size_t z = 0; z < memstat_kmem_zone_count(k);
+			    z++) {
+				zl = kzone_labels(k, z, &t[i]);
+				prom_sample(po, kzone_metrics[m].km_name,
+				    zl != NULL ? zl : t[i].pt_labels, NULL,
+				    NULL, memstat_kmem_zone_get(k, z,
+				    kzone_metrics[m].km_field));
+				free(zl);
+			}
 		}
 	}
-	printf("# HELP uma_zone_slabs Slabs of the zone's keg, by state.\n"
-	    "# TYPE uma_zone_slabs gauge\n");
-	for (size_t i = 0; i < memstat_kmem_zone_count(k); i++)
-		for (int s = 0; s < 3; s++) {
-			printf("uma_zone_slabs{zone=\"");
-			kzone_label(k, i);
-			printf("\",state=\"%s\"} %" PRIu64 "\n", slab[s],
-			    memstat_kmem_zone_get(k, i,
-			    MEMSTAT_KMEM_Z_SLABS_FULL + s));
+	prom_family(po, "uma_zone_slabs", "gauge",
+	    "Slabs of the zone's keg, by state.");
+	for (size_t i = 0; i < nt; i++) {
+		if ((k = t[i].pt_kmem) == NULL)
+			continue;
+		for (size_t z = 0; z < memstat_kmem_zone_count(k); z++) {
+			zl = kzone_labels(k, z, &t[i]);
+			for (int s = 0; s < 3; s++)
+				prom_sample(po, "uma_zone_slabs",
+				    zl != NULL ? zl : t[i].pt_labels, "state",
+				    slab[s], memstat_kmem_zone_get(k, z,
+				    MEMSTAT_KMEM_Z_SLABS_FULL + s));
+			free(zl);
 		}
+	}
 }
 
 int
@@ -282,7 +327,7 @@ kmem_zones_show(struct memory_type_list *list, const struct umastat_opts *uo)
 		if (uo->uo_format == OUT_JSON)
 			kzones_json(k);
 		else if (uo->uo_format == OUT_PROM)
-			kzones_prom(k);
+			prom_show_kmem(list, k, kzones_prom);
 		else
 			kzones_text(k);
 	}

@@ -55,35 +55,6 @@ json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-void
-prom_label(FILE *f, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-}
-
-void
-prom_label_name(FILE *f, struct memory_type_list *list,
-    struct memory_type *mtp)
-{
-	struct memory_type *m;
-	int dup = 0;
-
-	for (m = memstat_mtl_first(list); m != mtp; m = memstat_mtl_next(m))
-		if (memstat_get_allocator(m) == memstat_get_allocator(mtp) &&
-		    strcmp(memstat_get_name(m), memstat_get_name(mtp)) == 0)
-			dup++;
-	prom_label(f, memstat_get_name(mtp));
-	if (dup > 0)
-		fprintf(f, "_%d", dup);
-}
-
 static void
 usage(void)
 {

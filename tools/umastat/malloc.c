@@ -82,12 +82,7 @@ malloc_json(struct memory_type_list *list, const struct umastat_opts *uo)
 	printf("\n]}}\n");
 }
 
-static const struct malloc_metric {
-	const char	*mm_name;
-	const char	*mm_type;
-	const char	*mm_help;
-	uint64_t	(*mm_get)(const struct memory_type *);
-} malloc_metrics[] = {
+static const struct prom_metric malloc_metrics[] = {
 	{ "uma_malloc_used_items", "gauge",
 	    "Allocations of the malloc type not freed.", memstat_get_count },
 	{ "uma_malloc_used_bytes", "gauge",
@@ -99,26 +94,11 @@ static const struct malloc_metric {
 	    memstat_get_numfrees },
 };
 
-static void
-malloc_prom(struct memory_type_list *list)
+void
+malloc_prom(const struct prom_out *po, const struct prom_target *t, size_t nt)
 {
-	struct memory_type *mtp;
-
-	for (size_t i = 0; i < sizeof(malloc_metrics) /
-	    sizeof(malloc_metrics[0]); i++) {
-		const struct malloc_metric *mm = &malloc_metrics[i];
-
-		printf("# HELP %s %s\n# TYPE %s %s\n", mm->mm_name,
-		    mm->mm_help, mm->mm_name, mm->mm_type);
-		for (mtp = memstat_mtl_first(list); mtp != NULL;
-		    mtp = memstat_mtl_next(mtp)) {
-			if (memstat_get_allocator(mtp) != ALLOCATOR_MALLOC)
-				continue;
-			printf("%s{type=\"", mm->mm_name);
-			prom_label_name(stdout, list, mtp);
-			printf("\"} %" PRIu64 "\n", mm->mm_get(mtp));
-		}
-	}
+	prom_types(po, malloc_metrics, sizeof(malloc_metrics) /
+	    sizeof(malloc_metrics[0]), ALLOCATOR_MALLOC, "type", t, nt);
 }
 
 int
@@ -127,7 +107,7 @@ malloc_show(struct memory_type_list *list, const struct umastat_opts *uo)
 	if (uo->uo_format == OUT_JSON)
 		malloc_json(list, uo);
 	else if (uo->uo_format == OUT_PROM)
-		malloc_prom(list);
+		prom_show(list, malloc_prom);
 	else
 		malloc_text(list, uo);
 	return (0);

@@ -134,40 +134,90 @@ mbuf_json(const struct mbzone *z, const struct mbstat *s)
 	    z[4].failures, z[5].failures);
 }
 
-int
-mbuf_show(struct memory_type_list *list, const struct umastat_opts *uo)
+/* netstat -m's figures of a list: 0, or -1 (and *missing) without mbufs. */
+static int
+mbuf_stat(struct memory_type_list *list, struct mbzone *z, struct mbstat *s,
+    const char **missing)
 {
 	static const char *const names[] = { "mbuf", "mbuf_packet",
 	    "mbuf_cluster", "mbuf_jumbo_page", "mbuf_jumbo_9k",
 	    "mbuf_jumbo_16k" };
-	struct mbzone z[6], *mb = &z[0], *pk = &z[1], *cl = &z[2];
+	struct mbzone *mb = &z[0], *pk = &z[1], *cl = &z[2];
 	struct memory_type *tag;
-	struct mbstat s;
 
 	for (int i = 0; i < 6; i++)
 		if (mbzone_get(list, names[i], &z[i]) != 0) {
-			fprintf(stderr, "umastat: zone %s not found: this "
-			    "process has no mbuf allocator\n", names[i]);
-			return (1);
+			*missing = names[i];
+			return (-1);
 		}
 	tag = memstat_mtl_find(list, ALLOCATOR_MALLOC, "mbuf_tag");
 
-	s.mb_cur = mb->count + pk->count;
-	s.mb_cache = mb->free + pk->free;
-	s.cl_cur = sub0(cl->count, pk->free);
-	s.cl_cache = cl->free + pk->free;
-	s.cl_total = cl->count + cl->free;
-	s.bytes_cur = mb->bytes + pk->bytes + pk->count * cl->size +
+	s->mb_cur = mb->count + pk->count;
+	s->mb_cache = mb->free + pk->free;
+	s->cl_cur = sub0(cl->count, pk->free);
+	s->cl_cache = cl->free + pk->free;
+	s->cl_total = cl->count + cl->free;
+	s->bytes_cur = mb->bytes + pk->bytes + pk->count * cl->size +
 	    sub0(cl->count, pk->count + pk->free) * cl->size +
 	    (tag != NULL ? memstat_get_bytes(tag) : 0);
-	s.bytes_cache = mb->free * mb->size + pk->free * (mb->size +
+	s->bytes_cache = mb->free * mb->size + pk->free * (mb->size +
 	    cl->size) + cl->free * cl->size;
 	for (int i = 3; i < 6; i++) {
-		s.bytes_cur += z[i].count * z[i].size;
-		s.bytes_cache += z[i].free * z[i].size;
+		s->bytes_cur += z[i].count * z[i].size;
+		s->bytes_cache += z[i].free * z[i].size;
+	}
+	return (0);
+}
+
+/* netstat -m's mbufs, clusters and bytes, in use and cached. */
+void
+mbuf_prom(const struct prom_out *po, const struct prom_target *t, size_t nt)
+{
+	static const char *const names[] = { "uma_mbufs", "uma_mbuf_clusters",
+	    "uma_mbuf_bytes" };
+	static const char *const help[] = {
+	    "Mbufs (with or without a cluster), as netstat -m counts them.",
+	    "Mbuf clusters, as netstat -m counts them.",
+	    "Bytes allocated to network, as netstat -m counts them." };
+	struct mbzone z[6];
+	struct mbstat s;
+	const char *missing;
+
+	for (int f = 0; f < 3; f++) {
+		prom_family(po, names[f], "gauge", help[f]);
+		for (size_t i = 0; i < nt; i++) {
+			uint64_t v[2];
+
+			if (mbuf_stat(t[i].pt_list, z, &s, &missing) != 0)
+				continue;
+			v[0] = f == 0 ? s.mb_cur : f == 1 ? s.cl_cur :
+			    s.bytes_cur;
+			v[1] = f == 0 ? s.mb_cache : f == 1 ? s.cl_cache :
+			    s.bytes_cache;
+			prom_sample(po, names[f], t[i].pt_labels, "state",
+			    "in_use", v[0]);
+			prom_sample(po, names[f], t[i].pt_labels, "state",
+			    "cache", v[1]);
+		}
+	}
+}
+
+int
+mbuf_show(struct memory_type_list *list, const struct umastat_opts *uo)
+{
+	struct mbzone z[6];
+	struct mbstat s;
+	const char *missing;
+
+	if (mbuf_stat(list, z, &s, &missing) != 0) {
+		fprintf(stderr, "umastat: zone %s not found: this "
+		    "process has no mbuf allocator\n", missing);
+		return (1);
 	}
 	if (uo->uo_format == OUT_JSON)
 		mbuf_json(z, &s);
+	else if (uo->uo_format == OUT_PROM)
+		prom_show(list, mbuf_prom);
 	else
 		mbuf_text(z, &s);
 	return (0);

@@ -124,12 +124,7 @@ zones_json(struct memory_type_list *list, const struct umastat_opts *uo)
 	printf("\n]}}\n");
 }
 
-static const struct zone_metric {
-	const char	*zm_name;
-	const char	*zm_type;
-	const char	*zm_help;
-	uint64_t	(*zm_get)(const struct memory_type *);
-} zone_metrics[] = {
+static const struct prom_metric zone_metrics[] = {
 	{ "uma_zone_size_bytes", "gauge", "Requested item size of the zone.",
 	    memstat_get_size },
 	{ "uma_zone_limit_items", "gauge",
@@ -153,26 +148,11 @@ static const struct zone_metric {
 	    "Frees of items from another memory domain.", memstat_get_xdomain },
 };
 
-static void
-zones_prom(struct memory_type_list *list)
+void
+zones_prom(const struct prom_out *po, const struct prom_target *t, size_t nt)
 {
-	struct memory_type *mtp;
-
-	for (size_t i = 0; i < sizeof(zone_metrics) / sizeof(zone_metrics[0]);
-	    i++) {
-		const struct zone_metric *zm = &zone_metrics[i];
-
-		printf("# HELP %s %s\n# TYPE %s %s\n", zm->zm_name,
-		    zm->zm_help, zm->zm_name, zm->zm_type);
-		for (mtp = memstat_mtl_first(list); mtp != NULL;
-		    mtp = memstat_mtl_next(mtp)) {
-			if (memstat_get_allocator(mtp) != ALLOCATOR_UMA)
-				continue;
-			printf("%s{zone=\"", zm->zm_name);
-			prom_label_name(stdout, list, mtp);
-			printf("\"} %" PRIu64 "\n", zm->zm_get(mtp));
-		}
-	}
+	prom_types(po, zone_metrics, sizeof(zone_metrics) /
+	    sizeof(zone_metrics[0]), ALLOCATOR_UMA, "zone", t, nt);
 }
 
 int
@@ -181,7 +161,7 @@ zones_show(struct memory_type_list *list, const struct umastat_opts *uo)
 	if (uo->uo_format == OUT_JSON)
 		zones_json(list, uo);
 	else if (uo->uo_format == OUT_PROM)
-		zones_prom(list);
+		prom_show(list, zones_prom);
 	else
 		zones_text(list, uo);
 	return (0);
