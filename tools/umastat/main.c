@@ -65,7 +65,8 @@ usage(void)
 	    "[-w seconds [-c count]]\n"
 	    "       umastat [-p pid | --socket path] --save file\n"
 	    "       umastat [-p pid | --socket path | -f file] sysctl [-a] "
-	    "[-d] [name[=value] ...]\n");
+	    "[-d] [name[=value] ...]\n"
+	    "       umastat -l [--json]\n");
 	exit(2);
 }
 
@@ -82,7 +83,7 @@ usage(void)
 #define	WAIT_DEFAULT	1.0	/* -c without -w, as vmstat(8) */
 
 struct umastat_args {
-	int		 view;		/* 'z', 'm', 'n' or 'k' */
+	int		 view;		/* 'z', 'm', 'n', 'k' or 'l' */
 	pid_t		 pid;
 	const char	*socket, *file, *save;
 	long		 count;
@@ -142,10 +143,10 @@ args_parse(struct umastat_args *a, int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+zmnkxp:f:w:c:h", longopts,
+	while ((c = getopt_long(argc, argv, "+zmnklxp:f:w:c:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'z': case 'm': case 'n': case 'k':
+		case 'z': case 'm': case 'n': case 'k': case 'l':
 			a->view = c;
 			break;
 		case 'p':
@@ -200,6 +201,16 @@ pid_check(pid_t pid)
 	}
 }
 
+/* Whether umastat itself runs on uma (preloaded): its own source. */
+static int
+self_has_uma(void)
+{
+	size_t len = 0;
+
+	return (memstat_source_sysctl(memstat_source_self(), "vm.zone_count",
+	    NULL, &len, NULL, 0) == 0 || errno != ENOSYS);
+}
+
 static struct memstat_source *
 source_open(const struct umastat_args *a)
 {
@@ -216,8 +227,10 @@ source_open(const struct umastat_args *a)
 		pid_check(a->pid);
 		src = memstat_source_pid(a->pid);
 		what = "pid";
-	} else
+	} else if (self_has_uma())
 		return (memstat_source_self());
+	else
+		exit(list_no_source());
 	if (src == NULL) {
 		fprintf(stderr, "umastat: %s: %s\n", what, strerror(errno));
 		exit(1);
@@ -269,6 +282,8 @@ main(int argc, char **argv)
 	int status = 0;
 
 	args_parse(&a, argc, argv);
+	if (a.view == 'l')
+		return (list_main(a.opts.uo_format == OUT_JSON));
 	src = source_open(&a);
 	if (optind < argc && strcmp(argv[optind], "sysctl") == 0) {
 		status = sysctl_main(src, argc - optind, argv + optind);

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <memstat.h>
 
@@ -99,6 +100,63 @@ void	prom_show_kmem(struct memory_type_list *list, struct memstat_kmem *k,
  * kmem_prom and kzones_prom (the extended tier's zones) use pt_kmem.
  */
 prom_fn	zones_prom, malloc_prom, mbuf_prom, kmem_prom, kzones_prom;
+
+/*
+ * The uma processes this user may read (discover.c): the endpoints
+ * <pid>.sock in $UMA_EXPORT_DIR alone when it is set, else in
+ * $XDG_RUNTIME_DIR/uma and /tmp/uma-<uid>; as root also every user's
+ * /run/user/<uid>/uma and /tmp/uma-<uid>.  The socket of a dead process
+ * is skipped, and removed from a directory of our own.
+ */
+struct endpoint {
+	pid_t	ep_pid;		/* from the file name */
+	uid_t	ep_uid;		/* the directory's owner */
+	char	ep_path[108];	/* sizeof(sun_path) */
+};
+int	discover(struct endpoint **epp, size_t *np);
+
+/*
+ * Reading many endpoints at once (fetch.c): every connection is
+ * non-blocking and the whole read ends at one deadline, so a process that
+ * hangs costs `timeout_ms` and never stalls the others.
+ */
+#define	FETCH_ZONES	0	/* vm.zone_stats */
+#define	FETCH_MALLOC	1	/* kern.malloc_stats */
+#define	FETCH_KMEM	2	/* vm.kmem_stats (or _extended) */
+#define	FETCH_NVALUES	3
+/* `want` of fetch_run: (1 << FETCH_*) bits, FETCH_EXTENDED for _extended. */
+#define	FETCH_WANT(v)	(1 << (v))
+#define	FETCH_EXTENDED	0x100
+
+struct fetch {
+	const struct endpoint *fe_ep;		/* in */
+	pid_t	 fe_pid;	/* the server's pid, from its credentials */
+	int	 fe_error;	/* 0, or an errno value (fetch_gone) */
+	void	*fe_buf[FETCH_NVALUES];		/* values, malloc'ed */
+	size_t	 fe_len[FETCH_NVALUES];
+	int	 fe_srverr[FETCH_NVALUES];	/* the server's errno */
+	/* Connection state. */
+	int	 fe_want;
+	int	 fe_fd;
+	int	 fe_cur;	/* value whose response is being read */
+	unsigned char *fe_out;
+	size_t	 fe_outlen, fe_outoff, fe_inoff;
+	unsigned char fe_hdr[16];	/* struct uma_export_resp */
+};
+void	fetch_run(struct fetch *fe, size_t n, int want, int timeout_ms);
+void	fetch_free(struct fetch *fe, size_t n);
+/* The endpoint is no uma process any more (exited, or a stale socket). */
+int	fetch_gone(const struct fetch *fe);
+/* Fill `list` from the zones and (if read) the malloc types. */
+int	fetch_list(const struct fetch *fe, struct memory_type_list *list);
+/* Fill `k` from the kmem report read. */
+int	fetch_kmem(const struct fetch *fe, struct memstat_kmem *k);
+/* /proc/<pid>/comm, printable ASCII, "?" if unknown. */
+void	proc_comm(pid_t pid, char *buf, size_t len);
+
+/* -l, and the list shown when there is no source (list.c). */
+int	list_main(int json);
+int	list_no_source(void);
 
 
 #endif /* !_UMASTAT_H_ */
