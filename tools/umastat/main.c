@@ -66,7 +66,8 @@ usage(void)
 	    "       umastat [-p pid | --socket path] --save file\n"
 	    "       umastat [-p pid | --socket path | -f file] sysctl [-a] "
 	    "[-d] [name[=value] ...]\n"
-	    "       umastat -l [--json]\n");
+	    "       umastat -l [--json]\n"
+	    "       umastat exporter [--listen addr:port] [--timeout ms]\n");
 	exit(2);
 }
 
@@ -281,6 +282,8 @@ main(int argc, char **argv)
 	struct memstat_source *src;
 	int status = 0;
 
+	if (argc > 1 && strcmp(argv[1], "exporter") == 0)
+		return (exporter_main(argc - 1, argv + 1));
 	args_parse(&a, argc, argv);
 	if (a.view == 'l')
 		return (list_main(a.opts.uo_format == OUT_JSON));

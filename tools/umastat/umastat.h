@@ -158,5 +158,6 @@ void	proc_comm(pid_t pid, char *buf, size_t len);
 int	list_main(int json);
 int	list_no_source(void);
 
+int	exporter_main(int argc, char **argv);	/* exporter.c */
 
 #endif /* !_UMASTAT_H_ */
