@@ -67,6 +67,7 @@ usage(void)
 	    "       umastat [-p pid | --socket path | -f file] sysctl [-a] "
 	    "[-d] [name[=value] ...]\n"
 	    "       umastat -l [--json]\n"
+	    "       umastat top [-p pid | --socket path] [-w seconds]\n"
 	    "       umastat exporter [--listen addr:port] [--timeout ms]\n");
 	exit(2);
 }
@@ -98,7 +99,7 @@ bad_arg(const char *opt, const char *arg, const char *want)
 	exit(2);
 }
 
-static double
+double
 wait_parse(const char *arg)
 {
 	char *end;
@@ -284,6 +285,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "exporter") == 0)
 		return (exporter_main(argc - 1, argv + 1));
+	if (argc > 1 && strcmp(argv[1], "top") == 0)
+		return (top_main(argc - 1, argv + 1));
 	args_parse(&a, argc, argv);
 	if (a.view == 'l')
 		return (list_main(a.opts.uo_format == OUT_JSON));

@@ -158,6 +158,10 @@ void	proc_comm(pid_t pid, char *buf, size_t len);
 int	list_main(int json);
 int	list_no_source(void);
 
+/* -w's seconds, checked (main.c); exits with a message if out of range. */
+double	wait_parse(const char *arg);
+
 int	exporter_main(int argc, char **argv);	/* exporter.c */
+int	top_main(int argc, char **argv);	/* top.c */
 
 #endif /* !_UMASTAT_H_ */
