@@ -4,7 +4,7 @@
  * socket is neither listed nor kept, a socket nobody serves of a live
  * process is not listed but left alone; with no source the list comes
  * with how to pick one (exit 0), and with no process at all a hint and
- * exit 1.
+ * exit 1; -p PID finds a process where -l does.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -192,4 +192,30 @@ UMA_TEST(no_source_and_no_process_says_how_to_start_one_and_fails)
 	CHECK(strstr(out, "Statistics source not found") == NULL);
 	free(out);
 	tools_cleanup();
+}
+
+UMA_TEST(pid_finds_the_process_where_list_does)
+{
+	char xdg[] = "/tmp/uma_tools_xdg.XXXXXX", cmd[512], want[64], *out;
+	struct workload w;
+	int status;
+
+	/*
+	 * Started without XDG_RUNTIME_DIR, it serves in /tmp/uma-<uid>; the
+	 * default path of -p with XDG_RUNTIME_DIR set is elsewhere.
+	 */
+	CHECK(unsetenv("UMA_EXPORT_DIR") == 0 &&
+	    unsetenv("XDG_RUNTIME_DIR") == 0);
+	w = workload_start(4321, 0);
+	CHECK(mkdtemp(xdg) != NULL);
+	snprintf(cmd, sizeof(cmd), "XDG_RUNTIME_DIR=%s %s -p %d -z --json",
+	    xdg, UMASTAT_PATH, (int)w.w_pid);
+	out = run(cmd, &status);
+	CHECK_EQ(status, 0);
+	snprintf(want, sizeof(want), "\"name\":\"fleet_big\"");
+	CHECK(strstr(out, want) != NULL);
+	CHECK(strstr(out, "\"used\":4321,") != NULL);
+	free(out);
+	workload_end(&w);
+	rmdir(xdg);
 }

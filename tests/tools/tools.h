@@ -99,6 +99,18 @@ workload_kill(struct workload *w)
 	fclose(w->w_out);
 }
 
+/* Close its stdin: it exits, and its socket goes with it. */
+static inline void
+workload_end(struct workload *w)
+{
+	int status;
+
+	close(w->w_in);
+	CHECK(waitpid(w->w_pid, &status, 0) == w->w_pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fclose(w->w_out);
+}
+
 /* Its socket path. */
 static inline void
 workload_sock(const struct workload *w, char *buf, size_t len)

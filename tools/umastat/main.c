@@ -203,6 +203,29 @@ pid_check(pid_t pid)
 	}
 }
 
+/*
+ * -p PID: the socket where -l finds the process (root finds any user's,
+ * and one started without XDG_RUNTIME_DIR is in /tmp/uma-<uid>), else
+ * the conventional one, checked.
+ */
+static struct memstat_source *
+pid_open(pid_t pid)
+{
+	struct memstat_source *src = NULL;
+	struct endpoint *ep = NULL;
+	size_t n = 0;
+
+	(void)discover(&ep, &n);
+	for (size_t i = 0; i < n && src == NULL; i++)
+		if (ep[i].ep_pid == pid)
+			src = memstat_source_socket(ep[i].ep_path);
+	free(ep);
+	if (src != NULL)
+		return (src);
+	pid_check(pid);
+	return (memstat_source_pid(pid));
+}
+
 /* Whether umastat itself runs on uma (preloaded): its own source. */
 static int
 self_has_uma(void)
@@ -226,8 +249,7 @@ source_open(const struct umastat_args *a)
 		src = memstat_source_socket(a->socket);
 		what = a->socket;
 	} else if (a->pid != 0) {
-		pid_check(a->pid);
-		src = memstat_source_pid(a->pid);
+		src = pid_open(a->pid);
 		what = "pid";
 	} else if (self_has_uma())
 		return (memstat_source_self());
