@@ -6,15 +6,23 @@
 #
 #   bench/run.sh [BUILD_DIR]               timing tables (default build/)
 #   bench/run.sh --callgrind [BUILD_DIR]   instructions per alloc+free pair
+#   bench/run.sh --sizes [BUILD_DIR]       malloc pair and batch, 16..2048 B,
+#                                          uma's malloc(3) against the peers
 #
 # Knobs (environment): BENCH_SIZE (64), BENCH_REPS (5), BENCH_BATCH (1000),
-# PAIR_ITERS (50000000), BATCH_ITERS (20000000), PRODCONS_ITERS (2000000).
+# PAIR_ITERS (50000000), BATCH_ITERS (20000000), PRODCONS_ITERS (2000000);
+# for --sizes: MALLOC_SIZES ("16 32 64 128 256 512 1024 2048"),
+# SIZES_ITERS (5000000 pairs, or operations of a batch).
 
 set -u
 
 callgrind=0
+sizes=0
 if [ "${1:-}" = "--callgrind" ]; then
 	callgrind=1
+	shift
+elif [ "${1:-}" = "--sizes" ]; then
+	sizes=1
 	shift
 fi
 build=${1:-build}
@@ -192,6 +200,7 @@ run_callgrind() {
 	    "per-CPU fallback here, not the rseq fast path."
 	printf "  %-12s %10s\n" "allocator" "instr/pair"
 	cg_pair uma "" "$bin/zone_bench"
+	cg_pair uma-malloc "$build/libuma-malloc.so" "$bin/zone_bench" --malloc
 	cg_pair glibc "" "$bin/zone_bench" --malloc
 	for peer in $peers; do
 		name=${peer%%:*}
@@ -204,6 +213,74 @@ run_callgrind() {
 	done
 }
 
+# --sizes: zone_bench --malloc pair and batch at each size under every
+# malloc: uma's (libuma-malloc.so preloaded), glibc's and the peers'.  The
+# allocators take turns at each size, so machine noise spreads over all.
+run_sizes() {
+	local iters=${SIZES_ITERS:-5000000} sz mode peer name lib
+	local list=("uma-malloc:$build/libuma-malloc.so" "glibc:")
+
+	for peer in $peers; do
+		name=${peer%%:*}
+		lib=$(find_lib "${peer#*:}")
+		if [ -z "$lib" ]; then
+			echo "  $name: skipped (${peer#*:} not installed)" >&2
+			continue
+		fi
+		list+=("$name:$lib")
+	done
+	for sz in ${MALLOC_SIZES:-16 32 64 128 256 512 1024 2048}; do
+		echo "size $sz ..." >&2
+		for mode in pair "batch $batch"; do
+			for peer in "${list[@]}"; do
+				name=${peer%%:*}
+				lib=${peer#*:}
+				bench "$name" ${lib:+LD_PRELOAD="$lib"} -- \
+				    "$bin/zone_bench" --malloc --name "$name" \
+				    --size "$sz" --reps "$reps" --iters "$iters" $mode
+			done
+		done
+	done
+	awk '
+	{
+		w = ($1 == "pair") ? "pair" : "batch"
+		if (!($2 in seen)) { seen[$2] = 1; order[++na] = $2 }
+		if (!($3 in sseen)) { sseen[$3] = 1; sizes[++ns] = $3 }
+		ns_[w, $2, $3] = $4
+	}
+	function table(w, title,    i, j, a, s, best, bp) {
+		printf "\n%s\n\n| size |", title
+		for (i = 1; i <= na; i++) printf " %s |", order[i]
+		printf " uma / best peer |\n|---:|"
+		for (i = 1; i <= na; i++) printf "---:|"
+		printf "---:|\n"
+		for (j = 1; j <= ns; j++) {
+			s = sizes[j]; best = 0; bp = ""
+			printf "| %s |", s
+			for (i = 1; i <= na; i++) {
+				a = order[i]
+				printf " %s |", ((w, a, s) in ns_) ? \
+				    sprintf("%.2f", ns_[w, a, s]) : "-"
+				if (a != "uma-malloc" && ((w, a, s) in ns_) &&
+				    (bp == "" || ns_[w, a, s] < best)) {
+					best = ns_[w, a, s]; bp = a
+				}
+			}
+			if (bp != "" && ((w, "uma-malloc", s) in ns_))
+				printf " %.2f (%s) |\n", ns_[w, "uma-malloc", s] / best, bp
+			else
+				printf " - |\n"
+		}
+	}
+	END {
+		table("pair", "malloc+free pair, ns per pair (median of the runs)")
+		table("batch", "batch: N mallocs then N frees, ns per operation")
+	}' "$results"
+	echo
+	echo "Load average before/after: $load_before / $(cut -d' ' -f1-3 \
+	    /proc/loadavg)."
+}
+
 if [ $callgrind -eq 1 ]; then
 	run_callgrind
 	exit 0
@@ -214,6 +291,10 @@ errfile=$(mktemp)
 trap 'rm -f "$results" "$errfile"' EXIT
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+if [ $sizes -eq 1 ]; then
+	run_sizes
+	exit 0
+fi
 run_workload "$pair_iters" pair
 run_workload "$batch_iters" batch "$batch"
 run_workload "$prodcons_iters" prodcons

@@ -1,19 +1,13 @@
 /*
- * malloc_workloads.c - allocator workloads in the spirit of the classic
- * benchmarks, one per sub-command; the allocator is whatever malloc the
- * process has (LD_PRELOAD).  Each is sized to run for about half a second
- * or more under glibc, so that start-up and the 10 ms resolution of
- * time(1) do not decide the result.
- *
- * Output: "<workload> <seconds> <peak RSS KiB> <checksum>": wall time of
- * the workload itself (CLOCK_MONOTONIC), the process's peak RSS (VmHWM)
- * at the end, and a checksum so that no work is elided.  Not ru_maxrss:
- * Linux carries it across execve, so the shell that forked the program
- * (about 2 MiB) was the floor of every small workload's number.
+ * classic.c - the first eight workloads, in the spirit of the classic
+ * allocator benchmarks.  Each is sized to run for about half a second or
+ * more under glibc, so that start-up does not decide the result.
  *
  *   larson        threads replace random slots of a shared-nothing array
  *                 with random sizes, handing arrays to the next round's
- *                 thread (larson: server-like, frees by other threads)
+ *                 thread (larson: server-like; each round's first free of
+ *                 every slot, 4,000 of 300,000 frees, is of an object the
+ *                 other thread allocated)
  *   mstress       rounds of allocate-many / free-half / touch (mstress)
  *   xmalloc       producer threads allocate, consumer threads free
  *                 (xmalloc-test: every free is remote)
@@ -26,30 +20,14 @@
  *   large         blocks of 64 KiB .. 4 MiB, allocated, touched, freed
  */
 #include <pthread.h>
-#include <stdint.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <time.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define	NTHREADS	2
-
-static uint64_t
-xs(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return (*s);
-}
-
-static _Atomic uint64_t sum;
+#include "mw.h"
 
 /* ---- larson ---- */
 #define	LARSON_SLOTS	4000
-static void *larson_slots[NTHREADS][LARSON_SLOTS];
+static void *larson_slots[MW_NTHREADS][LARSON_SLOTS];
 
 static pthread_barrier_t larson_bar;
 
@@ -60,11 +38,12 @@ larson_round_thread(void *arg)
 	uint64_t s = id * 7 + 1, acc = 0;
 
 	for (int round = 0; round < 32; round++) {
-		void **slots = larson_slots[(id + (uintptr_t)round) % NTHREADS];
+		void **slots =
+		    larson_slots[(id + (uintptr_t)round) % MW_NTHREADS];
 
 		for (int i = 0; i < 300000; i++) {
-			int k = (int)(xs(&s) % LARSON_SLOTS);
-			size_t sz = 8 + xs(&s) % 1000;
+			int k = (int)(mw_rand(&s) % LARSON_SLOTS);
+			size_t sz = 8 + mw_rand(&s) % 1000;
 
 			free(slots[k]);
 			slots[k] = malloc(sz);
@@ -73,21 +52,21 @@ larson_round_thread(void *arg)
 		}
 		pthread_barrier_wait(&larson_bar);
 	}
-	sum += acc;
+	mw_sum += acc;
 	return (NULL);
 }
 
 static void
 larson_rounds(void)
 {
-	pthread_t t[NTHREADS];
+	pthread_t t[MW_NTHREADS];
 
-	pthread_barrier_init(&larson_bar, NULL, NTHREADS);
-	for (uintptr_t i = 0; i < NTHREADS; i++)
+	pthread_barrier_init(&larson_bar, NULL, MW_NTHREADS);
+	for (uintptr_t i = 0; i < MW_NTHREADS; i++)
 		pthread_create(&t[i], NULL, larson_round_thread, (void *)i);
-	for (int i = 0; i < NTHREADS; i++)
+	for (int i = 0; i < MW_NTHREADS; i++)
 		pthread_join(t[i], NULL);
-	for (int i = 0; i < NTHREADS; i++)
+	for (int i = 0; i < MW_NTHREADS; i++)
 		for (int k = 0; k < LARSON_SLOTS; k++)
 			free(larson_slots[i][k]);
 }
@@ -102,22 +81,23 @@ mstress_thread(void *arg)
 
 	for (int round = 0; round < 10; round++) {
 		for (int i = 0; i < N; i++) {
-			size_t sz = xs(&s) % 100 < 95 ? 8 + xs(&s) % 256 :
-			    1000 + xs(&s) % 30000;
+			size_t sz = mw_rand(&s) % 100 < 95 ?
+			    8 + mw_rand(&s) % 256 :
+			    1000 + mw_rand(&s) % 30000;
 			p[i] = malloc(sz);
 			memset(p[i], i, sz < 64 ? sz : 64);
 		}
 		for (int i = 0; i < N; i += 2)
 			free(p[i]);
 		for (int i = 0; i < N; i += 2)
-			p[i] = malloc(8 + xs(&s) % 128);
+			p[i] = malloc(8 + mw_rand(&s) % 128);
 		for (int i = 0; i < N; i++) {
 			acc += ((unsigned char *)p[i])[0];
 			free(p[i]);
 		}
 	}
 	free(p);
-	sum += acc;
+	mw_sum += acc;
 	return (NULL);
 }
 
@@ -127,7 +107,7 @@ struct xq {
 	void *_Atomic slot[XQ];
 	char pad[64];
 };
-static struct xq xqs[NTHREADS / 2 ? NTHREADS / 2 : 1];
+static struct xq xqs[MW_NTHREADS / 2 ? MW_NTHREADS / 2 : 1];
 
 static void *
 xproducer(void *arg)
@@ -136,7 +116,7 @@ xproducer(void *arg)
 	uint64_t s = 5;
 
 	for (int i = 0; i < 3000000; i++) {
-		void *p = malloc(16 + xs(&s) % 240), *e = NULL;
+		void *p = malloc(16 + mw_rand(&s) % 240), *e = NULL;
 
 		((char *)p)[0] = 1;
 		while (!__atomic_compare_exchange_n(&q->slot[i % XQ], &e, p, 0,
@@ -157,14 +137,14 @@ xconsumer(void *arg)
 		while ((p = __atomic_exchange_n(&q->slot[i % XQ], NULL,
 		    __ATOMIC_ACQUIRE)) == NULL)
 			;
-		sum += ((char *)p)[0];
+		mw_sum += ((char *)p)[0];
 		free(p);
 	}
 	return (NULL);
 }
 
 /* ---- cache-scratch ---- */
-static void *scratch_objs[NTHREADS];
+static void *scratch_objs[MW_NTHREADS];
 
 static void *
 scratch_thread(void *arg)
@@ -199,7 +179,7 @@ simple_thread(void *arg)
 			}
 		}
 	}
-	sum += acc;
+	mw_sum += acc;
 	return (NULL);
 }
 
@@ -212,11 +192,11 @@ small(void)
 	uint64_t s = 9;
 
 	for (int i = 0; i < N; i++) {
-		p[i] = malloc(16 + xs(&s) % 48);
+		p[i] = malloc(16 + mw_rand(&s) % 48);
 		((char *)p[i])[0] = (char)i;
 	}
 	for (int i = 0; i < N; i++) {
-		sum += ((unsigned char *)p[i])[0];
+		mw_sum += ((unsigned char *)p[i])[0];
 		free(p[i]);
 	}
 	free(p);
@@ -230,8 +210,8 @@ large(void)
 	void *keep[16] = { 0 };
 
 	for (int i = 0; i < 40000; i++) {
-		size_t sz = (size_t)65536 << (xs(&s) % 7);
-		int k = (int)(xs(&s) % 16);
+		size_t sz = (size_t)65536 << (mw_rand(&s) % 7);
+		int k = (int)(mw_rand(&s) % 16);
 		char *p;
 
 		free(keep[k]);
@@ -244,78 +224,78 @@ large(void)
 		free(keep[k]);
 }
 
-static void
-run_threads(void *(*fn)(void *), int n)
+
+static int
+run_larson(void)
 {
-	pthread_t t[8];
-
-	for (intptr_t i = 0; i < n; i++)
-		pthread_create(&t[i], NULL, fn, (void *)i);
-	for (int i = 0; i < n; i++)
-		pthread_join(t[i], NULL);
-}
-
-/*
- * This process's peak resident set, from VmHWM in /proc/self/status (read
- * with open/read: no allocation of its own); -1 if it cannot be read.
- */
-static long
-peak_rss_kib(void)
-{
-	char buf[4096], *p;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open("/proc/self/status", O_RDONLY)) < 0)
-		return (-1);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return (-1);
-	buf[n] = '\0';
-	if ((p = strstr(buf, "VmHWM:")) == NULL)
-		return (-1);
-	return (strtol(p + 6, NULL, 10));
-}
-
-int
-main(int argc, char **argv)
-{
-	const char *w = argc > 1 ? argv[1] : "";
-	struct timespec t0, t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (strcmp(w, "larson") == 0) {
-		larson_rounds();
-	} else if (strcmp(w, "mstress") == 0) {
-		run_threads(mstress_thread, NTHREADS);
-	} else if (strcmp(w, "xmalloc") == 0) {
-		pthread_t p, c;
-
-		pthread_create(&p, NULL, xproducer, &xqs[0]);
-		pthread_create(&c, NULL, xconsumer, &xqs[0]);
-		pthread_join(p, NULL);
-		pthread_join(c, NULL);
-	} else if (strcmp(w, "cache-scratch") == 0) {
-		for (int i = 0; i < NTHREADS; i++)
-			scratch_objs[i] = malloc(8);
-		run_threads(scratch_thread, NTHREADS);
-	} else if (strcmp(w, "simple") == 0) {
-		simple_thread(NULL);
-	} else if (strcmp(w, "thread") == 0) {
-		run_threads(simple_thread, NTHREADS);
-	} else if (strcmp(w, "small") == 0) {
-		small();
-	} else if (strcmp(w, "large") == 0) {
-		large();
-	} else {
-		fprintf(stderr, "usage: malloc_workloads larson|mstress|"
-		    "xmalloc|cache-scratch|simple|thread|small|large\n");
-		return (2);
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("%s %.4f %ld %llu\n", w, (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, peak_rss_kib(),
-	    (unsigned long long)sum);
+	larson_rounds();
 	return (0);
 }
+
+static int
+run_mstress(void)
+{
+	mw_run_threads(mstress_thread, MW_NTHREADS);
+	return (0);
+}
+
+static int
+run_xmalloc(void)
+{
+	pthread_t p, c;
+
+	pthread_create(&p, NULL, xproducer, &xqs[0]);
+	pthread_create(&c, NULL, xconsumer, &xqs[0]);
+	pthread_join(p, NULL);
+	pthread_join(c, NULL);
+	return (0);
+}
+
+static int
+run_cache_scratch(void)
+{
+	for (int i = 0; i < MW_NTHREADS; i++)
+		scratch_objs[i] = malloc(8);
+	mw_run_threads(scratch_thread, MW_NTHREADS);
+	return (0);
+}
+
+static int
+run_simple(void)
+{
+	simple_thread(NULL);
+	return (0);
+}
+
+static int
+run_thread(void)
+{
+	mw_run_threads(simple_thread, MW_NTHREADS);
+	return (0);
+}
+
+static int
+run_small(void)
+{
+	small();
+	return (0);
+}
+
+static int
+run_large(void)
+{
+	large();
+	return (0);
+}
+
+const struct mw_workload mw_classic[] = {
+	{ "larson", run_larson, "server churn, frees by other threads" },
+	{ "mstress", run_mstress, "allocate many, free half, touch" },
+	{ "xmalloc", run_xmalloc, "producer allocates, consumer frees" },
+	{ "cache-scratch", run_cache_scratch, "passive false sharing" },
+	{ "simple", run_simple, "one thread, pairs of 16..512 B" },
+	{ "thread", run_thread, "the same on two threads" },
+	{ "small", run_small, "4 million 16-64 B objects, then freed" },
+	{ "large", run_large, "64 KiB .. 4 MiB blocks replaced" },
+	{ NULL, NULL, NULL },
+};
