@@ -22,6 +22,10 @@ if [ ! -x "$prog" ]; then
 	echo "  cmake -B $b -DCMAKE_BUILD_TYPE=Release && cmake --build $b -j2" >&2
 	exit 2
 fi
+# Absolute: the real programs run in a directory of their own, and a
+# relative LD_PRELOAD would not load there (ld.so only warns).
+b=$(cd "$b" && pwd)
+prog=$b/bench/malloc_workloads/malloc_workloads
 workloads=${WORKLOADS:-$("$prog" --list)}
 wanted=${ALLOCS:-"uma glibc jemalloc tcmalloc mimalloc"}
 

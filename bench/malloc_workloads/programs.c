@@ -88,6 +88,34 @@ input_close(FILE *f)
 	return (0);
 }
 
+/*
+ * The programs run in the work directory: a relative LD_PRELOAD would not
+ * load there (ld.so says so on the program's stderr, which goes to
+ * /dev/null, and the run would measure glibc), so make it absolute.
+ */
+static int
+preload_absolute(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+	char *abs;
+	int err;
+
+	if (pre == NULL || pre[0] == '\0' || pre[0] == '/')
+		return (0);
+	if (strpbrk(pre, ": ") != NULL) {
+		fprintf(stderr, "malloc_workloads: LD_PRELOAD=%s: give one "
+		    "absolute path\n", pre);
+		return (1);
+	}
+	if ((abs = realpath(pre, NULL)) == NULL) {
+		fprintf(stderr, "malloc_workloads: LD_PRELOAD=%s: %m\n", pre);
+		return (1);
+	}
+	err = setenv("LD_PRELOAD", abs, 1);
+	free(abs);
+	return (err);
+}
+
 /* Is `prog` an executable on PATH (or a path that is)? */
 static int
 have_program(const char *prog)
@@ -127,6 +155,8 @@ program_run(char *const argv[], const char *in)
 		    argv[0]);
 		exit(3);
 	}
+	if (preload_absolute() != 0)
+		return (1);
 	snprintf(path, sizeof(path), "%s/%s", workdir,
 	    in != NULL ? in : "");
 	posix_spawn_file_actions_init(&fa);
@@ -134,10 +164,7 @@ program_run(char *const argv[], const char *in)
 	    "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (chdir(workdir) != 0) {
-		perror("malloc_workloads: chdir");
-		return (1);
-	}
+	posix_spawn_file_actions_addchdir_np(&fa, workdir);
 	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (err != 0) {

@@ -29,6 +29,7 @@
  *                 the other thread (sh8bench)
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,11 +37,19 @@
 
 /*
  * A mailbox of batches of blocks for another thread to free: a batch is
- * an array of pointers whose first slot links it to the next batch.
+ * an array of pointers whose first slot links it to the next batch, NULL
+ * after the last block.  At most MAILBOX_MAX batches wait in a mailbox: a
+ * thread that runs ahead (the other one descheduled, as happens on a busy
+ * machine) waits for its peer instead of piling up memory, so the peak
+ * RSS measures the allocator, not the scheduler.
  */
+#define	MAILBOX_MAX	4
+
 struct mailbox {
 	pthread_mutex_t	 mb_lock;
 	void		**mb_head;
+	_Atomic int	 mb_count;	/* batches waiting */
+	_Atomic int	 mb_done;	/* the owner has finished */
 } __attribute__((aligned(64)));
 
 static struct mailbox mailboxes[MW_NTHREADS];
@@ -51,31 +60,22 @@ mailbox_init(void)
 	for (int i = 0; i < MW_NTHREADS; i++) {
 		pthread_mutex_init(&mailboxes[i].mb_lock, NULL);
 		mailboxes[i].mb_head = NULL;
+		mailboxes[i].mb_count = 0;
+		mailboxes[i].mb_done = 0;
 	}
 }
 
-/* Hand `batch` (slot 0 free for the link, `n` blocks after it) to `to`. */
+/* Free every block (and batch) waiting in mailbox `who`. */
 static void
-mailbox_post(int to, void **batch)
+mailbox_drain(int who)
 {
-	struct mailbox *mb = &mailboxes[to];
-
-	pthread_mutex_lock(&mb->mb_lock);
-	batch[0] = mb->mb_head;
-	mb->mb_head = batch;
-	pthread_mutex_unlock(&mb->mb_lock);
-}
-
-/* Free every block (and batch) posted to thread `me`. */
-static void
-mailbox_drain(int me)
-{
-	struct mailbox *mb = &mailboxes[me];
+	struct mailbox *mb = &mailboxes[who];
 	void **batch, **next;
 
 	pthread_mutex_lock(&mb->mb_lock);
 	batch = mb->mb_head;
 	mb->mb_head = NULL;
+	mb->mb_count = 0;
 	pthread_mutex_unlock(&mb->mb_lock);
 	for (; batch != NULL; batch = next) {
 		next = batch[0];
@@ -83,6 +83,39 @@ mailbox_drain(int me)
 			free(batch[i]);
 		free(batch);
 	}
+}
+
+/*
+ * Thread `me` hands `batch` to thread `to`.  While `to`'s mailbox is
+ * full, `me` frees what waits in its own (so that two threads posting to
+ * each other cannot wait for each other); if `to` has finished, `me`
+ * frees `to`'s batches itself.
+ */
+static void
+mailbox_post(int me, int to, void **batch)
+{
+	struct mailbox *mb = &mailboxes[to];
+
+	while (mb->mb_count >= MAILBOX_MAX) {
+		mailbox_drain(me);
+		if (mb->mb_done)
+			mailbox_drain(to);
+		else
+			sched_yield();
+	}
+	pthread_mutex_lock(&mb->mb_lock);
+	batch[0] = mb->mb_head;
+	mb->mb_head = batch;
+	mb->mb_count++;
+	pthread_mutex_unlock(&mb->mb_lock);
+}
+
+/* Thread `me` is finished: what is posted to it now is freed by others. */
+static void
+mailbox_close(int me)
+{
+	mailboxes[me].mb_done = 1;
+	mailbox_drain(me);
 }
 
 /* ---- cache-thrash ---- */
@@ -320,9 +353,10 @@ rp_thread(void *arg)
 				slot[k] = NULL;
 			}
 			batch[n] = NULL;
-			mailbox_post(other, batch);
+			mailbox_post(me, other, batch);
 		}
 	}
+	mailbox_close(me);
 	for (int k = 0; k < RP_SLOTS; k++)
 		free(slot[k]);
 	mw_sum += acc;
@@ -386,9 +420,11 @@ sh_thread(void *arg)
 		}
 		if (batch != NULL) {
 			batch[n] = NULL;
-			mailbox_post(other, batch);
+			mailbox_post(me, other, batch);
 		}
 	}
+	if (sh_cross)
+		mailbox_close(me);
 	free(v);
 	mw_sum += acc;
 	return (NULL);
