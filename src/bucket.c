@@ -2,7 +2,7 @@
  * bucket.c - buckets, and each zone's cache of full buckets.
  *
  * Layer: between the per-CPU caches (cache.c) and the keg (through
- * uma__zone_import/release in zone.c).  Owns the bucket zones, the zone's
+ * uma__zone_import/release in import.c).  Owns the bucket zones, the zone's
  * bucket cache (lock-free hand-off slots in front of a list under
  * uz_lock), bucket sizing and the working-set estimate.
  *
@@ -13,7 +13,11 @@
  */
 #include <string.h>
 
-#include "uma_int.h"
+#include "bucket.h"
+#include "debug.h"
+#include "import.h"
+#include "internal.h"
+#include "limit.h"
 
 #define	BUCKET_HDR	(sizeof(struct uma_bucket) / sizeof(void *))
 #define	BUCKET_SIZE(n)	((n) - BUCKET_HDR)
@@ -43,7 +47,7 @@ uma__bucket_startup(void)
 
 	for (size_t i = 0; i < nitems(bucket_zones); i++) {
 		bz = &bucket_zones[i];
-		bz->bz_zone = uma__zcreate_internal(bz->bz_name,
+		bz->bz_zone = uma__internal_zcreate(bz->bz_name,
 		    sizeof(struct uma_bucket) + bz->bz_entries * sizeof(void *),
 		    UMA_ALIGN_PTR, UMA_ZFLAG_BUCKET);
 		if (bz->bz_zone == NULL)
@@ -190,7 +194,7 @@ uma__bucket_alloc(uma_zone_t zone, int flags)
 	if (zone->uz_flags & UMA_ZONE_VM)
 		flags |= M_NOVM;
 	bz = bucket_zone_lookup(entries);
-	b = uma__zone_alloc_item(bz->bz_zone, NULL, flags);
+	b = uma__internal_alloc(bz->bz_zone, flags);
 	if (b == NULL)
 		return (NULL);
 	b->ub_cnt = 0;
@@ -203,7 +207,7 @@ uma__bucket_free(uma_zone_t zone, uma_bucket_t b)
 {
 	struct bucket_zone *bz = bucket_zone_lookup(b->ub_entries);
 
-	uma__zone_free_item(bz->bz_zone, b, NULL, true);
+	uma__internal_free(bz->bz_zone, b);
 }
 
 /*
@@ -345,7 +349,7 @@ uma__bucket_fill(uma_zone_t zone, bool cold, int flags, int *errorp)
 		return (NULL);
 	if (!cold)
 		bucket_grow(zone, (uint32_t)n);
-	n = uma__limit_take(zone, n, M_NOWAIT);
+	n = uma__limit_take(zone, n);
 	if (n == 0)
 		return (NULL);
 	b = uma__bucket_alloc(zone, flags);
@@ -373,6 +377,38 @@ uma__bucket_fill(uma_zone_t zone, bool cold, int flags, int *errorp)
 }
 
 /*
+ * See bucket.h: the bucket cache's invariant (uz_nitems == items in
+ * uz_buckets), and every cached item on a page of the zone's keg.
+ */
+void
+uma__bucket_assert_valid_locked(uma_zone_t zone)
+{
+	uint32_t id = zone->uz_keg->uk_id;
+	uint64_t n = 0;
+	uma_bucket_t b;
+
+	UMA_MTX_ASSERT(&zone->uz_lock);
+	if (UMA_DEBUG == 0)
+		return;
+	TAILQ_FOREACH(b, &zone->uz_buckets, ub_link) {
+		UMA_ASSERT(b->ub_cnt > 0 && b->ub_cnt <= b->ub_entries,
+		    "uma: zone \"%s\": cached bucket %p holds %u of %u",
+		    zone->uz_name, (void *)b, b->ub_cnt, b->ub_entries);
+		for (uint32_t i = 0; id != 0 && i < b->ub_cnt; i++)
+			UMA_ASSERT(uma_vm_contains(b->ub_bucket[i]) &&
+			    UMA_PAGETAG_KEG(uma_vm_pagetag_of(
+			    b->ub_bucket[i])) == id,
+			    "uma: zone \"%s\": cached item %p is not its keg's",
+			    zone->uz_name, b->ub_bucket[i]);
+		n += b->ub_cnt;
+	}
+	UMA_ASSERT(n == zone->uz_nitems, "uma: zone \"%s\": %ju items in "
+	    "cached buckets, uz_nitems %ju", zone->uz_name, (uintmax_t)n,
+	    (uintmax_t)zone->uz_nitems);
+	(void)id;
+}
+
+/*
  * Give cached buckets back to the keg: all of them (drain), or down to the
  * working-set estimate (trim).  Draining also makes future buckets smaller,
  * as FreeBSD does on each reclaim.
@@ -394,6 +430,7 @@ uma__bucket_cache_reclaim(uma_zone_t zone, bool trim)
 	}
 	while ((b = slot_take(zone->uz_eslot, UZ_ESLOTS)) != NULL)
 		TAILQ_INSERT_TAIL(&drain, b, ub_link);
+	uma__bucket_assert_valid_locked(zone);
 	target = trim ? zone->uz_wss : 0;
 	/* The oldest buckets are at the tail: they go first. */
 	while (zone->uz_nitems > target &&

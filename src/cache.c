@@ -12,7 +12,7 @@
  * item can never be lost, duplicated or counted twice, and the hit path has
  * no locked instruction.
  *
- * Slow path: takes the CPU's uc_lock, closes the cache (cache_close), works
+ * Slow path: takes the CPU's uc_lock, closes the cache (cache_close_locked), works
  * on the buckets, and reopens it with one store.  It never sleeps or calls
  * user code while the cache is closed or uc_lock is held.
  *
@@ -23,8 +23,9 @@
 #include <string.h>
 #include <sys/rseq.h>
 
-#include "uma_int.h"
+#include "bucket.h"
 #include "cache_fast.h"
+#include "debug.h"
 
 _Static_assert(sizeof(struct uma_cache) == 128, "fast path indexes by << 7");
 _Static_assert(offsetof(struct uma_cache, uc_word) == 0, "asm offset");
@@ -38,12 +39,14 @@ word_closed(uint64_t w)
 
 /*
  * Own the cache of `cpu` (uc_lock held): afterwards no fast path can
- * commit to it until cache_open.  Returns the live word.
+ * commit to it until cache_open_locked.  Returns the live word.
  */
 static uint64_t
-cache_close(uma_cache_t c, int cpu)
+cache_close_locked(uma_cache_t c, int cpu)
 {
 	uint64_t w, closed;
+
+	UMA_LOCK_ASSERT(&c->uc_lock);
 
 	if (!uma.ug_rseq)
 		return (atomic_load_explicit(&c->uc_word,
@@ -70,15 +73,16 @@ cache_close(uma_cache_t c, int cpu)
 }
 
 static inline void
-cache_open(uma_cache_t c, uint64_t w)
+cache_open_locked(uma_cache_t c, uint64_t w)
 {
+	UMA_LOCK_ASSERT(&c->uc_lock);
 	atomic_store_explicit(&c->uc_word, w, memory_order_release);
 }
 
 /*
  * The uc_seq write section brackets every change readers must see whole,
- * the word included: it opens before cache_close and ends after
- * cache_open.  A reader between the close and the section (or between
+ * the word included: it opens before cache_close_locked and ends after
+ * cache_open_locked.  A reader between the close and the section (or between
  * the section and the open) would pair the closed word, whose count is 0,
  * or the old word, with the new uc_fcnt and uc_loaded: a CPU's frees
  * then read low by a bucket's items, and went down between two reads
@@ -105,6 +109,8 @@ cache_fold_locked(uma_cache_t c, uint64_t w)
 {
 	uint64_t a = uc_word_allocs(w), last = c->uc_allocs_last;
 	uint64_t delta = (a - last) & ((1ull << UC_ALLOC_BITS) - 1);
+
+	UMA_LOCK_ASSERT(&c->uc_lock);
 
 	atomic_store_explicit(&c->uc_allocs_base, c->uc_allocs_base + delta,
 	    memory_order_relaxed);
@@ -136,7 +142,7 @@ uma__cache_init(uma_zone_t zone)
 
 /* Locked mode: the pop and push of the fast path, under uc_lock. */
 void *
-uma__cache_pop_locked(uma_zone_t zone)
+uma__cache_pop_fallback(uma_zone_t zone)
 {
 	uma_cache_t c;
 	uint64_t w;
@@ -151,13 +157,13 @@ uma__cache_pop_locked(uma_zone_t zone)
 		return (NULL);
 	}
 	item = c->uc_items[uc_word_cnt(w) - 1];
-	cache_open(c, w + UC_ALLOC_DELTA);
+	cache_open_locked(c, w + UC_ALLOC_DELTA);
 	uma_unlock(&c->uc_lock);
 	return (item);
 }
 
 int
-uma__cache_push_locked(uma_zone_t zone, void *item)
+uma__cache_push_fallback(uma_zone_t zone, void *item)
 {
 	uma_cache_t c;
 	uint64_t w;
@@ -171,15 +177,16 @@ uma__cache_push_locked(uma_zone_t zone, void *item)
 		return (0);
 	}
 	c->uc_items[uc_word_cnt(w)] = item;
-	cache_open(c, w + UC_FREE_DELTA);
+	cache_open_locked(c, w + UC_FREE_DELTA);
 	uma_unlock(&c->uc_lock);
 	return (1);
 }
 
 /* Install bucket b (or none) as the alloc bucket; returns the new word. */
 static uint64_t
-cache_set_alloc(uma_cache_t c, uint64_t w, uma_bucket_t b, uint32_t cnt)
+cache_set_alloc_locked(uma_cache_t c, uint64_t w, uma_bucket_t b, uint32_t cnt)
 {
+	UMA_LOCK_ASSERT(&c->uc_lock);
 	c->uc_allocbucket = b;
 	c->uc_items = b != NULL ? b->ub_bucket : NULL;
 	if (b == NULL)
@@ -189,12 +196,14 @@ cache_set_alloc(uma_cache_t c, uint64_t w, uma_bucket_t b, uint32_t cnt)
 
 /* Swap the alloc and free buckets (cache closed, in a write section). */
 static uint64_t
-cache_swap(uma_cache_t c, uint64_t w)
+cache_swap_locked(uma_cache_t c, uint64_t w)
 {
 	uma_bucket_t ab = c->uc_allocbucket;
 	uint32_t acnt = uc_word_cnt(w);
 
-	w = cache_set_alloc(c, w, c->uc_freebucket, c->uc_fcnt);
+	UMA_LOCK_ASSERT(&c->uc_lock);
+
+	w = cache_set_alloc_locked(c, w, c->uc_freebucket, c->uc_fcnt);
 	c->uc_freebucket = ab;
 	c->uc_fcnt = (uint16_t)acnt;
 	return (w);
@@ -203,13 +212,15 @@ cache_swap(uma_cache_t c, uint64_t w)
 /*
  * The alloc bucket is empty (toalloc) or full, and the free bucket can
  * give or take: move items between them so that the alloc bucket ends
- * about half full (cache closed, in a write section).  See cache_bounced.
+ * about half full (cache closed, in a write section).  See cache_bounced_locked.
  */
 static uint64_t
-cache_split(uma_cache_t c, uint64_t w, bool toalloc)
+cache_split_locked(uma_cache_t c, uint64_t w, bool toalloc)
 {
 	uma_bucket_t ab = c->uc_allocbucket, fb = c->uc_freebucket;
 	uint32_t cnt = uc_word_cnt(w), fcnt = c->uc_fcnt, n;
+
+	UMA_LOCK_ASSERT(&c->uc_lock);
 
 	if (toalloc) {
 		n = ab->ub_entries / 2 > 0 ? ab->ub_entries / 2 : 1;
@@ -218,14 +229,14 @@ cache_split(uma_cache_t c, uint64_t w, bool toalloc)
 		    n * sizeof(void *));
 		atomic_store_explicit(&c->uc_fcnt, (uint16_t)(fcnt - n),
 		    memory_order_relaxed);
-		return (cache_set_alloc(c, w, ab, cnt + n));
+		return (cache_set_alloc_locked(c, w, ab, cnt + n));
 	}
 	n = cnt / 2 > 0 ? cnt / 2 : 1;
 	n = n < fb->ub_entries - fcnt ? n : fb->ub_entries - fcnt;
 	memcpy(&fb->ub_bucket[fcnt], &c->uc_items[cnt - n], n * sizeof(void *));
 	atomic_store_explicit(&c->uc_fcnt, (uint16_t)(fcnt + n),
 	    memory_order_relaxed);
-	return (cache_set_alloc(c, w, ab, cnt - n));
+	return (cache_set_alloc_locked(c, w, ab, cnt - n));
 }
 
 /*
@@ -235,16 +246,18 @@ cache_split(uma_cache_t c, uint64_t w, bool toalloc)
  * bucket lands at its other end, where the next free or alloc misses
  * again half the time: larson took a slow path every 140 operations.
  * That shows as a miss on the other side `side` a few operations after
- * the last one; the slow path then splits the buckets (cache_split), and
+ * the last one; the slow path then splits the buckets (cache_split_locked), and
  * from the middle a random walk takes about (entries / 2)^2 steps to reach
  * an end.  Misses on alternate sides far apart (a program that allocates
  * a batch, then frees it) keep the swap: a split would only halve each
  * run.  `allocs` is the pops since the last slow path (its fold).
  */
 static bool
-cache_bounced(uma_cache_t c, uint64_t w, uint64_t allocs, unsigned side)
+cache_bounced_locked(uma_cache_t c, uint64_t w, uint64_t allocs, unsigned side)
 {
 	uint64_t ops;
+
+	UMA_LOCK_ASSERT(&c->uc_lock);
 
 	if ((c->uc_miss & 3) == side || c->uc_allocbucket == NULL)
 		return (false);
@@ -255,8 +268,9 @@ cache_bounced(uma_cache_t c, uint64_t w, uint64_t allocs, unsigned side)
 
 /* Remember this trip's side and the count it leaves (before the open). */
 static inline void
-cache_miss_note(uma_cache_t c, uint64_t w, unsigned side)
+cache_miss_note_locked(uma_cache_t c, uint64_t w, unsigned side)
 {
+	UMA_LOCK_ASSERT(&c->uc_lock);
 	c->uc_miss = (uint16_t)(side | uc_word_cnt(w) << 2);
 }
 
@@ -266,9 +280,10 @@ cache_miss_note(uma_cache_t c, uint64_t w, unsigned side)
  * NULL) as the alloc bucket.  Returns the new word.
  */
 static uint64_t
-cache_unload(uma_cache_t c, uint64_t w, uma_bucket_t b, uma_bucket_t *abp,
+cache_unload_locked(uma_cache_t c, uint64_t w, uma_bucket_t b, uma_bucket_t *abp,
     uma_bucket_t *fbp)
 {
+	UMA_LOCK_ASSERT(&c->uc_lock);
 	if ((*abp = c->uc_allocbucket) != NULL)
 		(*abp)->ub_cnt = uc_word_cnt(w);
 	if ((*fbp = c->uc_freebucket) != NULL)
@@ -277,7 +292,7 @@ cache_unload(uma_cache_t c, uint64_t w, uma_bucket_t b, uma_bucket_t *abp,
 	    uc_word_cnt(w) + c->uc_fcnt, memory_order_relaxed);
 	c->uc_freebucket = NULL;
 	c->uc_fcnt = 0;
-	return (cache_set_alloc(c, w, b, 0));
+	return (cache_set_alloc_locked(c, w, b, 0));
 }
 
 /* Pop one item in the slow path: counted exactly like the fast path. */
@@ -286,13 +301,15 @@ cache_pop_locked(uma_cache_t c, uint64_t *wp)
 {
 	void *item = c->uc_items[uc_word_cnt(*wp) - 1];
 
+	UMA_LOCK_ASSERT(&c->uc_lock);
+
 	*wp += UC_ALLOC_DELTA;
 	return (item);
 }
 
 /*
  * The alloc bucket is empty.  Swap in the free bucket (or take half of it,
- * cache_split), or fetch a full one from the zone (bucket cache, else a
+ * cache_split_locked), or fetch a full one from the zone (bucket cache, else a
  * fill from the keg).  Returns an item counted as a CPU alloc, or NULL
  * with *errorp set if a fill failed in an init (the allocation must then
  * fail) or 0 if the caller should try the single-item path.
@@ -312,12 +329,12 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 		c = cache_lock(zone, &cpu);
 		cold = c->uc_allocbucket == NULL && c->uc_freebucket == NULL;
 		cache_seq_begin(c);
-		w = cache_close(c, cpu);
+		w = cache_close_locked(c, cpu);
 		allocs = cache_fold_locked(c, w);
 		old = NULL;
 		if (uc_word_cnt(w) == 0 && c->uc_fcnt > 0)
-			w = cache_bounced(c, w, allocs, UC_MISS_ALLOC) ?
-			    cache_split(c, w, true) : cache_swap(c, w);
+			w = cache_bounced_locked(c, w, allocs, UC_MISS_ALLOC) ?
+			    cache_split_locked(c, w, true) : cache_swap_locked(c, w);
 		if (uc_word_cnt(w) == 0 && b != NULL) {
 #ifdef UMA_TSAN
 			/*
@@ -335,12 +352,12 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 				c->uc_fcnt = 0;
 			} else
 				old = c->uc_allocbucket;
-			w = cache_set_alloc(c, w, b, b->ub_cnt);
+			w = cache_set_alloc_locked(c, w, b, b->ub_cnt);
 			b = NULL;
 		}
 		item = uc_word_cnt(w) > 0 ? cache_pop_locked(c, &w) : NULL;
-		cache_miss_note(c, w, UC_MISS_ALLOC);
-		cache_open(c, w);
+		cache_miss_note_locked(c, w, UC_MISS_ALLOC);
+		cache_open_locked(c, w);
 		cache_seq_end(c);
 		uma_unlock(&c->uc_lock);
 		if (old != NULL)
@@ -438,7 +455,7 @@ bucket_own(uma_bucket_t b)
 
 /*
  * The alloc bucket is full (or missing).  Make room: swap with the free
- * bucket if it has room (or move half into it, cache_split), else send the
+ * bucket if it has room (or move half into it, cache_split_locked), else send the
  * full free bucket to the zone, move the full alloc bucket to the free
  * slot and start an empty alloc bucket; on a CPU that only frees, send
  * both to the zone instead (see below).
@@ -458,9 +475,9 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 		full = full2 = NULL;
 		c = cache_lock(zone, &cpu);
 		cache_seq_begin(c);
-		w = cache_close(c, cpu);
+		w = cache_close_locked(c, cpu);
 		if (uc_word_cnt(w) > 0 && c->uc_items[uc_word_cnt(w) - 1] == item) {
-			cache_open(c, w);
+			cache_open_locked(c, w);
 			cache_seq_end(c);
 			uma_unlock(&c->uc_lock);
 			uma__misuse(zone, "double free of %p", item);
@@ -481,10 +498,10 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 		if (uc_word_room(w) == 0 && !freeonly &&
 		    c->uc_freebucket != NULL &&
 		    c->uc_fcnt < c->uc_freebucket->ub_entries)
-			w = cache_bounced(c, w, allocs, UC_MISS_FREE) ?
-			    cache_split(c, w, false) : cache_swap(c, w);
+			w = cache_bounced_locked(c, w, allocs, UC_MISS_FREE) ?
+			    cache_split_locked(c, w, false) : cache_swap_locked(c, w);
 		if (uc_word_room(w) == 0 && empty != NULL && freeonly) {
-			w = cache_unload(c, w, empty, &full, &full2);
+			w = cache_unload_locked(c, w, empty, &full, &full2);
 			empty = NULL;
 		} else if (uc_word_room(w) == 0 && empty != NULL) {
 			if (c->uc_freebucket != NULL) {
@@ -496,7 +513,7 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 			}
 			c->uc_freebucket = c->uc_allocbucket;
 			c->uc_fcnt = (uint16_t)uc_word_cnt(w);
-			w = cache_set_alloc(c, w, empty, 0);
+			w = cache_set_alloc_locked(c, w, empty, 0);
 			empty = NULL;
 		}
 		done = uc_word_room(w) > 0;
@@ -504,8 +521,8 @@ uma__cache_free_slow(uma_zone_t zone, void *item)
 			c->uc_items[uc_word_cnt(w)] = item;
 			w += UC_FREE_DELTA;
 		}
-		cache_miss_note(c, w, UC_MISS_FREE);
-		cache_open(c, w);
+		cache_miss_note_locked(c, w, UC_MISS_FREE);
+		cache_open_locked(c, w);
 		cache_seq_end(c);
 		uma_unlock(&c->uc_lock);
 		if (full != NULL)
@@ -535,16 +552,16 @@ uma__cache_drain(uma_zone_t zone)
 	uma_cache_t c;
 	uint64_t w;
 
-	if (zone->uz_fast & UZ_FAST_NOCACHE)
+	if (zone->uz_gate & UZ_GATE_NOCACHE)
 		return;
 	for (int cpu = 0; cpu < uma.ug_ncpus; cpu++) {
 		c = &zone->uz_cpu[cpu];
 		uma_lock(&c->uc_lock);
 		cache_seq_begin(c);
-		w = cache_close(c, cpu);
+		w = cache_close_locked(c, cpu);
 		cache_fold_locked(c, w);
-		w = cache_unload(c, w, NULL, &ab, &fb);
-		cache_open(c, w);
+		w = cache_unload_locked(c, w, NULL, &ab, &fb);
+		cache_open_locked(c, w);
 		cache_seq_end(c);
 		uma_unlock(&c->uc_lock);
 		if (ab != NULL) {
@@ -564,7 +581,7 @@ uma__cache_fold(uma_zone_t zone)
 {
 	uma_cache_t c;
 
-	if (zone->uz_fast & UZ_FAST_NOCACHE)
+	if (zone->uz_gate & UZ_GATE_NOCACHE)
 		return;
 	for (int cpu = 0; cpu < uma.ug_ncpus; cpu++) {
 		c = &zone->uz_cpu[cpu];
@@ -590,7 +607,7 @@ uma__cache_counts(uma_zone_t zone, int cpu, uint64_t *allocs,
 	uma_cache_t c = &zone->uz_cpu[cpu];
 
 	*allocs = *frees = *cached = 0;
-	if (zone->uz_fast & UZ_FAST_NOCACHE)
+	if (zone->uz_gate & UZ_GATE_NOCACHE)
 		return;
 	for (;;) {
 		s1 = atomic_load_explicit(&c->uc_seq, memory_order_acquire);

@@ -1,14 +1,16 @@
 /*
- * cache_fast.h - the fast paths of the per-CPU caches, inlined into
- * uma_zalloc_arg and uma_zfree_arg (zalloc.c).  See cache.c for the slow
- * paths and uma_int.h for the cache word.
+ * cache_fast.h - the per-CPU cache's pop and push as restartable
+ * sequences, for the zone's hit paths (zone_fast.h), and the close that
+ * the slow paths use.  See cache.c for the slow paths and uma_int.h for
+ * the cache word.
  */
 #ifndef _UMA_CACHE_FAST_H_
 #define	_UMA_CACHE_FAST_H_
 
 #include <sys/rseq.h>
 
-#include "uma_int.h"
+#include "cache.h"
+#include "rseq.h"
 
 static inline char *
 rseq_ptr(void)
@@ -203,7 +205,7 @@ cache_pop(uma_zone_t zone)
 {
 	if (__predict_true(uma.ug_rseq))
 		return (cache_pop_rseq(zone->uz_cpu));
-	return (uma__cache_pop_locked(zone));
+	return (uma__cache_pop_fallback(zone));
 }
 
 /* Push an item onto this CPU's cache; 0: go to the slow path. */
@@ -212,28 +214,12 @@ cache_push(uma_zone_t zone, void *item)
 {
 	if (__predict_true(uma.ug_rseq))
 		return (cache_push_rseq(zone->uz_cpu, item));
-	return (uma__cache_push_locked(zone, item));
+	return (uma__cache_push_fallback(zone, item));
 }
 
 /*
- * Where a free is checked.  Release builds check nothing on the hit path
- * but a repeated free of the item on top of the CPU's bucket: a foreign
- * pointer or an item of another zone is caught when its bucket leaves the
- * CPU (cache.c) or reaches the keg, before any other CPU can hand it out.
- * Checking every free at the call (the arena, then the slab's keg) costs
- * about 30% of the hit path, so it is for UMA_DEBUG builds.
- */
-#if UMA_DEBUG > 0
-#define	zfree_plausible(zone, item)	uma__item_plausible(zone, item)
-#else
-#define	zfree_plausible(zone, item)	true
-#endif
-
-/*
- * The bare hit paths below, once their gate has let them through: a pop
- * or push on this CPU's cache, with what ThreadSanitizer needs to know.
- * UMA_DEBUG > 1 builds never take them: the zones' own paths check every
- * item there.
+ * The pop and push of a hit path, once the zone's gate let it through
+ * (zone_fast.h), with what ThreadSanitizer needs to know.
  */
 static inline void *
 cache_pop_hit(uma_cache_t caches)
@@ -254,66 +240,6 @@ cache_push_hit(uma_cache_t caches, void *item)
 	__tsan_release(item);
 #endif
 	return (cache_push_rseq(caches, item) != 0);
-}
-
-/*
- * The bare hit path, for a layer that does a zone's ctor or dtor work
- * inline because it knows them (mbuf.c and its packet zone): an item from
- * this CPU's cache with no ctor run, or NULL when the cache is empty or
- * anything besides the ctor would have to happen (locked mode, debug
- * checks, trash).  The caller then goes through uma_zalloc_arg.
- */
-static inline void *
-uma__zalloc_hit(uma_zone_t zone)
-{
-	if (UMA_DEBUG > 1 ||
-	    __predict_false(zone->uz_fast & (UZ_FAST_ALLOC & ~UZ_FAST_CTOR)))
-		return (NULL);
-	return (cache_pop_hit(zone->uz_cpu));
-}
-
-/*
- * The other half: push an item whose dtor work the caller did; false sends
- * the caller to uma_zfree_arg (which runs the dtor again: it must be
- * idempotent for items that take this path).
- */
-static inline bool
-uma__zfree_hit(uma_zone_t zone, void *item)
-{
-	if (UMA_DEBUG > 1 ||
-	    __predict_false(zone->uz_fast & (UZ_FAST_FREE & ~UZ_FAST_DTOR) ||
-	    !zfree_plausible(zone, item)))
-		return (false);
-	return (cache_push_hit(zone->uz_cpu, item));
-}
-
-/*
- * The hit paths of a zone whose ctor and dtor (if any) the caller does
- * inline and that it knows has no limit of its own to honour beyond the
- * global one below (malloc's class zones).  Whether a pop may go without
- * the zone's slow path then depends only on the mode, and a push also on
- * whether some zone has threads asleep at its limit (uma.ug_sleeping:
- * their frees must reach the keg), not on this zone's uz_fast: global
- * loads instead of two dependent ones.  A zone whose caches are closed
- * just misses, and so does every cache in locked mode, where the CPU
- * number the sequence reads is -1 (rseq.c's rseq_none): the mode costs
- * these paths no test.
- */
-static inline void *
-uma__cache_pop_mode(uma_cache_t caches)
-{
-	if (UMA_DEBUG > 1)
-		return (NULL);
-	return (cache_pop_hit(caches));
-}
-
-static inline bool
-uma__cache_push_mode(uma_cache_t caches, void *item)
-{
-	if (UMA_DEBUG > 1 || __predict_false(
-	    atomic_load_explicit(&uma.ug_sleeping, memory_order_relaxed) != 0))
-		return (false);
-	return (cache_push_hit(caches, item));
 }
 
 #endif /* !_UMA_CACHE_FAST_H_ */

@@ -16,6 +16,7 @@
 
 #include "malloc_int.h"
 #include "malloc_mstat.h"
+#include "vm.h"
 
 static bool
 powerof2(uintptr_t x)

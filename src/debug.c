@@ -18,22 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "uma_int.h"
+#include "debug.h"
+#include "slab.h"
 
 #define	UMA_TRASH	0xdeadc0de
-
-void
-uma__panic(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fflush(stderr);
-	abort();
-}
 
 /* A user's mistake, reported against the zone the user named. */
 void

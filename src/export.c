@@ -33,9 +33,10 @@
 #include <uma/stream.h>
 #include <uma/sysctl.h>
 
+#include "export.h"
 #include "kthread.h"
 #include "sysctl_int.h"
-#include "uma_int.h"
+#include "threads.h"
 
 #define	EXPORT_MAXCLIENTS	16
 #define	EXPORT_ACCEPTS		64	/* accepts per poll round */
@@ -619,6 +620,8 @@ export_start_locked(const char *dir)
 {
 	char dbuf[PATH_MAX];
 	int error;
+
+	UMA_MTX_ASSERT(&ex.ex_lock);
 
 	if (ex.ex_running)
 		return (EEXIST);

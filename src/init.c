@@ -1,26 +1,26 @@
 /*
- * init.c - starting uma, its internal zones, and fork().
+ * init.c - starting uma, and fork().
  *
- * Layer: the frame around every other layer.  Owns struct uma_global and
- * the zones everything else is made of: "UMA Kegs", "UMA Zones" and "UMA
- * Caches" (a zone's per-CPU caches, one struct uma_cache per CPU that can
- * exist: that zone's item size is known only here).  Those zones stand on
- * static kegs and zones; all others are items of them.
- *
- * uma starts at the first zone creation (or the first call that needs it),
- * once: uma__startup holds the order.
+ * Layer: above the allocator and its threads, below the entries that may
+ * be a process's first call into uma (zone creation, malloc, mbufs, the
+ * statistics), which call uma_ensure_started.  Owns struct uma_global.
+ * uma__startup holds the start-up order, in one place; the fork handlers
+ * take every lock of the allocator in the lock order of uma_int.h.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
-#include "uma_int.h"
+#include "bucket.h"
+#include "init.h"
+#include "internal.h"
+#include "keg.h"
+#include "reclaim.h"
+#include "rseq.h"
+#include "sysctl_int.h"
+#include "threads.h"
+#include "vm.h"
+#include "zone_ctor.h"
 
 struct uma_global uma = {
 	.ug_lock = PTHREAD_RWLOCK_INITIALIZER,
@@ -33,33 +33,6 @@ struct uma_global uma = {
 static pthread_once_t uma_once = PTHREAD_ONCE_INIT;
 /* This thread is inside uma_startup_once (uma__booting). */
 static __thread bool uma_booting_self __attribute__((tls_model("initial-exec")));
-static struct uma_keg kegs_keg, zones_keg, caches_keg;
-static struct uma_zone kegs_zone, zones_zone, caches_zone;
-static uma_cache_t closed_caches;
-
-uma_zone_t
-uma__zones_zone(void)
-{
-	return (&zones_zone);
-}
-
-uma_zone_t
-uma__caches_zone(void)
-{
-	return (&caches_zone);
-}
-
-uma_zone_t
-uma__kegs_zone(void)
-{
-	return (&kegs_zone);
-}
-
-uma_cache_t
-uma__closed_caches(void)
-{
-	return (closed_caches);
-}
 
 /*
  * CPUs that can exist: the kernel's list of possible CPUs ("0-3,8-11"), a
@@ -108,63 +81,30 @@ ncpus_possible(void)
 	return (n > 0 && n <= 65536 ? (int)n : nprocs_conf());
 }
 
-static void
-bootstrap_zone(uma_zone_t zone, uma_keg_t keg, const char *name,
-    size_t size)
-{
-	memset(keg, 0, sizeof(*keg));
-	keg->uk_id = uma__keg_id_alloc();
-	uma__mutex_init(&keg->uk_lock);
-	LIST_INIT(&keg->uk_part_slab);
-	LIST_INIT(&keg->uk_free_slab);
-	LIST_INIT(&keg->uk_full_slab);
-	LIST_INIT(&keg->uk_zones);
-	keg->uk_name = name;
-	keg->uk_size = (uint32_t)size;
-	keg->uk_align = UMA_CACHELINE - 1;
-	keg->uk_rsize = (uint32_t)roundup2(size, UMA_CACHELINE);
-	keg->uk_flags = UMA_ZFLAG_INTERNAL;
-	uma__keg_layout(keg);
-	LIST_INSERT_HEAD(&uma.ug_kegs, keg, uk_link);
-	memset(zone, 0, sizeof(*zone));
-	uma__zone_setup(zone, name, keg, NULL, NULL, NULL, NULL,
-	    UMA_ZFLAG_INTERNAL);
-}
-
 static void uma_fork_prepare(void);
 static void uma_fork_parent(void);
 static void uma_fork_child(void);
 
+/*
+ * The boot, under uma_once: boot tunables, the CPUs, the arena, the CPU
+ * mode, uma's own zones and the bucket zones.  Nothing here starts a
+ * thread or registers with libc (see uma__startup).
+ */
 static void
 uma_startup_once(void)
 {
-	size_t csize;
-
 	uma__tunables_load();
 	uma.ug_ncpus = ncpus_possible();
 	if (uma__vm_startup() != 0)
 		uma__panic("uma: cannot reserve address space for the arena");
 	uma.ug_rseq = uma__rseq_startup() != 0;
-	csize = (size_t)(uma.ug_ncpus + UMA_CACHE_GUARD) *
-	    sizeof(struct uma_cache);
-	closed_caches = mmap(NULL, csize, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (closed_caches == MAP_FAILED)
-		uma__panic("uma: cannot map the closed caches");
-	closed_caches += UMA_CACHE_GUARD;
-	for (int i = 0; i < uma.ug_ncpus; i++)
-		uma_lock_init(&closed_caches[i].uc_lock);
-	bootstrap_zone(&kegs_zone, &kegs_keg, "UMA Kegs",
-	    sizeof(struct uma_keg));
-	bootstrap_zone(&zones_zone, &zones_keg, "UMA Zones",
-	    sizeof(struct uma_zone));
-	bootstrap_zone(&caches_zone, &caches_keg, "UMA Caches", csize);
+	uma__internal_startup();
 	uma__bucket_startup();
 	uma__atfork(uma_fork_prepare, uma_fork_parent, uma_fork_child);
 	__atomic_store_n(&uma.ug_ready, true, __ATOMIC_RELEASE);
 }
 
-/* See uma_int.h */
+/* See init.h */
 bool
 uma__booting(void)
 {
@@ -193,22 +133,6 @@ uma__startup(void)
 	uma_threads_poll();
 }
 
-/* See stats.h */
-int
-uma__ncpus(void)
-{
-	uma_ensure_started();
-	return (uma.ug_ncpus);
-}
-
-/* See stats.h */
-int
-uma__rseq_active(void)
-{
-	uma_ensure_started();
-	return (uma.ug_rseq);
-}
-
 /*
  * fork(): take every lock, in the lock order, so that the child gets
  * consistent lists, caches and slabs; the child then re-initializes the
@@ -224,7 +148,7 @@ uma_fork_prepare(void)
 	uma__keg_fork_prepare();	/* before uma_lock: see slabzone_lookup */
 	pthread_rwlock_wrlock(&uma.ug_lock);
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
-		if (zone->uz_cpu != closed_caches)
+		if (zone->uz_cpu != uma__closed_caches())
 			for (int i = 0; i < uma.ug_ncpus; i++)
 				uma_lock(&zone->uz_cpu[i].uc_lock);
 		pthread_mutex_lock(&zone->uz_lock);
@@ -249,7 +173,7 @@ uma_fork_parent(void)
 		pthread_mutex_unlock(&keg->uk_lock);
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
 		pthread_mutex_unlock(&zone->uz_lock);
-		if (zone->uz_cpu != closed_caches)
+		if (zone->uz_cpu != uma__closed_caches())
 			for (int i = 0; i < uma.ug_ncpus; i++)
 				uma_unlock(&zone->uz_cpu[i].uc_lock);
 	}
@@ -263,14 +187,14 @@ uma_fork_child(void)
 	uma_zone_t zone;
 	uma_keg_t keg;
 
-	atomic_store(&uma.ug_sleeping, 0);
+	atomic_store(&uma.ug_class_gate, 0);
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
 		pthread_mutex_init(&zone->uz_limit_lock, NULL);
 		pthread_cond_init(&zone->uz_limit_cv, NULL);
 		atomic_store(&zone->uz_sleepers, 0);
-		atomic_fetch_and(&zone->uz_fast, ~UZ_FAST_SLEEPERS);
+		atomic_fetch_and(&zone->uz_gate, ~UZ_GATE_SLEEPERS);
 		uma__mutex_init(&zone->uz_lock);
-		if (zone->uz_cpu != closed_caches)
+		if (zone->uz_cpu != uma__closed_caches())
 			for (int i = 0; i < uma.ug_ncpus; i++)
 				uma_lock_init(&zone->uz_cpu[i].uc_lock);
 	}
@@ -279,13 +203,13 @@ uma_fork_child(void)
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
 		uma__mutex_init(&keg->uk_lock);
 	for (int i = 0; i < uma.ug_ncpus; i++)
-		uma_lock_init(&closed_caches[i].uc_lock);
+		uma_lock_init(&uma__closed_caches()[i].uc_lock);
 	pthread_rwlock_init(&uma.ug_lock, NULL);
 	if (uma.ug_rseq && !uma__rseq_child()) {
 		uma.ug_rseq = false;
 		uma__rseq_off();
 		TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
-			uma__zone_set_fast(zone);
+			uma__zone_set_gate(zone);
 	}
 	uma__timeout_child();
 	uma__threads_child();

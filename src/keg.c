@@ -14,7 +14,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "uma_int.h"
+#include "debug.h"
+#include "internal.h"
+#include "keg.h"
+#include "slab.h"
+#include "sysctl_int.h"
+
+UMA_SYSCTL_INT(sysctl_multipage, "vm.debug.uma_multipage_slabs",
+    &uma.ug_multipage, UMA_CTLFLAG_RDTUN, 0, 1,
+    "Allow slabs of several pages (less waste for large items)");
 
 static inline void
 kstat_add(_Atomic uint64_t *p, int64_t d)
@@ -53,7 +61,7 @@ slabzone_lookup(size_t hdrsize)
 	pthread_mutex_lock(&slabzones.lock);
 	z = slabzones.zones[i];
 	if (z == NULL) {
-		z = uma__zcreate_internal(slabzone_names[i], (size_t)64 << i,
+		z = uma__internal_zcreate(slabzone_names[i], (size_t)64 << i,
 		    UMA_ALIGN_PTR, 0);
 		slabzones.zones[i] = z;
 	}
@@ -175,7 +183,7 @@ uma__keg_create(const char *name, size_t size, uma_init init,
 {
 	uma_keg_t keg;
 
-	keg = uma__zone_alloc_item(uma__kegs_zone(), NULL, M_NOWAIT);
+	keg = uma__internal_alloc(uma__kegs_zone(), M_NOWAIT);
 	if (keg == NULL)
 		return (NULL);
 	memset(keg, 0, sizeof(*keg));
@@ -205,7 +213,7 @@ uma__keg_create(const char *name, size_t size, uma_init init,
 	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE) {
 		keg->uk_slabzone = slabzone_lookup(keg->uk_hdrsize);
 		if (keg->uk_slabzone == NULL) {
-			uma__zone_free_item(uma__kegs_zone(), keg, NULL, true);
+			uma__internal_free(uma__kegs_zone(), keg);
 			return (NULL);
 		}
 	}
@@ -217,8 +225,9 @@ uma__keg_create(const char *name, size_t size, uma_init init,
 
 /* Put a slab on the list its free count says (uk_lock held). */
 static void
-keg_file_slab(uma_keg_t keg, uma_slab_t slab)
+keg_file_slab_locked(uma_keg_t keg, uma_slab_t slab)
 {
+	UMA_MTX_ASSERT(&keg->uk_lock);
 	if (slab->us_freecount == 0)
 		LIST_INSERT_HEAD(&keg->uk_full_slab, slab, us_link);
 	else if (slab->us_freecount == keg->uk_ipers)
@@ -229,19 +238,22 @@ keg_file_slab(uma_keg_t keg, uma_slab_t slab)
 
 /* Account for and file a new slab (uk_lock held). */
 static void
-keg_add_slab(uma_keg_t keg, uma_slab_t slab)
+keg_add_slab_locked(uma_keg_t keg, uma_slab_t slab)
 {
+	UMA_MTX_ASSERT(&keg->uk_lock);
 	kstat_add(&keg->uk_pages, keg->uk_ppera);
 	kstat_add(&keg->uk_free_items, keg->uk_ipers);
 	kstat_add(&keg->uk_free_slabs, 1);
-	keg_file_slab(keg, slab);
+	keg_file_slab_locked(keg, slab);
 }
 
 /* The slab to take from next, or NULL (uk_lock held). */
 static uma_slab_t
-keg_first_slab(uma_keg_t keg, int flags)
+keg_first_slab_locked(uma_keg_t keg, int flags)
 {
 	uma_slab_t slab;
+
+	UMA_MTX_ASSERT(&keg->uk_lock);
 
 	if (!(flags & M_USE_RESERVE) &&
 	    atomic_load_explicit(&keg->uk_free_items, memory_order_relaxed) <=
@@ -264,26 +276,29 @@ uma__keg_fetch(uma_keg_t keg, void **store, int max, int flags,
     int *errorp)
 {
 	uma_slab_t slab;
-	int n = 0;
+	int n = 0, got;
 
 	*errorp = 0;
 	pthread_mutex_lock(&keg->uk_lock);
 	while (n < max) {
-		slab = keg_first_slab(keg, flags);
+		slab = keg_first_slab_locked(keg, flags);
 		if (slab == NULL) {
 			pthread_mutex_unlock(&keg->uk_lock);
 			slab = uma__slab_alloc(keg, flags, errorp);
 			pthread_mutex_lock(&keg->uk_lock);
 			if (slab == NULL)
 				break;
-			keg_add_slab(keg, slab);
+			keg_add_slab_locked(keg, slab);
 			continue;
 		}
 		LIST_REMOVE(slab, us_link);
-		n += uma__slab_alloc_items(keg, slab, store + n, max - n);
-		keg_file_slab(keg, slab);
+		got = uma__slab_alloc_items_locked(keg, slab, store + n,
+		    max - n);
+		keg_file_slab_locked(keg, slab);
+		/* Each slab at once: the lock may drop before the next. */
+		kstat_add(&keg->uk_free_items, -got);
+		n += got;
 	}
-	kstat_add(&keg->uk_free_items, -n);
 	pthread_mutex_unlock(&keg->uk_lock);
 	return (n);
 }
@@ -309,7 +324,7 @@ uma__keg_release(uma_keg_t keg, void **store, int cnt, uma_zone_t zone)
 			    keg->uk_name, store[i]);
 		}
 		before = slab->us_freecount;
-		error = uma__slab_free_item(keg, slab, store[i]);
+		error = uma__slab_free_item_locked(keg, slab, store[i]);
 		if (error != 0) {
 			pthread_mutex_unlock(&keg->uk_lock);
 			if (error > 0)
@@ -320,13 +335,64 @@ uma__keg_release(uma_keg_t keg, void **store, int cnt, uma_zone_t zone)
 		}
 		if (before == 0 || slab->us_freecount == keg->uk_ipers) {
 			LIST_REMOVE(slab, us_link);
-			keg_file_slab(keg, slab);
+			keg_file_slab_locked(keg, slab);
 			if (slab->us_freecount == keg->uk_ipers)
 				kstat_add(&keg->uk_free_slabs, 1);
 		}
 	}
 	kstat_add(&keg->uk_free_items, cnt);
 	pthread_mutex_unlock(&keg->uk_lock);
+}
+
+/* The slabs of one list, for uma__keg_assert_valid_locked. */
+static void
+keg_assert_list_locked(uma_keg_t keg, struct slabhead *list,
+    int which, uint64_t *free_items, uint64_t *nslabs)
+{
+	uma_slab_t slab;
+
+	UMA_MTX_ASSERT(&keg->uk_lock);
+	LIST_FOREACH(slab, list, us_link) {
+		uma__slab_assert_valid(keg, slab);
+		UMA_ASSERT(which == 0 ? slab->us_freecount == keg->uk_ipers :
+		    which == 2 ? slab->us_freecount == 0 :
+		    slab->us_freecount > 0 &&
+		    slab->us_freecount < keg->uk_ipers,
+		    "uma: keg \"%s\": slab %p with %u free items on list %d",
+		    keg->uk_name, (void *)slab, slab->us_freecount, which);
+		*free_items += slab->us_freecount;
+		(*nslabs)++;
+	}
+}
+
+/*
+ * See keg.h: the map's equations for a keg (uma_int.h), slab by slab.
+ * O(slabs): at drain, reclaim and destroy, in UMA_DEBUG builds.
+ */
+void
+uma__keg_assert_valid_locked(uma_keg_t keg)
+{
+	uint64_t free_items = 0, nslabs = 0, nfree;
+
+	UMA_MTX_ASSERT(&keg->uk_lock);
+	if (UMA_DEBUG == 0)
+		return;
+	keg_assert_list_locked(keg, &keg->uk_free_slab, 0, &free_items,
+	    &nslabs);
+	nfree = nslabs;
+	keg_assert_list_locked(keg, &keg->uk_part_slab, 1, &free_items,
+	    &nslabs);
+	keg_assert_list_locked(keg, &keg->uk_full_slab, 2, &free_items,
+	    &nslabs);
+	UMA_ASSERT(free_items == keg->uk_free_items &&
+	    nfree == keg->uk_free_slabs &&
+	    nslabs * keg->uk_ppera == keg->uk_pages,
+	    "uma: keg \"%s\": %ju free items, %ju free slabs, %ju slabs of "
+	    "%u pages; counters %ju, %ju, %ju pages", keg->uk_name,
+	    (uintmax_t)free_items, (uintmax_t)nfree, (uintmax_t)nslabs,
+	    keg->uk_ppera, (uintmax_t)keg->uk_free_items,
+	    (uintmax_t)keg->uk_free_slabs, (uintmax_t)keg->uk_pages);
+	(void)nfree;
 }
 
 /*
@@ -340,9 +406,12 @@ uma__keg_drain(uma_keg_t keg)
 	uma_slab_t slab;
 	uint64_t keep;
 
-	if (keg->uk_flags & UMA_ZONE_NOFREE)
-		return;
 	pthread_mutex_lock(&keg->uk_lock);
+	uma__keg_assert_valid_locked(keg);
+	if (keg->uk_flags & UMA_ZONE_NOFREE) {
+		pthread_mutex_unlock(&keg->uk_lock);
+		return;
+	}
 	keep = keg->uk_reserve;
 	while ((slab = LIST_FIRST(&keg->uk_free_slab)) != NULL &&
 	    atomic_load_explicit(&keg->uk_free_items, memory_order_relaxed) >=
@@ -372,7 +441,7 @@ uma__keg_prealloc(uma_keg_t keg, int nslabs)
 		if (slab == NULL)
 			break;
 		pthread_mutex_lock(&keg->uk_lock);
-		keg_add_slab(keg, slab);
+		keg_add_slab_locked(keg, slab);
 		pthread_mutex_unlock(&keg->uk_lock);
 	}
 	return (i);
@@ -407,7 +476,7 @@ uma__keg_destroy(uma_keg_t keg)
 		    "  Lost %ju pages of memory.\n", keg->uk_name,
 		    (uintmax_t)out, (uintmax_t)lost);
 	pthread_mutex_destroy(&keg->uk_lock);
-	uma__zone_free_item(uma__kegs_zone(), keg, NULL, true);
+	uma__internal_free(uma__kegs_zone(), keg);
 }
 
 /* fork: the off-page header zones' lock, like every other lock. */

@@ -32,7 +32,9 @@
 
 #include "kmem.h"
 #include "malloc_int.h"
+#include "stats.h"
 #include "sysctl_int.h"
+#include "vm.h"
 
 struct uma__kmem_runs uma__kmem_runs;
 

@@ -36,6 +36,8 @@
 
 #include "kmem.h"
 #include "malloc_int.h"
+#include "stats.h"
+#include "vm.h"
 
 /* Stages of a reclaim, in the order figures are attributed. */
 #define	STAGE_FREE	0	/* wholly free slabs: nothing to move */
@@ -249,7 +251,7 @@ walk_zone(struct walk *w, uma_zone_t zone)
 	    zs.zs_frees ? zs.zs_allocs - zs.zs_frees : 0;
 	if (zone->uz_flags & UMA_ZFLAG_INTERNAL)
 		return;
-	if (!(zone->uz_fast & UZ_FAST_NOCACHE) &&
+	if (!(zone->uz_gate & UZ_GATE_NOCACHE) &&
 	    zone->uz_cpu != uma__closed_caches())
 		for (int cpu = 0; cpu < uma.ug_ncpus; cpu++)
 			walk_cpu(w, zone, kh, &zone->uz_cpu[cpu]);

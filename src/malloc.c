@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "kmem.h"
-#include "malloc_int.h"
 #include "malloc_fast.h"
+#include "malloc_int.h"
 #include "sysctl_int.h"
 
 const uint32_t malloc_class_sizes[MALLOC_NCLASSES] = {
@@ -180,19 +180,15 @@ malloc_class_create(int i)
 {
 	struct malloc_class *mc = &malloc_classes[i];
 	uma_zone_t zone;
-	uma_keg_t keg;
 
-	zone = uma__zcreate_at(malloc_class_names[i], mc->mc_size,
-	    UMA_ALIGN_PTR, malloc_class_caches((unsigned)i));
+	/* Its slabs name their class: free() then skips the keg. */
+	zone = uma__zcreate_class(malloc_class_names[i], mc->mc_size,
+	    malloc_class_caches((unsigned)i), (uint8_t)(i + 1),
+	    MALLOC_BUCKET_SCALE, ((uint64_t)class_cache_mb << 20) /
+	    mc->mc_size);
 	if (zone == NULL)
 		return (NULL);
-	keg = zone->uz_keg;	/* plain: no colour, free()'s check holds */
-	uma__bucket_scale(zone, MALLOC_BUCKET_SCALE);
-	uma__bucket_cache_max(zone,
-	    ((uint64_t)class_cache_mb << 20) / mc->mc_size);
-	/* Its slabs name their class: free() then skips the keg. */
-	keg->uk_slabflags = (uint16_t)(i + 1);
-	mc->mc_limit = keg->uk_ipers * mc->mc_size;
+	mc->mc_limit = zone->uz_keg->uk_ipers * mc->mc_size;
 	__atomic_store_n(&mc->mc_zone, zone, __ATOMIC_RELEASE);
 	return (zone);
 }
@@ -285,21 +281,37 @@ uma__malloc_invalid(const char *what, const void *addr, const char *why)
 
 /* ---- allocation ------------------------------------------------------- */
 
-/* A class allocation through the zone's own paths (the hit path missed). */
-__attribute__((noinline)) void *
-uma__malloc_class_alloc(int idx, struct malloc_type *mtp, int flags)
+/* A class allocation; `missed`: the hit path (malloc_fast) missed. */
+static void *
+malloc_class_alloc(int idx, struct malloc_type *mtp, int flags, bool missed)
 {
 	uma_zone_t zone;
-	void *item;
+	void *item = NULL;
 
 	zone = uma__malloc_class_zone(idx);
-	item = zone != NULL ? uma_zalloc(zone, flags) : NULL;
+	if (zone != NULL)
+		item = missed ? uma__zalloc_miss(zone, NULL, flags) :
+		    uma_zalloc(zone, flags);
 	if (__predict_false(item == NULL)) {
 		errno = ENOMEM;
 		return (NULL);
 	}
 	mstat_class(mtp, (size_t)idx);
 	return (item);
+}
+
+/* A class allocation that has not tried the hit path. */
+__attribute__((noinline)) void *
+uma__malloc_class_alloc(int idx, struct malloc_type *mtp, int flags)
+{
+	return (malloc_class_alloc(idx, mtp, flags, false));
+}
+
+/* The hit path missed: on from where it stopped (zone_fast.h). */
+__attribute__((noinline)) void *
+uma__malloc_class_miss(int idx, struct malloc_type *mtp, int flags)
+{
+	return (malloc_class_alloc(idx, mtp, flags, true));
 }
 
 static void *

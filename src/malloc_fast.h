@@ -9,6 +9,7 @@
 
 #include "malloc_int.h"
 #include "malloc_mstat.h"
+#include "zone_fast.h"
 
 /*
  * size -> class, by 16 bytes up to MALLOC_TABSIZE: one load and no branch
@@ -42,6 +43,8 @@ extern __thread uint8_t uma__malloc_hint UMA_HIDDEN
 void	*uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 	    UMA_HIDDEN;
 void	*uma__malloc_class_alloc(int idx, struct malloc_type *mtp, int flags)
+	    UMA_HIDDEN;
+void	*uma__malloc_class_miss(int idx, struct malloc_type *mtp, int flags)
 	    UMA_HIDDEN;
 void	uma__free_other(void *addr, struct malloc_type *mtp) UMA_HIDDEN;
 int	uma__malloc_lookup_other(const char *what, const void *addr,
@@ -141,9 +144,9 @@ malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 	    (flags & M_ZERO)))
 		return (uma__malloc_slow(size, mtp, flags));
 	idx = malloc_class_index(size);
-	item = uma__cache_pop_mode(malloc_class_caches((unsigned)idx));
+	item = uma__class_alloc_hit(malloc_class_caches((unsigned)idx));
 	if (__predict_false(item == NULL))
-		return (uma__malloc_class_alloc(idx, mtp, flags));
+		return (uma__malloc_class_miss(idx, mtp, flags));
 	uma__malloc_hint = (uint8_t)idx;
 	if (!zcounted)
 		mstat_class(mtp, (size_t)idx);
@@ -178,12 +181,12 @@ free_fast(void *addr, struct malloc_type *mtp, bool zcounted)
 	hcaches = malloc_class_caches(hint);
 	__asm__("" : "+r" (hcaches));
 	if (__predict_true(idx == (int)hint)) {
-		if (__predict_true(uma__cache_push_mode(hcaches, addr)))
+		if (__predict_true(uma__class_free_hit(hcaches, addr)))
 			goto counted;
-	} else if (__predict_true(uma__cache_push_mode(
+	} else if (__predict_true(uma__class_free_hit(
 	    malloc_class_caches((unsigned)idx), addr)))
 		goto counted;
-	uma_zfree(malloc_classes[idx].mc_zone, addr);
+	uma__zfree_miss_checked(malloc_classes[idx].mc_zone, addr);
 counted:
 	if (!zcounted)
 		mstat_class(mtp, MSTAT_FREE + (size_t)idx);

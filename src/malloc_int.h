@@ -30,7 +30,12 @@
 
 #include <uma/malloc.h>
 
+#include "init.h"
+#include "internal.h"
+#include "reclaim.h"
+#include "threads.h"
 #include "uma_int.h"
+#include "zone.h"
 
 #define	MALLOC_NCLASSES		44
 #define	MALLOC_MAXSIZE		65536	/* larger requests are page runs */

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "kmem.h"
-#include "malloc_int.h"
 #include "malloc_fast.h"
+#include "malloc_int.h"
 
 /* See malloc.h */
 void *

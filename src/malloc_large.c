@@ -38,6 +38,7 @@
 #include "kmem.h"
 #include "malloc_int.h"
 #include "sysctl_int.h"
+#include "vm.h"
 
 #define	LCACHE_NBINS	128		/* bin 127: 2^32 pages and up */
 #define	LCACHE_SCAN	8		/* runs a lookup looks at in a bin */
@@ -121,6 +122,7 @@ lcache_cap(void)
 static void
 lcache_remove_locked(struct malloc_large *ml)
 {
+	UMA_MTX_ASSERT(&lcache.lock);
 	TAILQ_REMOVE(&lcache.bins[large_bin_floor(ml->ml_size >>
 	    UMA_PAGE_SHIFT)], ml, ml_bin);
 	TAILQ_REMOVE(&lcache.age, ml, ml_age);
@@ -134,6 +136,8 @@ static void
 lcache_shrink_locked(size_t keep, struct malloc_large_list *out)
 {
 	struct malloc_large *ml;
+
+	UMA_MTX_ASSERT(&lcache.lock);
 
 	while (lcache.bytes > keep) {
 		ml = TAILQ_LAST(&lcache.age, malloc_large_list);
@@ -165,6 +169,8 @@ static struct malloc_large *
 lcache_before_locked(const void *addr)
 {
 	struct malloc_large *ml;
+
+	UMA_MTX_ASSERT(&lcache.lock);
 
 	TAILQ_FOREACH_REVERSE(ml, &lcache.addrq, malloc_large_list, ml_addrq)
 		if ((uintptr_t)ml->ml_addr < (uintptr_t)addr)
@@ -253,6 +259,8 @@ lcache_find_locked(int bin, size_t len, size_t align)
 {
 	struct malloc_large *ml, *best = NULL;
 	int n = 0;
+
+	UMA_MTX_ASSERT(&lcache.lock);
 
 	TAILQ_FOREACH(ml, &lcache.bins[bin], ml_bin) {
 		if (ml->ml_size >= len &&
@@ -403,7 +411,7 @@ lcache_fork_child(void)
 void
 uma__malloc_large_startup(void)
 {
-	large_zone = uma__zcreate_internal("malloc large",
+	large_zone = uma__internal_zcreate("malloc large",
 	    sizeof(struct malloc_large), UMA_ALIGN_CACHE, 0);
 	if (large_zone == NULL)
 		uma__panic("uma: cannot create the malloc large zone");
@@ -417,6 +425,7 @@ uma__malloc_large_startup(void)
 	pthread_mutex_unlock(&lcache.lock);
 	uma__atfork(lcache_fork_prepare, lcache_fork_parent,
 	    lcache_fork_child);
+	uma__reclaim_hook(uma__malloc_large_reclaim);
 }
 
 /* A run from the arena, giving the cache back once if the arena is full. */
@@ -441,7 +450,7 @@ static void *
 large_publish(struct malloc_large *ml)
 {
 	uma__kmem_run_live(ml->ml_contig, (int64_t)ml->ml_size);
-	uma__vtoslab_set(ml->ml_addr, 1, ml, NULL);
+	uma__vtoslab_set(ml->ml_addr, 1, ml, 0);
 	return (ml->ml_addr);
 }
 

@@ -20,7 +20,9 @@
 #include "kmem.h"
 #include "malloc_int.h"
 #include "malloc_mstat.h"
+#include "stats.h"
 #include "sysctl_int.h"
+#include "vm.h"
 
 #define	MSTAT_RUN_OFF		1024	/* counters start here in the run */
 #define	MALLOC_STREAM_VERSION	0x00000001
@@ -159,6 +161,8 @@ mtype_link_locked(struct malloc_type *mtp)
 {
 	struct malloc_type *t;
 
+	UMA_MTX_ASSERT(&malloc_mtx);
+
 	for (t = kmemstatistics; t != NULL; t = t->ks_next)
 		if (t == mtp)
 			return;
@@ -171,6 +175,8 @@ static bool
 mtype_unlink_locked(struct malloc_type *mtp)
 {
 	struct malloc_type **tp;
+
+	UMA_MTX_ASSERT(&malloc_mtx);
 
 	for (tp = &kmemstatistics; *tp != NULL; tp = &(*tp)->ks_next) {
 		if (*tp == mtp) {

@@ -12,9 +12,9 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "mbuf_int.h"
-#include "cache_fast.h"
 #include "kmem.h"
+#include "mbuf_int.h"
+#include "zone_fast.h"
 
 struct mb_zones mb_zones;
 
@@ -150,31 +150,36 @@ mb_init_pack(struct mbuf *m, int flags, short type)
 		mb_pkthdr_head_clear(m);
 }
 
-/* Zone "mbuf_packet" ctor: a packet header mbuf with its cluster. */
-static int
-mb_ctor_pack(void *mem, int size, void *arg, int how)
-{
-	struct mb_args *args = arg;
+/*
+ * The packet zone "mbuf_packet" has no ctor or dtor of its own: this file
+ * does that work around every allocation and free of it, hit or miss
+ * (FreeBSD's mb_ctor_pack and mb_dtor_pack), so that its gate stays open
+ * and m_getcl and m_freem take the zone's hit paths (zone_fast.h) with the
+ * work inlined.  Nothing else allocates from it.
+ */
 
-	if (args != NULL)
-		mb_init_pack(mem, args->flags, args->type);
-	else
-		mb_init_pack(mem, 0, MT_DATA);
-	return (0);
+/* A packet from the zone's miss entry (the hit path missed). */
+static struct mbuf *
+mb_pack_miss(int how, short type, int flags)
+{
+	struct mbuf *m = uma__zalloc_miss(mb_zones.mz_pack, NULL, how);
+
+	if (m != NULL)
+		mb_init_pack(m, flags, type);
+	return (m);
 }
 
 /*
- * Zone "mbuf_packet" dtor: the mbuf keeps its cluster in the cache.  When
- * threads sleep at the cluster limit, clusters idling in this zone's
- * caches are what they wait for: give them back.  (As FreeBSD since 13,
- * whose uma_zone_exhausted means "has sleepers": an M_NOWAIT caller at the
+ * A packet goes back (mb_dtor_pack's work, then the zone), whole: the
+ * mbuf keeps its cluster in the cache.  When threads sleep at the cluster
+ * limit, clusters idling in this zone's caches, this one's included, are
+ * what they wait for: give them back.  (As FreeBSD since 13, whose
+ * uma_zone_exhausted means "has sleepers": an M_NOWAIT caller at the
  * limit drains the caches itself, in m_clget.)
  */
 static void
-mb_dtor_pack(void *mem, int size, void *arg)
+mb_pack_free(struct mbuf *m)
 {
-	struct mbuf *m = mem;
-
 	if ((m->m_flags & M_PKTHDR) && m->m_pkthdr.tags.slh_first != NULL)
 		m_tag_delete_chain(m, NULL);
 	UMA_ASSERT(m->m_ext.ext_type == EXT_PACKET &&
@@ -182,8 +187,10 @@ mb_dtor_pack(void *mem, int size, void *arg)
 	    m->m_ext.ext_size == MCLBYTES &&
 	    (m->m_ext.ext_flags & EXT_FLAG_EMBREF),
 	    "mbuf: packet %p returns with a bad cluster (type %u count %u)",
-	    mem, m->m_ext.ext_type, m->m_ext.ext_count);
+	    (void *)m, m->m_ext.ext_type, m->m_ext.ext_count);
 	mb_pkthdr_tail_clear(m);
+	if (!uma__zfree_hit(mb_zones.mz_pack, m))
+		uma__zfree_miss(mb_zones.mz_pack, m, NULL);
 	if (uma__zone_sleepers(mb_zones.mz_clust))
 		uma_zone_reclaim(mb_zones.mz_pack, UMA_RECLAIM_DRAIN_CPU);
 }
@@ -214,8 +221,7 @@ mb_init_once(void)
 	z->mz_clust = mb_clust_zone_create(MBUF_CLUSTER_MEM_NAME, MCLBYTES);
 	if (z->mz_mbuf != NULL && z->mz_clust != NULL)
 		z->mz_pack = uma_zsecond_create(MBUF_PACKET_MEM_NAME,
-		    mb_ctor_pack, mb_dtor_pack, mb_zinit_pack, mb_zfini_pack,
-		    z->mz_mbuf);
+		    NULL, NULL, mb_zinit_pack, mb_zfini_pack, z->mz_mbuf);
 	z->mz_jumbop = mb_clust_zone_create(MBUF_JUMBOP_MEM_NAME,
 	    MJUMPAGESIZE);
 	z->mz_jumbo9 = mb_clust_zone_create(MBUF_JUMBO9_MEM_NAME, MJUM9BYTES);
@@ -340,14 +346,13 @@ m_getcl_slow(short type, int flags)
 static __attribute__((noinline)) struct mbuf *
 m_getcl_zone(int how, short type, int flags)
 {
-	struct mb_args args = { flags, type };
 	struct mbuf *m;
 
 	mb_ensure_init();
 	if (__predict_false(!(how & M_NOWAIT) &&
 	    uma__zone_exhausted(mb_zones.mz_clust)))
 		return (m_getcl_slow(type, flags));
-	m = uma_zalloc_arg(mb_zones.mz_pack, &args, how);
+	m = mb_pack_miss(how, type, flags);
 	if (__predict_false(m == NULL) && !(how & M_NOWAIT))
 		return (m_getcl_slow(type, flags));
 	return (m);
@@ -509,7 +514,7 @@ mb_free_storage(struct mbuf *m, struct mbuf *mref, volatile unsigned int
 	case EXT_PACKET:
 		/* mbuf and cluster go back to the cache together. */
 		*refcnt = 1;
-		uma_zfree_arg(mb_zones.mz_pack, mref, NULL);
+		mb_pack_free(mref);
 		break;
 	case EXT_CLUSTER:
 	case EXT_JUMBOP:
@@ -570,9 +575,15 @@ mb__free_ext(struct mbuf *m)
 /*
  * The common case of a free: a packet-zone mbuf that owns its cluster
  * alone and carries no tags goes straight back to this CPU's packet cache,
- * mb_dtor_pack's work done inline.  False: take the general path.
+ * mb_pack_free's work done inline.  FREE_GENERAL: take the general path;
+ * FREE_MISSED: the work is done but the hit path missed, the caller goes
+ * on to the zone's miss entry (no second try).
  */
-static inline bool
+#define	FREE_DONE	0
+#define	FREE_GENERAL	1
+#define	FREE_MISSED	2
+
+static inline int
 m_free_packet(struct mbuf *m)
 {
 	if ((m->m_flags & (M_EXT | M_NOFREE)) != M_EXT ||
@@ -580,21 +591,23 @@ m_free_packet(struct mbuf *m)
 	    !(m->m_ext.ext_flags & EXT_FLAG_EMBREF) ||
 	    __atomic_load_n(&m->m_ext.ext_count, __ATOMIC_ACQUIRE) != 1 ||
 	    ((m->m_flags & M_PKTHDR) && m->m_pkthdr.tags.slh_first != NULL))
-		return (false);
+		return (FREE_GENERAL);
 	if (__predict_false(uma__zone_sleepers(mb_zones.mz_clust)))
-		return (false);	/* mb_dtor_pack gives clusters back */
+		return (FREE_GENERAL);	/* mb_pack_free gives clusters back */
 	mb_pkthdr_tail_clear(m);
-	return (uma__zfree_hit(mb_zones.mz_pack, m));
+	return (uma__zfree_hit(mb_zones.mz_pack, m) ? FREE_DONE : FREE_MISSED);
 }
 
-/* See mbuf.h */
-struct mbuf *
-m_free(struct mbuf *m)
+/* One mbuf that the hit path did not free (m_free_packet's answer). */
+static struct mbuf *
+m_free_rest(struct mbuf *m, int how)
 {
 	struct mbuf *n = m->m_next;
 
-	if (__predict_true(m_free_packet(m)))
+	if (how == FREE_MISSED) {
+		uma__zfree_miss(mb_zones.mz_pack, m, NULL);
 		return (n);
+	}
 	if ((m->m_flags & M_PKTHDR) && m->m_pkthdr.tags.slh_first != NULL)
 		m_tag_delete_chain(m, NULL);
 	if (m->m_flags & M_EXT)
@@ -604,10 +617,23 @@ m_free(struct mbuf *m)
 	return (n);
 }
 
-/* m_freem from the first mbuf the hit path could not take. */
-static __attribute__((noinline)) void
-m_freem_slow(struct mbuf *m)
+/* See mbuf.h */
+struct mbuf *
+m_free(struct mbuf *m)
 {
+	struct mbuf *n = m->m_next;
+	int how = m_free_packet(m);
+
+	if (__predict_true(how == FREE_DONE))
+		return (n);
+	return (m_free_rest(m, how));
+}
+
+/* m_freem from the first mbuf the hit path did not free. */
+static __attribute__((noinline)) void
+m_freem_slow(struct mbuf *m, int how)
+{
+	m = m_free_rest(m, how);
 	while (m != NULL)
 		m = m_free(m);
 }
@@ -621,11 +647,12 @@ __attribute__((aligned(64))) void
 m_freem(struct mbuf *m)
 {
 	struct mbuf *n;
+	int how;
 
 	while (m != NULL) {
 		n = m->m_next;
-		if (__predict_false(!m_free_packet(m))) {
-			m_freem_slow(m);
+		if (__predict_false((how = m_free_packet(m)) != FREE_DONE)) {
+			m_freem_slow(m, how);
 			return;
 		}
 		m = n;

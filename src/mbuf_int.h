@@ -44,6 +44,8 @@
 
 #include <uma/mbuf.h>
 
+#include "init.h"
+#include "limit.h"
 #include "uma_int.h"
 
 /* The zones; all NULL until mbuf_init() ran. */

@@ -19,17 +19,22 @@
  * the per-CPU allocation counters, updates the working-set estimates and
  * trims.
  *
- * malloc's cache of freed large runs is not a zone; both paths trim it
- * first (uma_reclaim empties it, the periodic trim ages it), outside the
- * zone list lock, so the descriptors it frees are drained with uma's own
- * zones in the same pass.
+ * Caches that are not zones (malloc's cache of freed large runs) hang a
+ * hook here (uma__reclaim_hook); both paths run the hooks first, outside
+ * the zone list lock (uma_reclaim to empty them, the periodic trim to age
+ * them), so the descriptors they free are drained with uma's own zones in
+ * the same pass.
  */
+#include <errno.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bucket.h"
+#include "cache.h"
+#include "keg.h"
 #include "kthread.h"
-#include "malloc_int.h"
+#include "reclaim.h"
 #include "sysctl_int.h"
 
 static struct {
@@ -37,6 +42,35 @@ static struct {
 	bool		 started;
 	int		 period;
 } timeout = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+#define	RECLAIM_HOOKS	4
+
+static struct {
+	void		(*fn[RECLAIM_HOOKS])(bool periodic);
+	_Atomic int	 n;
+} hooks;
+
+/* See reclaim.h */
+void
+uma__reclaim_hook(void (*fn)(bool periodic))
+{
+	int n = atomic_load(&hooks.n);
+
+	if (n == RECLAIM_HOOKS)
+		uma__panic("uma: more than %d reclaim hooks", RECLAIM_HOOKS);
+	hooks.fn[n] = fn;
+	atomic_store_explicit(&hooks.n, n + 1, memory_order_release);
+}
+
+/* The caches that are not zones, before the zones (see the top). */
+static void
+reclaim_hooks(bool periodic)
+{
+	int n = atomic_load_explicit(&hooks.n, memory_order_acquire);
+
+	for (int i = 0; i < n; i++)
+		hooks.fn[i](periodic);
+}
 
 static int timeout_tunable = UMA_TIMEOUT;
 UMA_SYSCTL_INT(sysctl_uma_timeout, "vm.uma_timeout", &timeout_tunable,
@@ -72,6 +106,9 @@ reclaim_all_locked(int req, bool periodic)
 	uma_zone_t zone;
 	uma_keg_t keg;
 
+	/* Held for reading: a writer cannot have it. */
+	UMA_ASSERT(pthread_rwlock_trywrlock(&uma.ug_lock) == EBUSY,
+	    "uma: reclaim_all_locked without the zone list lock");
 	TAILQ_FOREACH_REVERSE(zone, &uma.ug_zones, uma_zonelist, uz_all) {
 		if (zone->uz_flags & UMA_ZFLAG_INTERNAL)
 			continue;
@@ -118,7 +155,7 @@ uma_reclaim(int req)
 	if (!req_valid(req) || !__atomic_load_n(&uma.ug_ready,
 	    __ATOMIC_ACQUIRE))
 		return;
-	uma__malloc_large_reclaim(false);
+	reclaim_hooks(false);
 	pthread_rwlock_rdlock(&uma.ug_lock);
 	reclaim_all_locked(req, false);
 	pthread_rwlock_unlock(&uma.ug_lock);
@@ -139,7 +176,7 @@ timeout_main(void *arg)
 		ts.tv_nsec = 0;
 		while (nanosleep(&ts, &ts) != 0)
 			;
-		uma__malloc_large_reclaim(true);
+		reclaim_hooks(true);
 		pthread_rwlock_rdlock(&uma.ug_lock);
 		reclaim_all_locked(UMA_RECLAIM_TRIM, true);
 		pthread_rwlock_unlock(&uma.ug_lock);

@@ -21,8 +21,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "rseq.h"
 #include "sysctl_int.h"
-#include "uma_int.h"
 
 ptrdiff_t uma_rseq_offset;
 

@@ -13,7 +13,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "uma_int.h"
+#include "internal.h"
+#include "slab.h"
+#include "vm.h"
 
 static inline size_t
 slab_bitwords(uint32_t ipers)
@@ -137,7 +139,7 @@ uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 		return (NULL);
 	}
 	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE) {
-		slab = uma__zone_alloc_item(keg->uk_slabzone, NULL, M_NOWAIT);
+		slab = uma__internal_alloc(keg->uk_slabzone, M_NOWAIT);
 		if (slab == NULL) {
 			uma__page_free(mem, keg->uk_ppera);
 			*errorp = ENOMEM;
@@ -165,14 +167,14 @@ uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 					keg->uk_fini(slab_item(keg, slab, i),
 					    keg->uk_size);
 			if (keg->uk_flags & UMA_ZFLAG_OFFPAGE)
-				uma__zone_free_item(keg->uk_slabzone, slab,
-				    NULL, true);
+				uma__internal_free(keg->uk_slabzone, slab);
 			uma__page_free(mem, keg->uk_ppera);
 			*errorp = error;
 			return (NULL);
 		}
 	}
-	uma__vtoslab_set(mem, keg->uk_ppera, slab, keg);
+	uma__vtoslab_set(mem, keg->uk_ppera, slab,
+	    uma_pagetag_make(keg->uk_id, (uint8_t)keg->uk_slabflags));
 	return (slab);
 }
 
@@ -185,9 +187,9 @@ uma__slab_free(uma_keg_t keg, uma_slab_t slab)
 	if (keg->uk_fini != NULL)
 		for (int i = 0; i < (int)keg->uk_ipers; i++)
 			keg->uk_fini(slab_item(keg, slab, i), keg->uk_size);
-	uma__vtoslab_set(mem, keg->uk_ppera, NULL, NULL);
+	uma__vtoslab_set(mem, keg->uk_ppera, NULL, 0);
 	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE)
-		uma__zone_free_item(keg->uk_slabzone, slab, NULL, true);
+		uma__internal_free(keg->uk_slabzone, slab);
 	uma__page_free(mem, keg->uk_ppera);
 }
 
@@ -197,9 +199,11 @@ uma__slab_free(uma_keg_t keg, uma_slab_t slab)
  * slab at a time.
  */
 int
-uma__slab_alloc_items(uma_keg_t keg, uma_slab_t slab, void **store, int max)
+uma__slab_alloc_items_locked(uma_keg_t keg, uma_slab_t slab, void **store, int max)
 {
 	int n = 0;
+
+	UMA_MTX_ASSERT(&keg->uk_lock);
 
 	/*
 	 * Bitset words are stored atomically: uma__item_check reads them
@@ -220,14 +224,47 @@ uma__slab_alloc_items(uma_keg_t keg, uma_slab_t slab, void **store, int max)
 }
 
 /*
+ * See slab.h: the slab's invariant (uma_int.h), its free bitset against
+ * its count, and its pages against the page table.
+ */
+void
+uma__slab_assert_valid(uma_keg_t keg, uma_slab_t slab)
+{
+	uint32_t n = 0, w;
+	char *mem;
+
+	UMA_ASSERT(slab->us_keg == keg, "uma: keg \"%s\": slab %p of keg %p",
+	    keg->uk_name, (void *)slab, (void *)slab->us_keg);
+	for (w = 0; w < keg->uk_bitwords; w++)
+		n += (uint32_t)__builtin_popcountll(slab->us_free[w]);
+	if (keg->uk_ipers % 64 != 0)
+		UMA_ASSERT((slab->us_free[keg->uk_bitwords - 1] >>
+		    (keg->uk_ipers % 64)) == 0,
+		    "uma: keg \"%s\": slab %p: free bits past its items",
+		    keg->uk_name, (void *)slab);
+	UMA_ASSERT(n == slab->us_freecount, "uma: keg \"%s\": slab %p: "
+	    "%u free bits, free count %u", keg->uk_name, (void *)slab, n,
+	    slab->us_freecount);
+	mem = slab->us_data - slab->us_colour;
+	for (uint32_t p = 0; p < keg->uk_ppera; p++)
+		UMA_ASSERT(uma_vtoslab(mem + (size_t)p * UMA_PAGE_SIZE) ==
+		    slab, "uma: keg \"%s\": page %u of slab %p maps elsewhere",
+		    keg->uk_name, p, (void *)slab);
+	(void)n;
+	(void)mem;
+}
+
+/*
  * Put an item back (uk_lock held).  Returns 0, or -1 if the item is not
  * the start of an item of this slab, or 1 if it was already free.
  */
 int
-uma__slab_free_item(uma_keg_t keg, uma_slab_t slab, void *item)
+uma__slab_free_item_locked(uma_keg_t keg, uma_slab_t slab, void *item)
 {
 	uint64_t off = (uint64_t)((char *)item - slab->us_data), bit;
 	int idx;
+
+	UMA_MTX_ASSERT(&keg->uk_lock);
 
 	if ((char *)item < slab->us_data || !slab_starts_item(keg, off) ||
 	    (idx = (int)slab_index(keg, off)) >= (int)keg->uk_ipers)

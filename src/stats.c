@@ -8,7 +8,11 @@
  */
 #include <string.h>
 
-#include "uma_int.h"
+#include "cache.h"
+#include "init.h"
+#include "stats.h"
+#include "sysctl_int.h"
+#include "vm.h"
 
 int
 uma__zone_stat(uma_zone_t zone, struct uma__zone_stat *zs,
@@ -30,7 +34,7 @@ uma__zone_stat(uma_zone_t zone, struct uma__zone_stat *zs,
 	zs->zs_efficiency = (uint32_t)((uint64_t)keg->uk_ipers * keg->uk_rsize *
 	    100 / ((uint64_t)keg->uk_ppera * UMA_PAGE_SIZE +
 	    (zs->zs_offpage ? keg->uk_hdrsize : 0)));
-	zs->zs_bucket_size = zone->uz_fast & UZ_FAST_NOCACHE ? 0 :
+	zs->zs_bucket_size = zone->uz_gate & UZ_GATE_NOCACHE ? 0 :
 	    zone->uz_bucket_size;
 	zs->zs_secondary = (zone->uz_flags & UMA_ZONE_SECONDARY) != 0 &&
 	    LIST_FIRST(&keg->uk_zones) != zone;
@@ -63,6 +67,22 @@ uma__zone_stat(uma_zone_t zone, struct uma__zone_stat *zs,
 	return (0);
 }
 
+/* See stats.h */
+int
+uma__ncpus(void)
+{
+	uma_ensure_started();
+	return (uma.ug_ncpus);
+}
+
+/* See stats.h */
+int
+uma__rseq_active(void)
+{
+	uma_ensure_started();
+	return (uma.ug_rseq);
+}
+
 int
 uma__zone_foreach(int (*fn)(uma_zone_t, void *), void *arg, int internal)
 {
@@ -92,3 +112,38 @@ uma__zone_count(int internal)
 	pthread_rwlock_unlock(&uma.ug_lock);
 	return (n);
 }
+
+/* The nodes of the zone layer as a whole. */
+
+static int
+sysctl_handle_ncpus(struct uma__sysctl_req *req,
+    const struct uma__sysctl_oid *oid)
+{
+	int v = uma__ncpus() - (oid->oid_arg != NULL ? 1 : 0);
+
+	return (uma__sysctl_out(req, &v, sizeof(v)));
+}
+
+static int
+sysctl_handle_zone_count(struct uma__sysctl_req *req,
+    const struct uma__sysctl_oid *oid)
+{
+	int v = uma__zone_count(1);
+
+	return (uma__sysctl_out(req, &v, sizeof(v)));
+}
+
+UMA_SYSCTL_PROC(sysctl_maxcpus, "kern.smp.maxcpus", UMA_CTLTYPE_INT,
+    UMA_CTLFLAG_RD, "I", sysctl_handle_ncpus, NULL,
+    "CPUs that can exist (per-CPU records in each stream)");
+UMA_SYSCTL_PROC(sysctl_maxid, "kern.smp.maxid", UMA_CTLTYPE_INT,
+    UMA_CTLFLAG_RD, "I", sysctl_handle_ncpus, (void *)1,
+    "Highest CPU id that can exist (kern.smp.maxcpus - 1)");
+UMA_SYSCTL_PROC(sysctl_zone_count, "vm.zone_count", UMA_CTLTYPE_INT,
+    UMA_CTLFLAG_RD, "I", sysctl_handle_zone_count, NULL,
+    "Number of UMA zones, internal ones included");
+UMA_SYSCTL_PROC(sysctl_zone_stats, "vm.zone_stats", UMA_CTLTYPE_OPAQUE,
+    UMA_CTLFLAG_RD, "S,uma_type_header", uma__zone_stats_handler, NULL,
+    "Zone statistics stream (struct uma_stream_header, <uma/stream.h>)");
+UMA_SYSCTL_SUBTREE(sysctl_vm_uma, "vm.uma", uma__zone_sysctl_req,
+    uma__zone_sysctl_list);

@@ -79,4 +79,18 @@ int	uma__zone_count(int internal);
 /* 1 if per-CPU caches run on restartable sequences, 0 if on locks. */
 int	uma__rseq_active(void);
 
+/*
+ * The statistics' sysctl nodes, registered by stats.c so that a program
+ * linking any of it gets them all: vm.zone_stats (stream.c) and the
+ * vm.uma.<zone> subtree (sysctl_zone.c).
+ */
+struct uma__sysctl_req;
+struct uma__sysctl_oid;
+struct uma_sysctl_info;
+int	uma__zone_stats_handler(struct uma__sysctl_req *req,
+	    const struct uma__sysctl_oid *oid);
+int	uma__zone_sysctl_req(const char *rest, struct uma__sysctl_req *req);
+int	uma__zone_sysctl_list(int (*fn)(const struct uma_sysctl_info *,
+	    void *), void *arg);
+
 #endif /* !_UMA_STATS_H_ */

@@ -14,8 +14,9 @@
 
 #include <uma/stream.h>
 
+#include "init.h"
+#include "stats.h"
 #include "sysctl_int.h"
-#include "uma_int.h"
 
 #define	STREAM_STACK_CPUS	256
 
@@ -117,6 +118,7 @@ stream_zone(uma_zone_t zone, void *arg)
 	return (0);
 }
 
+/* See stats.h */
 int
 uma__zone_stats_handler(struct uma__sysctl_req *req,
     const struct uma__sysctl_oid *oid)

@@ -1,12 +1,12 @@
 /*
  * sysctl.c - the sysctl tree: lookup, access checks, typed handlers, the
- * public uma_sysctlbyname()/uma_sysctl_list(), and the nodes of the zone
- * layer as a whole (kern.smp.*, vm.zone_*).
+ * public uma_sysctlbyname()/uma_sysctl_list().
  *
- * Layer: above the zone layer; reads zones only through stats.h.  Static
- * nodes are kept sorted by name in a static array, filled by the
- * UMA_SYSCTL_* constructors (sysctl_int.h); subtrees answer for their
- * prefix.  No malloc.
+ * Layer: a leaf: it knows nodes and handlers, nothing of what they read.
+ * Each node is declared beside its data (sysctl_int.h), so a handler that
+ * reads zones lives with the code that knows them.  Static nodes are kept
+ * sorted by name in a static array, filled by the UMA_SYSCTL_*
+ * constructors; subtrees answer for their prefix.  No malloc.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -266,43 +266,3 @@ uma_sysctl_list(int (*fn)(const struct uma_sysctl_info *, void *),
 			return (error);
 	return (0);
 }
-
-/* The nodes of the zone layer as a whole. */
-
-static int
-sysctl_handle_ncpus(struct uma__sysctl_req *req,
-    const struct uma__sysctl_oid *oid)
-{
-	int v = uma__ncpus() - (oid->oid_arg != NULL ? 1 : 0);
-
-	return (uma__sysctl_out(req, &v, sizeof(v)));
-}
-
-static int
-sysctl_handle_zone_count(struct uma__sysctl_req *req,
-    const struct uma__sysctl_oid *oid)
-{
-	int v = uma__zone_count(1);
-
-	return (uma__sysctl_out(req, &v, sizeof(v)));
-}
-
-UMA_SYSCTL_PROC(sysctl_maxcpus, "kern.smp.maxcpus", UMA_CTLTYPE_INT,
-    UMA_CTLFLAG_RD, "I", sysctl_handle_ncpus, NULL,
-    "CPUs that can exist (per-CPU records in each stream)");
-UMA_SYSCTL_PROC(sysctl_maxid, "kern.smp.maxid", UMA_CTLTYPE_INT,
-    UMA_CTLFLAG_RD, "I", sysctl_handle_ncpus, (void *)1,
-    "Highest CPU id that can exist (kern.smp.maxcpus - 1)");
-UMA_SYSCTL_PROC(sysctl_zone_count, "vm.zone_count", UMA_CTLTYPE_INT,
-    UMA_CTLFLAG_RD, "I", sysctl_handle_zone_count, NULL,
-    "Number of UMA zones, internal ones included");
-UMA_SYSCTL_PROC(sysctl_zone_stats, "vm.zone_stats", UMA_CTLTYPE_OPAQUE,
-    UMA_CTLFLAG_RD, "S,uma_type_header", uma__zone_stats_handler, NULL,
-    "Zone statistics stream (struct uma_stream_header, <uma/stream.h>)");
-UMA_SYSCTL_INT(sysctl_zone_warnings, "vm.zone_warnings", &uma.ug_warnings,
-    UMA_CTLFLAG_RWTUN, 0, 1, "Warn when a zone reaches its limit");
-UMA_SYSCTL_INT(sysctl_multipage, "vm.debug.uma_multipage_slabs",
-    &uma.ug_multipage, UMA_CTLFLAG_RDTUN, 0, 1,
-    "Allow slabs of several pages (less waste for large items)");
-UMA_SYSCTL_SUBTREE(sysctl_vm_uma, "vm.uma", uma__zone_sysctl_req,
-    uma__zone_sysctl_list);

@@ -160,15 +160,7 @@ const char *uma__sysctl_access_name(int flags);
 /* The UMA_CTLTYPE_* as "int", "u64", "string", "opaque". */
 const char *uma__sysctl_type_name(int type);
 
-/* stream.c: the vm.zone_stats handler. */
-uma__sysctl_handler_t uma__zone_stats_handler;
-
-/* sysctl_zone.c: the vm.uma.<zone> subtree. */
-uma__sysctl_subreq_t uma__zone_sysctl_req;
-uma__sysctl_sublist_t uma__zone_sysctl_list;
-
-/* export.c: start the endpoint at boot if uma.export or UMA_EXPORT ask. */
-void	uma__export_boot(void);
-extern int uma_export_tunable;
+/* tunable.c: apply UMA_TUNABLES (and UMA_EXPORT=1) to the tree, at boot. */
+void	uma__tunables_load(void);
 
 #endif /* !_UMA_SYSCTL_INT_H_ */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stats.h"
 #include "sysctl_int.h"
 #include "uma_int.h"
 
@@ -194,6 +195,7 @@ zone_req_one(uma_zone_t zone, void *arg)
 	return (1);
 }
 
+/* See stats.h */
 int
 uma__zone_sysctl_req(const char *rest, struct uma__sysctl_req *req)
 {
@@ -268,6 +270,7 @@ zone_list_one(uma_zone_t zone, void *arg)
 	return (0);
 }
 
+/* See stats.h */
 int
 uma__zone_sysctl_list(int (*fn)(const struct uma_sysctl_info *, void *),
     void *arg)

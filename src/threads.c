@@ -43,8 +43,10 @@
 #include <sched.h>
 #include <sys/single_threaded.h>
 
-#include "sysctl_int.h"
-#include "uma_int.h"
+#include "export.h"
+#include "reclaim.h"
+#include "threads.h"
+#include "vm.h"
 
 /* libuma-malloc.so's interposer defines it true. */
 __attribute__((weak)) bool uma__threads_lazy = false;

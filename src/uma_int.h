@@ -84,8 +84,6 @@
 
 #include "lock.h"
 #include "queue.h"
-#include "stats.h"
-#include "vm.h"
 
 #define	UMA_HIDDEN	__attribute__((visibility("hidden")))
 #define	__predict_false(x)	__builtin_expect(!!(x), 0)
@@ -108,27 +106,32 @@
  * these must not overlap the public ones.
  */
 #define	UMA_ZFLAG_OFFPAGE	0x00200000	/* slab header off-page */
-#define	UMA_ZFLAG_CTORDTOR	0x01000000	/* zone has a ctor or dtor */
-#define	UMA_ZFLAG_LIMIT		0x02000000	/* zone has a limit */
+#define	UMA_ZFLAG_CLASS		0x04000000	/* malloc class: zone_fast.h */
 #define	UMA_ZFLAG_BUCKET	0x10000000	/* a bucket zone */
 #define	UMA_ZFLAG_INTERNAL	0x20000000	/* uma's own zone: no caches */
-#define	UMA_ZFLAG_TRASH		0x40000000	/* trash fill on free (debug) */
 
 /*
- * uz_fast: the one word the fast paths test to know that an item needs more
- * than a pop or a push.  Set bits send the call to zone.c.
+ * uz_gate: why a hit path may not serve the zone (zone_fast.h); 0 in the
+ * direction's mask: a pop or a push is the whole operation.
  */
-#define	UZ_FAST_CTOR	0x01	/* ctor or M_ZERO work on alloc */
-#define	UZ_FAST_DTOR	0x02	/* dtor on free */
-#define	UZ_FAST_TRASH	0x04	/* debug trash fill/check */
-#define	UZ_FAST_SLEEPERS 0x08	/* threads sleep at the limit: free to keg */
-#define	UZ_FAST_NOCACHE	0x10	/* no per-CPU cache (NOBUCKET, internal) */
-#define	UZ_FAST_LOCKED	0x20	/* caches in locked mode (no rseq) */
-#define	UZ_FAST_ALLOC	(UZ_FAST_CTOR | UZ_FAST_TRASH | UZ_FAST_LOCKED)
-#define	UZ_FAST_FREE	(UZ_FAST_DTOR | UZ_FAST_TRASH | UZ_FAST_SLEEPERS | \
-	UZ_FAST_NOCACHE | UZ_FAST_LOCKED)
+#define	UZ_GATE_CTOR	0x01	/* ctor (or the debug bitset) on alloc */
+#define	UZ_GATE_DTOR	0x02	/* dtor (or the debug bitset) on free */
+#define	UZ_GATE_TRASH	0x04	/* debug trash fill and check */
+#define	UZ_GATE_SLEEPERS 0x08	/* threads sleep at the limit: free to keg */
+#define	UZ_GATE_NOCACHE	0x10	/* no per-CPU cache (NOBUCKET, internal) */
+#define	UZ_GATE_LOCKED	0x20	/* caches in locked mode (no rseq) */
+#define	UZ_GATE_ALLOC	(UZ_GATE_CTOR | UZ_GATE_TRASH | UZ_GATE_LOCKED)
+#define	UZ_GATE_FREE	(UZ_GATE_DTOR | UZ_GATE_TRASH | UZ_GATE_SLEEPERS | \
+	UZ_GATE_NOCACHE | UZ_GATE_LOCKED)
 
-/* Debug levels (UMA_DEBUG, set by the build). */
+/*
+ * Debug levels (UMA_DEBUG, set by the build).  1, FreeBSD's INVARIANTS:
+ * UMA_ASSERT, every free checked at the call, functions named _locked
+ * assert their lock, and the validity walkers (keg.c, bucket.c,
+ * zone_ctor.c) check the equations of the structs below wherever uma
+ * drains, reclaims or destroys.  2 adds the per-slab debug bitsets and
+ * trash (debug.c).
+ */
 #ifndef UMA_DEBUG
 #define	UMA_DEBUG	0
 #endif
@@ -137,8 +140,15 @@
 	if (__predict_false(!(e)))					\
 		uma__panic(__VA_ARGS__);				\
 } while (0)
+/* glibc's mutexes record their owner's thread id. */
+#define	UMA_MTX_ASSERT(m) UMA_ASSERT((m)->__data.__owner == uma__gettid(), \
+	"uma: %s:%d: %s not held", __FILE__, __LINE__, #m)
+#define	UMA_LOCK_ASSERT(l) UMA_ASSERT(uma_lock_owned(l),		\
+	"uma: %s:%d: %s not held", __FILE__, __LINE__, #l)
 #else
 #define	UMA_ASSERT(e, ...)	do { } while (0)
+#define	UMA_MTX_ASSERT(m)	do { } while (0)
+#define	UMA_LOCK_ASSERT(l)	do { } while (0)
 #endif
 
 struct uma_keg;
@@ -336,7 +346,7 @@ uc_word_make(uint64_t allocs, uint32_t cnt, uint32_t room)
 struct uma_zone {
 	/* Read by every fast path: keep together. */
 	uma_cache_t	 uz_cpu;	/* [uma_ncpus]; fixed before first use */
-	_Atomic uint32_t uz_fast;	/* UZ_FAST_* */
+	_Atomic uint32_t uz_gate;	/* UZ_GATE_* */
 	uint32_t	 uz_size;
 	uma_keg_t	 uz_keg;
 	uma_ctor	 uz_ctor;
@@ -394,7 +404,7 @@ struct uma_zone {
 struct uma_global {
 	bool		 ug_ready;
 	bool		 ug_rseq;	/* fast paths on restartable sequences */
-	_Atomic uint32_t ug_sleeping;	/* zones with threads at their limit */
+	_Atomic uint32_t ug_class_gate;	/* class zones with sleepers */
 	_Atomic bool	 ug_threads;	/* fork handlers and trim thread on */
 	int		 ug_ncpus;	/* CPUs that can exist */
 	int		 ug_warnings;	/* vm.zone_warnings */
@@ -407,254 +417,11 @@ struct uma_global {
 };
 extern struct uma_global uma UMA_HIDDEN;
 
-/* init.c */
-void	uma__startup(void) UMA_HIDDEN;
-bool	uma__booting(void) UMA_HIDDEN;	/* this thread is starting uma */
-uma_zone_t uma__zones_zone(void) UMA_HIDDEN;
-uma_zone_t uma__caches_zone(void) UMA_HIDDEN;
-uma_zone_t uma__kegs_zone(void) UMA_HIDDEN;
-uma_cache_t uma__closed_caches(void) UMA_HIDDEN;
-
-/* threads.c */
-extern bool uma__threads_lazy UMA_HIDDEN;
-void	uma__atfork(void (*prepare)(void), void (*parent)(void),
-	    void (*child)(void)) UMA_HIDDEN;
-void	uma__forks_register(void) UMA_HIDDEN;
-bool	uma__forks_registering(void) UMA_HIDDEN;	/* this thread is */
-void	uma__forks_wait(void) UMA_HIDDEN;	/* until libc has them all */
-void	uma__threads_start(void) UMA_HIDDEN;
-void	uma__threads_check(void) UMA_HIDDEN;
-void	uma__threads_child(void) UMA_HIDDEN;
-
 /*
- * At a point that holds none of uma's locks: start the fork handlers and
- * the trim thread if the process now needs them (threads.c).
+ * Every layer may panic: print the message and abort (panic.c).  Used for
+ * uma's own broken invariants and for misuse that must not go on.
  */
-static inline void
-uma_threads_poll(void)
-{
-	if (__predict_false(!atomic_load_explicit(&uma.ug_threads,
-	    memory_order_relaxed)))
-		uma__threads_check();
-}
-
-/* reclaim.c */
-void	uma__timeout_start(void) UMA_HIDDEN;
-void	uma__timeout_child(void) UMA_HIDDEN;
-void	uma__zone_trim(uma_zone_t zone, int req) UMA_HIDDEN;
-static inline void
-uma_ensure_started(void)
-{
-	if (__predict_false(!__atomic_load_n(&uma.ug_ready, __ATOMIC_ACQUIRE)))
-		uma__startup();
-}
-uma_zone_t uma__zcreate_internal(const char *name, size_t size, int align,
-	    uint32_t flags) UMA_HIDDEN;
-uma_zone_t uma__zcreate_at(const char *name, size_t size, int align,
-	    uma_cache_t caches) UMA_HIDDEN;
-
-/* cache.c: per-CPU caches */
-void	uma__cache_init(uma_zone_t zone) UMA_HIDDEN;
-void	*uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
-	    UMA_HIDDEN;
-void	uma__cache_unwind(uma_zone_t zone) UMA_HIDDEN;
-int	uma__cache_free_slow(uma_zone_t zone, void *item) UMA_HIDDEN;
-void	uma__cache_drain(uma_zone_t zone) UMA_HIDDEN;
-void	uma__cache_fold(uma_zone_t zone) UMA_HIDDEN;
-void	uma__cache_counts(uma_zone_t zone, int cpu, uint64_t *allocs,
-	    uint64_t *frees, uint64_t *cached) UMA_HIDDEN;
-void	*uma__cache_pop_locked(uma_zone_t zone) UMA_HIDDEN;
-int	uma__cache_push_locked(uma_zone_t zone, void *item) UMA_HIDDEN;
-
-/* bucket.c: buckets and the zone's bucket cache */
-void	uma__bucket_startup(void) UMA_HIDDEN;
-uma_bucket_t uma__bucket_alloc(uma_zone_t zone, int flags) UMA_HIDDEN;
-void	uma__bucket_free(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
-uma_bucket_t uma__bucket_fetch(uma_zone_t zone) UMA_HIDDEN;
-void	uma__bucket_put(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
-void	uma__bucket_stash(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
-void	uma__bucket_cache_max(uma_zone_t zone, uint64_t nitems) UMA_HIDDEN;
-void	uma__bucket_drain(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
-void	uma__bucket_cache_reclaim(uma_zone_t zone, bool trim) UMA_HIDDEN;
-void	uma__bucket_select(uma_zone_t zone) UMA_HIDDEN;
-void	uma__bucket_scale(uma_zone_t zone, uint32_t mult) UMA_HIDDEN;
-uma_bucket_t uma__bucket_fill(uma_zone_t zone, bool cold, int flags,
-	    int *errorp) UMA_HIDDEN;
-void	uma__bucket_wss_update(uma_zone_t zone) UMA_HIDDEN;
-
-/* zone.c */
-void	uma__zone_setup(uma_zone_t zone, const char *name, uma_keg_t keg,
-	    uma_ctor ctor, uma_dtor dtor, uma_init zinit, uma_fini zfini,
-	    uint32_t flags) UMA_HIDDEN;
-void	uma__zone_set_fast(uma_zone_t zone) UMA_HIDDEN;
-void	*uma__zone_alloc_item(uma_zone_t zone, void *udata, int flags)
-	    UMA_HIDDEN;
-void	uma__zone_free_item(uma_zone_t zone, void *item, void *udata,
-	    bool user) UMA_HIDDEN;
-int	uma__zone_import(uma_zone_t zone, void **store, int max, int flags,
-	    int *errorp) UMA_HIDDEN;
-void	uma__zone_release(uma_zone_t zone, void **store, int cnt)
-	    UMA_HIDDEN;
-void	*uma__zalloc_slow(uma_zone_t zone, void *udata, int flags)
-	    UMA_HIDDEN;
-void	uma__zfree_slow(uma_zone_t zone, void *item, void *udata)
-	    UMA_HIDDEN;
-
-/* limit.c */
-/* uma_zone_exhausted, inline for layers that ask on every call (mbufs). */
-static inline bool
-uma__zone_exhausted(uma_zone_t zone)
-{
-	uint64_t max = atomic_load_explicit(&zone->uz_max_items,
-	    memory_order_relaxed);
-
-	return (atomic_load_explicit(&zone->uz_sleepers,
-	    memory_order_relaxed) != 0 || (max != 0 &&
-	    atomic_load_explicit(&zone->uz_items, memory_order_relaxed) >= max));
-}
-/* Are threads asleep at the zone's limit?  One load, for per-free checks. */
-static inline bool
-uma__zone_sleepers(uma_zone_t zone)
-{
-	return (atomic_load_explicit(&zone->uz_sleepers,
-	    memory_order_relaxed) != 0);
-}
-int	uma__limit_take(uma_zone_t zone, int count, int flags) UMA_HIDDEN;
-void	uma__limit_release(uma_zone_t zone, int count) UMA_HIDDEN;
-void	uma__limit_init(uma_zone_t zone) UMA_HIDDEN;
-void	uma__limit_fini(uma_zone_t zone) UMA_HIDDEN;
-
-/* keg.c */
-uma_keg_t uma__keg_create(const char *name, size_t size, uma_init init,
-	    uma_fini fini, int align, uint32_t flags) UMA_HIDDEN;
-void	uma__keg_destroy(uma_keg_t keg) UMA_HIDDEN;
-int	uma__keg_fetch(uma_keg_t keg, void **store, int max, int flags,
-	    int *errorp) UMA_HIDDEN;
-void	uma__keg_release(uma_keg_t keg, void **store, int cnt,
-	    uma_zone_t zone) UMA_HIDDEN;
-void	uma__keg_drain(uma_keg_t keg) UMA_HIDDEN;
-int	uma__keg_prealloc(uma_keg_t keg, int nslabs) UMA_HIDDEN;
-void	uma__keg_layout(uma_keg_t keg) UMA_HIDDEN;
-void	uma__keg_fork_prepare(void) UMA_HIDDEN;
-void	uma__keg_fork_parent(void) UMA_HIDDEN;
-void	uma__keg_fork_child(void) UMA_HIDDEN;
-
-/* slab.c */
-uma_slab_t uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
-	    UMA_HIDDEN;
-void	uma__slab_free(uma_keg_t keg, uma_slab_t slab) UMA_HIDDEN;
-int	uma__slab_alloc_items(uma_keg_t keg, uma_slab_t slab, void **store,
-	    int max) UMA_HIDDEN;
-int	uma__slab_free_item(uma_keg_t keg, uma_slab_t slab, void *item)
-	    UMA_HIDDEN;
-int	uma__slab_item_index(uma_keg_t keg, uma_slab_t slab, void *item)
-	    UMA_HIDDEN;
-size_t	uma__slab_hdrsize(uint32_t ipers, uint32_t flags) UMA_HIDDEN;
-uint32_t *uma__slab_refcnt(uma_keg_t keg, uma_slab_t slab, int idx)
-	    UMA_HIDDEN;
-uint64_t *uma__slab_dbg(uma_keg_t keg, uma_slab_t slab) UMA_HIDDEN;
-
-/* vm.c: the arena and vtoslab */
-int	uma__vm_startup(void) UMA_HIDDEN;
-extern uintptr_t uma_vm_base UMA_HIDDEN;
-extern uintptr_t uma_vm_size UMA_HIDDEN;
-extern void * _Atomic *uma_vm_slabtab UMA_HIDDEN;
-extern _Atomic uint32_t *uma_vm_pagetag UMA_HIDDEN;
-/*
- * Point every page of a run at its slab (or NULL) and tag the pages with
- * the keg's id, the page's index in the run and the keg's uk_slabflags
- * (a malloc class + 1); keg NULL: tag 0.
- */
-void	uma__vtoslab_set(void *mem, size_t npages, void *slab, uma_keg_t keg)
-	    UMA_HIDDEN;
-/* A keg's id for page tags (keg.c): 1..65535, then 0 (none left). */
-uint16_t uma__keg_id_alloc(void) UMA_HIDDEN;
-void	uma__vm_fork_prepare(void) UMA_HIDDEN;
-void	uma__vm_fork_parent(void) UMA_HIDDEN;
-void	uma__vm_fork_child(void) UMA_HIDDEN;
-static inline bool
-uma_vm_contains(const void *p)
-{
-	return ((uintptr_t)p - uma_vm_base < uma_vm_size);
-}
-static inline void *
-uma_vtoslab(const void *p)
-{
-	return (atomic_load_explicit(&uma_vm_slabtab[((uintptr_t)p -
-	    uma_vm_base) >> UMA_PAGE_SHIFT], memory_order_relaxed));
-}
-/*
- * The tag of an arena page (uma__vtoslab_set): one load from a dense table
- * that names the page's keg, a malloc class and where its slab starts, so
- * that free() and the bucket checks neither wait on nor miss in the slab
- * header.
- */
-#define	UMA_PAGETAG_CLASS(t)	((t) & 0xff)
-#define	UMA_PAGETAG_INDEX(t)	(((t) >> 8) & 0xff)
-#define	UMA_PAGETAG_OFFSET(t)	(((t) << 4) & 0xff000)	/* index * page */
-#define	UMA_PAGETAG_KEG(t)	((t) >> 16)
-static inline unsigned
-uma_vm_pagetag_of(const void *p)
-{
-	return (atomic_load_explicit(&uma_vm_pagetag[((uintptr_t)p -
-	    uma_vm_base) >> UMA_PAGE_SHIFT], memory_order_relaxed));
-}
-
-/*
- * Is `item` the start-of-slab-region of this zone's keg?  Two loads; a
- * false answer goes to uma__item_check for the full diagnosis.
- */
-static inline bool
-uma__item_plausible(uma_zone_t zone, const void *item)
-{
-	uma_keg_t keg = zone->uz_keg;
-	uma_slab_t slab;
-
-	if (__predict_false(!uma_vm_contains(item)))
-		return (false);
-	/* The page's tag names its keg: no slab header to read. */
-	if (__predict_true(keg->uk_id != 0))
-		return (UMA_PAGETAG_KEG(uma_vm_pagetag_of(item)) == keg->uk_id);
-	slab = uma_vtoslab(item);
-	return (__predict_true(slab != NULL && slab->us_keg == keg));
-}
-
-/* debug.c: misuse reports, trash, panics */
-int	uma__zero_init(void *mem, int size, int flags) UMA_HIDDEN;
 void	uma__panic(const char *fmt, ...) UMA_HIDDEN
 	    __attribute__((noreturn, format(printf, 1, 2)));
-void	uma__misuse(uma_zone_t zone, const char *fmt, ...) UMA_HIDDEN
-	    __attribute__((noreturn, format(printf, 2, 3)));
-uma_slab_t uma__item_check(uma_zone_t zone, void *item) UMA_HIDDEN;
-void	uma__trash_fill(uma_zone_t zone, void *item) UMA_HIDDEN;
-void	uma__trash_check(uma_zone_t zone, void *item) UMA_HIDDEN;
-void	uma__dbg_alloc(uma_zone_t zone, void *item) UMA_HIDDEN;
-void	uma__dbg_free(uma_zone_t zone, void *item) UMA_HIDDEN;
-
-/* rseq.c */
-int	uma__rseq_startup(void) UMA_HIDDEN;
-int	uma__curcpu(void) UMA_HIDDEN;
-int	uma__rseq_fence(int cpu) UMA_HIDDEN;
-int	uma__rseq_child(void) UMA_HIDDEN;
-void	uma__rseq_off(void) UMA_HIDDEN;
-extern __thread int uma_cpu_hint UMA_HIDDEN
-    __attribute__((tls_model("initial-exec")));
-extern __thread unsigned uma_cpu_hint_uses UMA_HIDDEN
-    __attribute__((tls_model("initial-exec")));
-
-/* The CPU for locked mode: the thread's hint, refreshed every 64 calls. */
-static inline int
-uma_curcpu_locked(void)
-{
-	if (__predict_true(uma_cpu_hint >= 0 &&
-	    (++uma_cpu_hint_uses & 63) != 0))
-		return (uma_cpu_hint);
-	return (uma__curcpu());
-}
-/* The rseq area from the thread pointer (locked mode: one never registered). */
-extern ptrdiff_t uma_rseq_offset UMA_HIDDEN;
-
-/* tunable.c */
-void	uma__tunables_load(void) UMA_HIDDEN;
 
 #endif /* !_UMA_INT_H_ */

@@ -20,6 +20,7 @@
 
 #include "sysctl_int.h"
 #include "uma_int.h"
+#include "vm.h"
 #include "vmmap.h"
 
 uintptr_t uma_vm_base;
@@ -39,6 +40,7 @@ static struct {
 static void
 vm_top_locked(uintptr_t addr, size_t len)
 {
+	UMA_MTX_ASSERT(&vm.lock);
 	if (addr + len > vm.top)
 		vm.top = addr + len;
 }
@@ -215,18 +217,15 @@ uma__vm_meta_bytes(void)
 }
 
 /*
- * See uma_int.h.  A page's slab is set before its tag and its tag cleared
+ * See vm.h.  A page's slab is set before its tag and its tag cleared
  * before its slab, so that a tag read as set has had a slab (readers still
  * test the slab: it may go between their two loads).
  */
 void
-uma__vtoslab_set(void *mem, size_t npages, void *slab, uma_keg_t keg)
+uma__vtoslab_set(void *mem, size_t npages, void *slab, uint32_t tag)
 {
 	size_t idx = ((uintptr_t)mem - uma_vm_base) >> UMA_PAGE_SHIFT;
-	uint32_t tag = 0;
 
-	if (keg != NULL)
-		tag = (uint32_t)keg->uk_id << 16 | (uint8_t)keg->uk_slabflags;
 	if (tag != 0 && npages > 256)
 		uma__panic("uma: a tagged slab of %zu pages (at most 256)",
 		    npages);

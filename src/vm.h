@@ -9,10 +9,14 @@
  * Pages reach kegs only through a backend: a struct of two functions.  The
  * arena backend is the real one; the fault-injection tests install one that
  * fails the Nth request and otherwise forwards to the arena.
+ *
+ * Layer: the bottom.  It knows pages, slab pointers and tags, nothing of
+ * kegs or zones.
  */
 #ifndef _UMA_VM_H_
 #define	_UMA_VM_H_
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,5 +68,63 @@ uint64_t uma__vm_pages(void);
  * kmem report; takes the map's lock for an instant and asks the kernel.
  */
 uint64_t uma__vm_meta_bytes(void);
+
+int	uma__vm_startup(void);
+void	uma__vm_fork_prepare(void);
+void	uma__vm_fork_parent(void);
+void	uma__vm_fork_child(void);
+
+/*
+ * The arena, and per page a slab pointer and a tag.  A tag is one load
+ * from a dense table that says, for free() and the bucket checks, which
+ * keg a page's slab belongs to, its malloc class, and where the slab
+ * starts, without reading the slab header:
+ *   bits  0-7   the slab's malloc class + 1, or 0
+ *   bits  8-15  the page's index in its slab (tagged slabs: <= 256 pages)
+ *   bits 16-31  the keg's id, or 0
+ */
+#define	UMA_VM_HIDDEN	__attribute__((visibility("hidden")))
+extern uintptr_t uma_vm_base UMA_VM_HIDDEN;
+extern uintptr_t uma_vm_size UMA_VM_HIDDEN;
+extern void * _Atomic *uma_vm_slabtab UMA_VM_HIDDEN;
+extern _Atomic uint32_t *uma_vm_pagetag UMA_VM_HIDDEN;
+
+#define	UMA_PAGETAG_CLASS(t)	((t) & 0xff)
+#define	UMA_PAGETAG_INDEX(t)	(((t) >> 8) & 0xff)
+#define	UMA_PAGETAG_OFFSET(t)	(((t) << 4) & 0xff000)	/* index * page */
+#define	UMA_PAGETAG_KEG(t)	((t) >> 16)
+
+/* A run's tag for its first page: keg id and class (the index is added). */
+static inline uint32_t
+uma_pagetag_make(uint16_t keg_id, uint8_t cls)
+{
+	return ((uint32_t)keg_id << 16 | cls);
+}
+
+/*
+ * Point every page of a run at `slab` (or NULL) and give it `tag` with
+ * its index in the run (tag 0: untagged).
+ */
+void	uma__vtoslab_set(void *mem, size_t npages, void *slab, uint32_t tag);
+
+static inline bool
+uma_vm_contains(const void *p)
+{
+	return ((uintptr_t)p - uma_vm_base < uma_vm_size);
+}
+
+static inline void *
+uma_vtoslab(const void *p)
+{
+	return (__atomic_load_n(&uma_vm_slabtab[((uintptr_t)p -
+	    uma_vm_base) >> UMA_PAGE_SHIFT], __ATOMIC_RELAXED));
+}
+
+static inline unsigned
+uma_vm_pagetag_of(const void *p)
+{
+	return (__atomic_load_n(&uma_vm_pagetag[((uintptr_t)p -
+	    uma_vm_base) >> UMA_PAGE_SHIFT], __ATOMIC_RELAXED));
+}
 
 #endif /* !_UMA_VM_H_ */

@@ -1,105 +1,35 @@
 /*
- * zalloc.c - uma_zalloc and uma_zfree: the fast paths and the item-level
- * slow paths beneath them.
+ * zalloc.c - the zone's entry: uma_zalloc and uma_zfree, and the miss
+ * entries behind every hit path (zone_fast.h).
  *
- * Layer: zone.  The fast path is a pop or a push on this CPU's cache
- * (cache_fast.h) and one test of uz_fast; everything else (ctor, dtor,
- * debug checks, limits, a missing bucket) is out of line.  Items pass
- * between the zone and its keg only through uma__zone_import and
- * uma__zone_release, which run the zone init and fini.
+ * Layer: the top of the zone allocator.  The hit path is a pop or a push
+ * on this CPU's cache behind one test of the zone's gate; everything else
+ * starts here, in the miss entries, and goes down in allocation order:
+ * the per-CPU cache's slow path (cache.c), which reaches the zone's bucket
+ * cache and the keg below it, or the single-item path (import.c).  The
+ * stages of an allocation that are the zone's own, its ctor and dtor, the
+ * debug checks and the sleep at the limit, are here too, and nowhere
+ * below.
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
-#include "uma_int.h"
-#include "cache_fast.h"
+#include "bucket.h"
+#include "cache.h"
+#include "debug.h"
+#include "import.h"
+#include "limit.h"
+#include "threads.h"
+#include "zone_fast.h"
 
-
-static void *zalloc_ctor(uma_zone_t zone, void *item, void *udata,
-    int flags, bool cached);
-
-/*
- * Import up to `max` items from the keg into store[], zone init on each.
- * An init failure stops the import there: the item goes back to the keg,
- * *errorp is set, and the items already imported are returned.
- */
-int
-uma__zone_import(uma_zone_t zone, void **store, int max, int flags,
-    int *errorp)
-{
-	int got, i, error;
-
-	got = uma__keg_fetch(zone->uz_keg, store, max, flags, errorp);
-	if (zone->uz_init == NULL)
-		return (got);
-	for (i = 0; i < got; i++) {
-		error = zone->uz_init(store[i], zone->uz_size, flags);
-		if (error != 0) {
-			*errorp = error;
-			uma__keg_release(zone->uz_keg, &store[i], got - i,
-			    zone);
-			return (i);
-		}
-	}
-	return (got);
-}
-
-/* Give items back to the keg, zone fini first. */
-void
-uma__zone_release(uma_zone_t zone, void **store, int cnt)
-{
-	if (zone->uz_fini != NULL)
-		for (int i = 0; i < cnt; i++)
-			zone->uz_fini(store[i], zone->uz_size);
-	uma__keg_release(zone->uz_keg, store, cnt, zone);
-}
-
-/*
- * The single-item path: limit (may sleep), one item from the keg, ctor.
- * Counted at the zone level.  Used by zones without caches and when no
- * bucket can be had.
- */
-void *
-uma__zone_alloc_item(uma_zone_t zone, void *udata, int flags)
-{
-	void *item;
-	int error = 0;
-
-	if (uma__limit_take(zone, 1, flags) == 0)
-		goto fail;
-	if (uma__zone_import(zone, &item, 1, flags, &error) != 1) {
-		uma__limit_release(zone, 1);
-		goto fail;
-	}
-	if (zone->uz_fast & (UZ_FAST_CTOR | UZ_FAST_TRASH) || flags & M_ZERO)
-		item = zalloc_ctor(zone, item, udata, flags, false);
-	if (item != NULL)
-		atomic_fetch_add_explicit(&zone->uz_allocs, 1,
-		    memory_order_relaxed);
-	return (item);
-fail:
-	atomic_fetch_add_explicit(&zone->uz_fails, 1, memory_order_relaxed);
-	return (NULL);
-}
-
-/*
- * Free one item straight to the keg: zone fini, keg, limit.  `user` says
- * whether a user freed it (counted) or uma is unwinding (not counted).
- */
-void
-uma__zone_free_item(uma_zone_t zone, void *item, void *udata, bool user)
-{
-	uma__zone_release(zone, &item, 1);
-	uma__limit_release(zone, 1);
-	if (user)
-		atomic_fetch_add_explicit(&zone->uz_frees, 1,
-		    memory_order_relaxed);
-}
+#define	UMA_LIMIT_RECHECK_NS	(10 * 1000 * 1000)	/* a sleeper's period */
 
 /*
  * The ctor stage: debug checks, ctor, M_ZERO.  A failed ctor sends the item
- * back to the keg (dtor skipped, zone fini run) with its limit unit, counts
- * a failure and un-counts the allocation.
+ * back to the keg (dtor skipped, zone fini run) with its unit of the limit,
+ * counts a failure and un-counts the allocation (`cached`: a CPU cache
+ * counted it; else the caller has not counted it yet).
  */
 static void *
 zalloc_ctor(uma_zone_t zone, void *item, void *udata, int flags, bool cached)
@@ -110,7 +40,7 @@ zalloc_ctor(uma_zone_t zone, void *item, void *udata, int flags, bool cached)
 	if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL))
 		uma__dbg_alloc(zone, item);
 #endif
-	if (zone->uz_fast & UZ_FAST_TRASH)
+	if (zone->uz_gate & UZ_GATE_TRASH)
 		uma__trash_check(zone, item);
 	if (zone->uz_ctor != NULL) {
 		error = zone->uz_ctor(item, zone->uz_size, udata, flags);
@@ -121,7 +51,7 @@ zalloc_ctor(uma_zone_t zone, void *item, void *udata, int flags, bool cached)
 #endif
 			if (cached)
 				uma__cache_unwind(zone);
-			uma__zone_free_item(zone, item, udata, false);
+			uma__zone_free_item(zone, item);
 			atomic_fetch_add_explicit(&zone->uz_fails, 1,
 			    memory_order_relaxed);
 			return (NULL);
@@ -132,12 +62,88 @@ zalloc_ctor(uma_zone_t zone, void *item, void *udata, int flags, bool cached)
 	return (item);
 }
 
+/* Wait on the limit's condition for at most one period. */
+static int
+zalloc_limit_wait(uma_zone_t zone)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += UMA_LIMIT_RECHECK_NS;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return (pthread_cond_timedwait(&zone->uz_limit_cv,
+	    &zone->uz_limit_lock, &ts));
+}
+
 /*
- * The cache missed: refill it (cache.c), or fall back to one item.  An init
- * failure during a refill fails this allocation, exactly once per failure.
+ * Sleep until the zone is below its limit (M_WAITOK).  Items the limit
+ * counts may lie in CPU caches: a free that read the gate before
+ * UZ_GATE_SLEEPERS was set put its item there and woke no one.  Each
+ * period the sleeper gives the caches back to the keg, which wakes it if
+ * that made room.
  */
-void *
-uma__zalloc_slow(uma_zone_t zone, void *udata, int flags)
+static void
+zalloc_limit_sleep(uma_zone_t zone)
+{
+	pthread_mutex_lock(&zone->uz_limit_lock);
+	uma__limit_sleepers(zone, true);
+	atomic_fetch_add_explicit(&zone->uz_sleeps, 1, memory_order_relaxed);
+	while (zone->uz_max_items != 0 &&
+	    atomic_load(&zone->uz_items) >= zone->uz_max_items) {
+		if (zalloc_limit_wait(zone) != ETIMEDOUT)
+			continue;
+		pthread_mutex_unlock(&zone->uz_limit_lock);
+		uma__cache_drain(zone);
+		uma__bucket_cache_reclaim(zone, false);
+		pthread_mutex_lock(&zone->uz_limit_lock);
+	}
+	uma__limit_sleepers(zone, false);
+	pthread_mutex_unlock(&zone->uz_limit_lock);
+}
+
+/*
+ * The single-item path: an item from the keg, sleeping at the limit if
+ * the caller may, then the ctor stage.  Counted at the zone level.  Used
+ * by zones without caches and when no bucket could be had.
+ */
+static void *
+zalloc_item(uma_zone_t zone, void *udata, int flags)
+{
+	void *item;
+	int error;
+
+	for (;;) {
+		item = uma__zone_alloc_item(zone, flags, &error);
+		if (item != NULL || error != EAGAIN)
+			break;
+		uma__limit_warn(zone);
+		if (flags & M_NOWAIT)
+			break;
+		zalloc_limit_sleep(zone);
+	}
+	if (item == NULL) {
+		atomic_fetch_add_explicit(&zone->uz_fails, 1,
+		    memory_order_relaxed);
+		return (NULL);
+	}
+	if (zone->uz_gate & (UZ_GATE_CTOR | UZ_GATE_TRASH) || flags & M_ZERO)
+		item = zalloc_ctor(zone, item, udata, flags, false);
+	if (item != NULL)
+		atomic_fetch_add_explicit(&zone->uz_allocs, 1,
+		    memory_order_relaxed);
+	return (item);
+}
+
+/*
+ * The cache is empty: refill it (cache.c), or fall back to one item.  An
+ * init failure during a refill fails this allocation, exactly once per
+ * failure.
+ */
+static __attribute__((noinline)) void *
+zalloc_slow(uma_zone_t zone, void *udata, int flags)
 {
 	void *item;
 	int error = 0;
@@ -147,13 +153,13 @@ uma__zalloc_slow(uma_zone_t zone, void *udata, int flags)
 	if (__predict_false(!atomic_load_explicit(&zone->uz_used,
 	    memory_order_relaxed)))
 		atomic_store(&zone->uz_used, true);
-	if (!(zone->uz_fast & UZ_FAST_NOCACHE)) {
+	if (!(zone->uz_gate & UZ_GATE_NOCACHE)) {
 		item = uma__cache_alloc_slow(zone, flags, &error);
 		if (item != NULL) {
 #ifdef UMA_TSAN
 			__tsan_acquire(item);
 #endif
-			if (zone->uz_fast & (UZ_FAST_CTOR | UZ_FAST_TRASH) ||
+			if (zone->uz_gate & (UZ_GATE_CTOR | UZ_GATE_TRASH) ||
 			    flags & M_ZERO)
 				item = zalloc_ctor(zone, item, udata, flags,
 				    true);
@@ -165,28 +171,31 @@ uma__zalloc_slow(uma_zone_t zone, void *udata, int flags)
 			return (NULL);
 		}
 	}
-	return (uma__zone_alloc_item(zone, udata, flags));
+	return (zalloc_item(zone, udata, flags));
 }
 
 /*
- * An allocation the rseq fast path does not make: the zone has a ctor or
- * debug work, the caller wants M_ZERO, or the caches are in locked mode.
- * Out of line, so that the fast path makes only tail calls and keeps its
- * arguments in their registers.
+ * See zone_fast.h.  In locked mode the hit path never pops: pop under the
+ * CPU's lock.  With the gate open and no M_ZERO the hit path popped and
+ * found the cache empty: straight to the slow path.  Otherwise (a ctor,
+ * debug work, M_ZERO) the pop has not been tried: try it, then the ctor
+ * stage.
  */
-static __attribute__((noinline)) void *
-zalloc_full(uma_zone_t zone, void *udata, int flags)
+__attribute__((noinline)) void *
+uma__zalloc_miss(uma_zone_t zone, void *udata, int flags)
 {
 	void *item;
 
-	item = uma.ug_rseq ? cache_pop_rseq(zone->uz_cpu) :
-	    uma__cache_pop_locked(zone);
+	/* The gate is read again after the pop: fewer registers to keep. */
+	if (zone->uz_gate & UZ_GATE_LOCKED)
+		item = uma__cache_pop_fallback(zone);
+	else if (!(zone->uz_gate & UZ_GATE_ALLOC) && !(flags & M_ZERO))
+		return (zalloc_slow(zone, udata, flags));
+	else
+		item = cache_pop_hit(zone->uz_cpu);
 	if (item == NULL)
-		return (uma__zalloc_slow(zone, udata, flags));
-#ifdef UMA_TSAN
-	__tsan_acquire(item);
-#endif
-	if (zone->uz_fast & (UZ_FAST_CTOR | UZ_FAST_TRASH) || flags & M_ZERO)
+		return (zalloc_slow(zone, udata, flags));
+	if (zone->uz_gate & (UZ_GATE_CTOR | UZ_GATE_TRASH) || flags & M_ZERO)
 		return (zalloc_ctor(zone, item, udata, flags, true));
 	return (item);
 }
@@ -198,14 +207,8 @@ uma_zalloc_arg(uma_zone_t zone, void *udata, int flags)
 	void *item;
 
 	if (__predict_false(flags & M_ZERO) ||
-	    __predict_false(zone->uz_fast & UZ_FAST_ALLOC))
-		return (zalloc_full(zone, udata, flags));
-	item = cache_pop_rseq(zone->uz_cpu);
-	if (__predict_false(item == NULL))
-		return (uma__zalloc_slow(zone, udata, flags));
-#ifdef UMA_TSAN
-	__tsan_acquire(item);
-#endif
+	    __predict_false((item = uma__zalloc_hit(zone)) == NULL))
+		return (uma__zalloc_miss(zone, udata, flags));
 	return (item);
 }
 
@@ -220,19 +223,28 @@ uma_zalloc(uma_zone_t zone, int flags)
 	return (uma_zalloc_arg(zone, NULL, flags));
 }
 
-/*
- * Everything a free may need beyond a push: full validation, dtor, debug
- * work, a cache refill, or the keg when threads sleep at the limit.
- */
-void
-uma__zfree_slow(uma_zone_t zone, void *item, void *udata)
+/* One item to the keg, counted as a user's free. */
+static void
+zfree_item(uma_zone_t zone, void *item)
 {
-	/*
-	 * Before a dtor runs on it: is it an item of this zone at all?  The
-	 * full check (double free in the keg, start of an item) is for debug
-	 * builds; release builds get it at the bucket flush and the keg.
-	 */
-	if (UMA_DEBUG > 0 || !uma__item_plausible(zone, item))
+	uma__zone_free_item(zone, item);
+	atomic_fetch_add_explicit(&zone->uz_frees, 1, memory_order_relaxed);
+}
+
+/*
+ * The free miss: the one check of the pointer (release builds check
+ * nothing on the hit path; `checked`: the caller did), then the zone's
+ * own stages, then a push if the hit path has not tried it (locked mode,
+ * a dtor, debug work), else on past a full cache to the zone's bucket
+ * cache; the keg when the zone has no caches or threads sleep at its
+ * limit, or no bucket could be had.
+ */
+static inline __attribute__((always_inline)) void
+zfree_miss(uma_zone_t zone, void *item, void *udata, bool checked)
+{
+	uint32_t gate;
+
+	if (!checked && (UMA_DEBUG > 0 || !uma__item_plausible(zone, item)))
 		uma__item_check(zone, item);
 	if (zone->uz_dtor != NULL)
 		zone->uz_dtor(item, zone->uz_size, udata);
@@ -240,16 +252,37 @@ uma__zfree_slow(uma_zone_t zone, void *item, void *udata)
 	if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL))
 		uma__dbg_free(zone, item);
 #endif
-	if (zone->uz_fast & UZ_FAST_TRASH)
+	gate = zone->uz_gate;	/* after the dtor: fewer registers to keep */
+	if (gate & UZ_GATE_TRASH)
 		uma__trash_fill(zone, item);
-	if (!(zone->uz_fast & (UZ_FAST_NOCACHE | UZ_FAST_SLEEPERS))) {
+	if (!(gate & (UZ_GATE_NOCACHE | UZ_GATE_SLEEPERS))) {
+		if (gate & UZ_GATE_LOCKED) {
+			if (uma__cache_push_fallback(zone, item))
+				return;
+		} else if (gate & (UZ_GATE_DTOR | UZ_GATE_TRASH) &&
+		    cache_push_hit(zone->uz_cpu, item))
+			return;
 #ifdef UMA_TSAN
 		__tsan_release(item);
 #endif
-		if (cache_push(zone, item) || uma__cache_free_slow(zone, item))
+		if (uma__cache_free_slow(zone, item))
 			return;
 	}
-	uma__zone_free_item(zone, item, udata, true);
+	zfree_item(zone, item);
+}
+
+/* See zone_fast.h */
+__attribute__((noinline)) void
+uma__zfree_miss(uma_zone_t zone, void *item, void *udata)
+{
+	zfree_miss(zone, item, udata, false);
+}
+
+/* See zone_fast.h */
+__attribute__((noinline)) void
+uma__zfree_miss_checked(uma_zone_t zone, void *item)
+{
+	zfree_miss(zone, item, NULL, true);
 }
 
 /* See uma.h */
@@ -258,17 +291,8 @@ uma_zfree_arg(uma_zone_t zone, void *item, void *udata)
 {
 	if (__predict_false(item == NULL))
 		return;
-	if (__predict_false(zone->uz_fast & UZ_FAST_FREE ||
-	    !zfree_plausible(zone, item))) {
-		uma__zfree_slow(zone, item, udata);
-		return;
-	}
-#ifdef UMA_TSAN
-	__tsan_release(item);
-#endif
-	if (__predict_true(cache_push_rseq(zone->uz_cpu, item)))
-		return;
-	uma__zfree_slow(zone, item, udata);
+	if (__predict_false(!uma__zfree_hit(zone, item)))
+		uma__zfree_miss(zone, item, udata);
 }
 
 /* See uma.h; aligned as uma_zalloc. */

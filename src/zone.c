@@ -7,14 +7,24 @@
  * by zones that have caches of their own.  Internal and NOBUCKET zones
  * point uz_cpu at a shared array of closed caches, so the fast path needs
  * no test to send them to the slow path, and malloc's class zones are
- * made on caches in one run (uma__zcreate_at).  On a machine with many
+ * made on caches in one run (uma__zcreate_class).  On a machine with many
  * CPUs the caches are most of a zone's size: those zones carry none.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "uma_int.h"
+#include "bucket.h"
+#include "cache.h"
+#include "debug.h"
+#include "init.h"
+#include "internal.h"
+#include "keg.h"
+#include "limit.h"
+#include "slab.h"
+#include "stats.h"
+#include "threads.h"
+#include "zone_ctor.h"
 
 #define	UMA_ZONE_PUBLIC	(UMA_ZONE_UNMANAGED | UMA_ZONE_ZINIT |		\
 	UMA_ZONE_NOTOUCH | UMA_ZONE_NOFREE | UMA_ZONE_VM |		\
@@ -27,51 +37,12 @@
 	UMA_ZONE_VM | UMA_ZONE_REFCNT | UMA_ZFLAG_INTERNAL |		\
 	UMA_ZFLAG_BUCKET)
 
-/* Decide which work the fast paths must leave to the slow ones. */
-static void
-zone_set_fast(uma_zone_t zone)
-{
-	uint32_t fast = 0;
-	uma_keg_t keg = zone->uz_keg;
-
-	if (zone->uz_ctor != NULL)
-		fast |= UZ_FAST_CTOR;
-	if (zone->uz_dtor != NULL)
-		fast |= UZ_FAST_DTOR;
-	if (zone->uz_flags & (UMA_ZONE_NOBUCKET | UMA_ZFLAG_INTERNAL) ||
-	    zone->uz_bucket_size == 0)
-		fast |= UZ_FAST_NOCACHE;
-	if (!uma.ug_rseq)
-		fast |= UZ_FAST_LOCKED;
-#if UMA_DEBUG > 1
-	/*
-	 * Trash only items whose "initialized" state is raw memory: no inits,
-	 * uma allowed to touch them, and no other zone on the keg (its items
-	 * reach this zone through the keg without being trashed).
-	 */
-	if (keg->uk_init == NULL && keg->uk_fini == NULL &&
-	    zone->uz_init == NULL && zone->uz_fini == NULL &&
-	    !(keg->uk_flags & (UMA_ZONE_NOTOUCH | UMA_ZFLAG_INTERNAL)) &&
-	    (LIST_EMPTY(&keg->uk_zones) || (LIST_FIRST(&keg->uk_zones) ==
-	    zone && LIST_NEXT(zone, uz_link) == NULL)))
-		fast |= UZ_FAST_TRASH;
-	/* The debug bitset wants to see every alloc and free. */
-	if (!(keg->uk_flags & UMA_ZFLAG_INTERNAL))
-		fast |= UZ_FAST_CTOR | UZ_FAST_DTOR;
-#else
-	(void)keg;
-#endif
-	atomic_store_explicit(&zone->uz_fast,
-	    fast | (zone->uz_fast & UZ_FAST_SLEEPERS), memory_order_relaxed);
-}
-
 /* Give back the zone's own caches item, if it has one. */
 static void
 zone_free_caches(uma_zone_t zone)
 {
 	if (zone->uz_cpu_mem != NULL) {
-		uma__zone_free_item(uma__caches_zone(), zone->uz_cpu_mem, NULL,
-		    true);
+		uma__internal_free(uma__caches_zone(), zone->uz_cpu_mem);
 		zone->uz_cpu_mem = NULL;
 	}
 }
@@ -84,8 +55,8 @@ zone_has_caches(uint32_t flags)
 }
 
 /*
- * A zeroed zone struct, with per-CPU caches if `caches` (guards closed;
- * uma__zone_setup initializes the rest), or NULL.
+ * A zeroed zone struct with per-CPU caches if `caches` (guards closed), or
+ * NULL.
  */
 static uma_zone_t
 zone_alloc_struct(bool caches)
@@ -94,15 +65,14 @@ zone_alloc_struct(bool caches)
 	void *mem = NULL;
 
 	if (caches) {
-		mem = uma__zone_alloc_item(uma__caches_zone(), NULL, M_NOWAIT);
+		mem = uma__internal_alloc(uma__caches_zone(), M_NOWAIT);
 		if (mem == NULL)
 			return (NULL);
 	}
-	zone = uma__zone_alloc_item(uma__zones_zone(), NULL, M_NOWAIT);
+	zone = uma__internal_alloc(uma__zones_zone(), M_NOWAIT);
 	if (zone == NULL) {
 		if (mem != NULL)
-			uma__zone_free_item(uma__caches_zone(), mem, NULL,
-			    true);
+			uma__internal_free(uma__caches_zone(), mem);
 		return (NULL);
 	}
 	memset(zone, 0, sizeof(*zone));
@@ -114,52 +84,25 @@ zone_alloc_struct(bool caches)
 	return (zone);
 }
 
-/* Fill in a zone on `keg`; links it at the head (primary) or the tail. */
-void
-uma__zone_setup(uma_zone_t zone, const char *name, uma_keg_t keg,
-    uma_ctor ctor, uma_dtor dtor, uma_init zinit, uma_fini zfini,
-    uint32_t flags)
+/*
+ * A user's zone on `keg`: its caches and bucket sizes, then the struct
+ * (zone_ctor.c).  Caches given to uma__zcreate_class come zeroed (closed);
+ * the zone's own are initialized here.
+ */
+static void
+zone_setup(uma_zone_t zone, const char *name, uma_keg_t keg, uma_ctor ctor,
+    uma_dtor dtor, uma_init zinit, uma_fini zfini, uint32_t flags)
 {
-	uma_zone_t last;
-
-	zone->uz_name = name;
 	zone->uz_keg = keg;
-	zone->uz_size = keg->uk_size;
-	zone->uz_ctor = ctor;
-	zone->uz_dtor = dtor;
-	zone->uz_init = zinit;
-	zone->uz_fini = zfini;
 	zone->uz_flags = flags;
-	uma__mutex_init(&zone->uz_lock);
-	TAILQ_INIT(&zone->uz_buckets);
 	zone->uz_bucket_max = UINT64_MAX;
-	uma__limit_init(zone);
-	if (!zone_has_caches(flags))
-		zone->uz_cpu = uma__closed_caches();
-	else {
+	if (zone_has_caches(flags)) {
 		uma__bucket_select(zone);
-		/* Caches given to uma__zcreate_at come zeroed (closed). */
 		if (zone->uz_cpu_mem != NULL)
 			uma__cache_init(zone);
-	}
-	zone_set_fast(zone);
-
-	pthread_rwlock_wrlock(&uma.ug_lock);
-	if (flags & UMA_ZONE_SECONDARY) {
-		last = LIST_FIRST(&keg->uk_zones);
-		while (LIST_NEXT(last, uz_link) != NULL)
-			last = LIST_NEXT(last, uz_link);
-		LIST_INSERT_AFTER(last, zone, uz_link);
 	} else
-		LIST_INSERT_HEAD(&keg->uk_zones, zone, uz_link);
-	TAILQ_INSERT_TAIL(&uma.ug_zones, zone, uz_all);
-	LIST_FOREACH(last, &keg->uk_zones, uz_link)
-		zone_set_fast(last);
-	if (flags & UMA_ZFLAG_INTERNAL)
-		uma.ug_nzones_internal++;
-	else
-		uma.ug_nzones++;
-	pthread_rwlock_unlock(&uma.ug_lock);
+		zone->uz_cpu = NULL;
+	uma__zone_ctor(zone, name, keg, ctor, dtor, zinit, zfini, flags);
 }
 
 static bool
@@ -183,7 +126,7 @@ zone_create(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
 	uma_keg_t keg;
 
 	uma_ensure_started();
-	if (!zone_args_valid(name, size, align, flags)) {
+	if (!zone_args_valid(name, size, align, flags & ~UMA_ZFLAG_CLASS)) {
 		errno = EINVAL;
 		return (NULL);
 	}
@@ -197,7 +140,7 @@ zone_create(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
 	}
 	if (caches != NULL)
 		zone->uz_cpu = caches;
-	uma__zone_setup(zone, name, keg, ctor, dtor, NULL, NULL, flags);
+	zone_setup(zone, name, keg, ctor, dtor, NULL, NULL, flags);
 	/*
 	 * The trim thread may be due (again after a fork); not from malloc's
 	 * class zones, made under a lock that pthread_create's own malloc
@@ -221,7 +164,7 @@ uma_zcreate(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
 }
 
 /*
- * A plain zone whose per-CPU caches are at `caches`: zeroed memory for
+ * See zone.h.  A zone whose per-CPU caches are at `caches`: zeroed memory for
  * uma.ug_ncpus caches, after UMA_CACHE_GUARD zeroed ones.  A caller that
  * keeps the caches of many zones at a fixed stride computes a zone's
  * caches instead of loading them (malloc's free()).  Zeroed caches are
@@ -229,30 +172,19 @@ uma_zcreate(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
  * caches of a CPU that never allocates from the zone are never touched.
  */
 uma_zone_t
-uma__zcreate_at(const char *name, size_t size, int align, uma_cache_t caches)
-{
-	return (zone_create(name, size, NULL, NULL, NULL, NULL, align, 0,
-	    caches));
-}
-
-/* An internal zone: no caches, no statistics of users; never destroyed. */
-uma_zone_t
-uma__zcreate_internal(const char *name, size_t size, int align,
-    uint32_t flags)
+uma__zcreate_class(const char *name, size_t size, uma_cache_t caches,
+    uint8_t cls, uint32_t bucket_mult, uint64_t cache_items)
 {
 	uma_zone_t zone;
-	uma_keg_t keg;
 
-	flags |= UMA_ZFLAG_INTERNAL;
-	keg = uma__keg_create(name, size, NULL, NULL, align, flags);
-	if (keg == NULL)
+	zone = zone_create(name, size, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR,
+	    UMA_ZFLAG_CLASS, caches);
+	if (zone == NULL)
 		return (NULL);
-	zone = zone_alloc_struct(false);
-	if (zone == NULL) {
-		uma__keg_destroy(keg);
-		return (NULL);
-	}
-	uma__zone_setup(zone, name, keg, NULL, NULL, NULL, NULL, flags);
+	/* Before its first allocation: no slab is tagged yet. */
+	zone->uz_keg->uk_slabflags = cls;
+	uma__bucket_scale(zone, bucket_mult);
+	uma__bucket_cache_max(zone, cache_items);
 	return (zone);
 }
 
@@ -276,8 +208,8 @@ uma_zsecond_create(const char *name, uma_ctor ctor, uma_dtor dtor,
 		errno = ENOMEM;
 		return (NULL);
 	}
-	uma__zone_setup(zone, name, primary->uz_keg, ctor, dtor, zinit,
-	    zfini, flags);
+	zone_setup(zone, name, primary->uz_keg, ctor, dtor, zinit, zfini,
+	    flags);
 	return (zone);
 }
 
@@ -289,16 +221,17 @@ uma_zdestroy(uma_zone_t zone)
 	uma_keg_t keg = zone->uz_keg;
 	bool last;
 
-	pthread_rwlock_wrlock(&uma.ug_lock);
-	LIST_REMOVE(zone, uz_link);
-	TAILQ_REMOVE(&uma.ug_zones, zone, uz_all);
-	uma.ug_nzones--;
-	last = LIST_EMPTY(&keg->uk_zones);
-	pthread_rwlock_unlock(&uma.ug_lock);
-
+	last = uma__zone_dtor(zone);
 	uma__cache_drain(zone);
 	uma__bucket_cache_reclaim(zone, false);
 	uma__zone_stat(zone, &zs, NULL, 0);
+	/* Drained: what the limit counts is what users hold. */
+	UMA_ASSERT(zs.zs_cpu_free == 0 && zs.zs_zone_free == 0 &&
+	    zs.zs_items == zs.zs_allocs - zs.zs_frees,
+	    "uma: zone \"%s\" destroyed: %ju items counted, %ju held, "
+	    "%ju cached", zone->uz_name, (uintmax_t)zs.zs_items,
+	    (uintmax_t)(zs.zs_allocs - zs.zs_frees),
+	    (uintmax_t)(zs.zs_cpu_free + zs.zs_zone_free));
 	if (zs.zs_allocs != zs.zs_frees)
 		fprintf(stderr, "uma: zone \"%s\" destroyed with %jd items "
 		    "still allocated\n", zone->uz_name,
@@ -308,7 +241,7 @@ uma_zdestroy(uma_zone_t zone)
 	uma__limit_fini(zone);
 	pthread_mutex_destroy(&zone->uz_lock);
 	zone_free_caches(zone);
-	uma__zone_free_item(uma__zones_zone(), zone, NULL, true);
+	uma__internal_free(uma__zones_zone(), zone);
 }
 
 /* The zone init/fini and the keg init/fini may change only while cold. */
@@ -324,7 +257,7 @@ zone_set_cold(uma_zone_t zone, void **fieldp, void *fn, bool keg)
 		*fieldp = fn;
 	pthread_mutex_unlock(&zone->uz_keg->uk_lock);
 	if (error == 0)
-		zone_set_fast(zone);
+		uma__zone_set_gate(zone);
 	return (error);
 }
 
@@ -409,9 +342,80 @@ uma_find_refcnt(uma_zone_t zone, void *item)
 	    uma__slab_item_index(keg, slab, item)));
 }
 
-/* Recompute uz_fast after a change of the sleepers bit or the callbacks. */
-void
-uma__zone_set_fast(uma_zone_t zone)
+/* ---- the limit (limit.c counts; zalloc.c sleeps) -------------------- */
+
+/*
+ * Keep caches from holding most of a small limit: with nb buckets per CPU
+ * cache (two), a bucket may hold a quarter of the limit split over the
+ * CPUs, and the zone's bucket cache half of it.  FreeBSD's set_maxcache.
+ */
+static void
+limit_set_maxcache(uma_zone_t zone, int nitems)
 {
-	zone_set_fast(zone);
+	uint32_t bsize, nb = 2 * uma.ug_ncpus;
+
+	pthread_mutex_lock(&zone->uz_lock);
+	if (nitems == 0) {
+		uma__bucket_select(zone);
+		zone->uz_bucket_max = UINT64_MAX;
+	} else if (!(zone->uz_gate & UZ_GATE_NOCACHE) ||
+	    zone->uz_bucket_size_max != 0) {
+		uma__bucket_select(zone);
+		bsize = (uint32_t)nitems / nb / 4;
+		if (bsize < zone->uz_bucket_size_max)
+			zone->uz_bucket_size_max = bsize;
+		if (zone->uz_bucket_size > zone->uz_bucket_size_max)
+			zone->uz_bucket_size = zone->uz_bucket_size_max;
+		if (zone->uz_bucket_size_min > zone->uz_bucket_size_max)
+			zone->uz_bucket_size_min = zone->uz_bucket_size_max;
+		zone->uz_bucket_max = (uint64_t)nitems / 2;
+	}
+	pthread_mutex_unlock(&zone->uz_lock);
+	uma__zone_set_gate(zone);
+}
+
+/* See uma.h */
+int
+uma_zone_set_max(uma_zone_t zone, int nitems)
+{
+	if (nitems < 0)
+		nitems = 0;
+	limit_set_maxcache(zone, nitems);
+	pthread_mutex_lock(&zone->uz_limit_lock);
+	zone->uz_max_items = (uint64_t)nitems;
+	pthread_cond_broadcast(&zone->uz_limit_cv);
+	pthread_mutex_unlock(&zone->uz_limit_lock);
+	return (nitems);
+}
+
+/* See uma.h */
+int
+uma_zone_get_max(uma_zone_t zone)
+{
+	return ((int)zone->uz_max_items);
+}
+
+/* See uma.h */
+int
+uma_zone_get_cur(uma_zone_t zone)
+{
+	struct uma__zone_stat zs;
+
+	uma__zone_stat(zone, &zs, NULL, 0);
+	return (zs.zs_allocs > zs.zs_frees ?
+	    (int)(zs.zs_allocs - zs.zs_frees) : 0);
+}
+
+/* See uma.h */
+void
+uma_zone_set_warning(uma_zone_t zone, const char *msg)
+{
+	zone->uz_warning = msg;
+}
+
+/* See uma.h */
+int
+uma_zone_exhausted(uma_zone_t zone)
+{
+	return (uma__zone_exhausted(zone));
 }

@@ -13,8 +13,10 @@
 #include <uma/uma.h>
 
 #include "harness.h"
+#include "internal.h"
 #include "kmem.h"
 #include "kmem_test.h"
+#include "stats.h"
 
 #define	READS	10000
 

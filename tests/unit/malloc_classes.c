@@ -9,8 +9,8 @@
 #include <uma/sysctl.h>
 
 #include "harness.h"
-#include "malloc_int.h"
 #include "malloc_fast.h"
+#include "malloc_int.h"
 #include "stats.h"
 
 MALLOC_DEFINE(M_TEST, "test", "unit test type");

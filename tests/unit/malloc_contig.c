@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "malloc_int.h"
+#include "vm.h"
 
 MALLOC_DEFINE(M_CONTIG, "contig_test", "contigmalloc");
 

@@ -2,7 +2,7 @@
  * malloc_limit.c - a limit set on a malloc class zone (uma_zone_set_max,
  * or the zone's limit.max_items sysctl) holds for uma_malloc: M_NOWAIT
  * fails at it, M_WAITOK sleeps, and a uma_free wakes the sleeper.  The
- * class zones' hit paths do not read the zone's uz_fast, so this checks
+ * class zones' hit paths do not read the zone's uz_gate, so this checks
  * that a free still reaches the keg while a thread sleeps, and that a
  * free which went to a CPU cache just before the thread slept (so woke no
  * one) does not leave it asleep for good.

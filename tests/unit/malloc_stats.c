@@ -12,6 +12,8 @@
 
 #include "harness.h"
 #include "malloc_int.h"
+#include "stats.h"
+#include "vm.h"
 
 MALLOC_DEFINE(M_STATS, "stats_test", "exactness");
 

@@ -12,6 +12,8 @@
 
 #include "harness.h"
 #include "malloc_int.h"
+#include "stats.h"
+#include "vm.h"
 
 MALLOC_DEFINE(M_ZONED, "zoned", "counted by the class zones");
 MALLOC_DEFINE(M_PLAIN, "plain", "counted explicitly");

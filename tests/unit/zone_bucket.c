@@ -11,9 +11,13 @@
 
 #include <uma/uma.h>
 
+#include "bucket.h"
 #include "harness.h"
+#include "init.h"
+#include "rseq.h"
 #include "stats.h"
 #include "uma_int.h"
+#include "vm.h"
 #include "zone_test.h"
 
 #define	NITEMS	5000	/* about 20 buckets of 64-byte items */

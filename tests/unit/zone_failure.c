@@ -18,8 +18,8 @@
 
 #include "harness.h"
 #include "stats.h"
-#include "zone_test.h"
 #include "vm.h"
+#include "zone_test.h"
 
 #define	LIMIT		100000	/* large: only there to make zs_items count */
 #define	ATTEMPTS	350

@@ -1,0 +1,79 @@
+/*
+ * import.c - the zone's back end: items between a zone and its keg.
+ *
+ * Layer: zone, below the buckets and the per-CPU caches, above the keg.
+ * Items enter a zone only through uma__zone_import, which runs the zone
+ * init on each, and leave it only through uma__zone_release, which runs
+ * the zone fini (FreeBSD's zone_import / zone_release).  The single-item
+ * path (uma__zone_alloc_item / uma__zone_free_item) serves zones without
+ * caches and allocations no bucket could be had for; it never sleeps: a
+ * caller that may wait at the limit does so in the zone's entry
+ * (zalloc.c).  Nothing here counts allocations or frees: the callers
+ * know whether a user or uma itself moved the item.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "import.h"
+#include "keg.h"
+#include "limit.h"
+
+/* See import.h */
+int
+uma__zone_import(uma_zone_t zone, void **store, int max, int flags,
+    int *errorp)
+{
+	int got, i, error;
+
+	got = uma__keg_fetch(zone->uz_keg, store, max, flags, errorp);
+	if (zone->uz_init == NULL)
+		return (got);
+	for (i = 0; i < got; i++) {
+		error = zone->uz_init(store[i], zone->uz_size, flags);
+		if (error != 0) {
+			*errorp = error;
+			uma__keg_release(zone->uz_keg, &store[i], got - i,
+			    zone);
+			return (i);
+		}
+	}
+	return (got);
+}
+
+/* See import.h */
+void
+uma__zone_release(uma_zone_t zone, void **store, int cnt)
+{
+	if (zone->uz_fini != NULL)
+		for (int i = 0; i < cnt; i++)
+			zone->uz_fini(store[i], zone->uz_size);
+	uma__keg_release(zone->uz_keg, store, cnt, zone);
+}
+
+/* See import.h */
+void *
+uma__zone_alloc_item(uma_zone_t zone, int flags, int *errorp)
+{
+	void *item;
+
+	*errorp = 0;
+	if (uma__limit_take(zone, 1) == 0) {
+		*errorp = EAGAIN;
+		return (NULL);
+	}
+	if (uma__zone_import(zone, &item, 1, flags, errorp) != 1) {
+		uma__limit_release(zone, 1);
+		if (*errorp == 0)
+			*errorp = ENOMEM;
+		return (NULL);
+	}
+	return (item);
+}
+
+/* See import.h */
+void
+uma__zone_free_item(uma_zone_t zone, void *item)
+{
+	uma__zone_release(zone, &item, 1);
+	uma__limit_release(zone, 1);
+}

@@ -1,0 +1,22 @@
+/*
+ * zone.h - what zone.c offers the layers above beyond uma.h.
+ */
+#ifndef _UMA_ZONE_H_
+#define	_UMA_ZONE_H_
+
+#include "uma_int.h"
+
+/*
+ * A malloc size-class zone (UMA_ZFLAG_CLASS: zone_fast.h) whose per-CPU
+ * caches are at `caches` (zeroed memory for uma.ug_ncpus caches after
+ * UMA_CACHE_GUARD zeroed ones), whose pages carry class tag `cls`
+ * (vm.h), whose buckets may grow to `bucket_mult` times uma's choice
+ * (bucket.c, uma__bucket_scale) and whose bucket cache keeps at most
+ * `cache_items` items.  Pointer-aligned items, no colour: malloc's free()
+ * computes an item's start from the page tag.
+ */
+uma_zone_t uma__zcreate_class(const char *name, size_t size,
+	    uma_cache_t caches, uint8_t cls, uint32_t bucket_mult,
+	    uint64_t cache_items) UMA_HIDDEN;
+
+#endif /* !_UMA_ZONE_H_ */
