@@ -1,19 +1,21 @@
 /*
  * cache.c - the per-CPU caches: the fast paths and their slow paths.
  *
- * Layer: the top of the zone allocator.  Owns struct uma_cache (see the
- * word layout and the frees identity in uma_int.h).  It gets full buckets
+ * Layer: under the zone's entry (zalloc.c), which alone calls the slow
+ * paths here.  Owns struct uma_cache (see the word layout and the frees
+ * identity in uma_int.h).  It gets full buckets
  * and gives back full ones only through bucket.c, and never touches a keg.
  *
- * Fast path (rseq mode): one restartable sequence reads this CPU's word,
+ * Fast path (rseq mode; cache_fast.h): one restartable sequence reads this CPU's word,
  * moves one item between the caller and the alloc bucket, and commits the
  * new word with one store.  Preemption, migration or a signal before the
  * commit restarts the sequence; after it, the operation is done.  So an
  * item can never be lost, duplicated or counted twice, and the hit path has
  * no locked instruction.
  *
- * Slow path: takes the CPU's uc_lock, closes the cache (cache_close_locked), works
- * on the buckets, and reopens it with one store.  It never sleeps or calls
+ * Slow path: takes the CPU's uc_lock, closes the cache
+ * (cache_close_locked), works on the buckets, and reopens it with one
+ * store.  It never sleeps or calls
  * user code while the cache is closed or uc_lock is held.
  *
  * Locked mode: the same data, with every operation under uc_lock.
@@ -382,7 +384,7 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
  * A full bucket is about to leave this CPU for the zone, where any CPU may
  * hand its items out: make sure each is an item of this zone's keg.  This
  * is where release builds catch foreign pointers and frees to the wrong
- * zone (see zalloc.c).
+ * zone (see zone_fast.h).
  */
 static void
 cache_bucket_check(uma_zone_t zone, uma_bucket_t b)

@@ -2,8 +2,10 @@
  * malloc.c - malloc(9) on uma: size-class zones, realloc, aligned
  * allocation, and the checks on free (large runs: malloc_large.c).
  *
- * Layer: malloc, above the zones.  Allocates only through uma_zalloc and
- * the page layer's runs (vm.c); counts through malloc_type.c.  Must not
+ * Layer: malloc, above the zones.  Allocates through the zones' front
+ * door (zone_fast.h: the hit paths inline in malloc_fast.h, the miss
+ * entries behind them) and the page layer's runs (vm.c); counts through
+ * malloc_type.c.  Must not
  * call libc's malloc: it runs underneath it (the interposer), which is why
  * a thread that re-enters while starting gets memory from a static
  * bootstrap area instead (fopen and pthread_create in uma's own start-up

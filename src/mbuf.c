@@ -3,8 +3,10 @@
  * constructors, destructors and zone init/fini, allocation, and freeing of
  * mbufs and their external storage by reference count.
  *
- * Layer: mbuf, above the zone API (uma.h) only; never touches a zone's
- * insides.  FreeBSD's kern_mbuf.c is the model; names follow it.  The
+ * Layer: mbuf, above the zones: uma.h, and for the packet zone, whose
+ * ctor and dtor work this file does itself, the zones' front door
+ * (zone_fast.h).  Never touches a cache, bucket or keg.  FreeBSD's
+ * kern_mbuf.c is the model; names follow it.  The
  * chain KPI is in mbuf_chain.c, tags in mbuf_tag.c, limits in
  * mbuf_limit.c.
  */

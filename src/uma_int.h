@@ -18,15 +18,34 @@
  *   zone "mbuf_packet" ---> keg (256 B) ------+-- slab: ...
  *                                             \-- slab: ...
  *
- * Allocation order (free goes back the same way):
- *   1) this CPU's alloc bucket (cache.c: restartable sequence, no lock);
+ * Allocation order (free goes back the same way), and the file of each
+ * step; each file is one layer and includes only the headers of the
+ * layers below it (tools/layers.py checks it):
+ *   0) the hit path: one inline pop from this CPU's alloc bucket, behind
+ *      one test of the zone's gate word (zone_fast.h); the only door into
+ *      the caches, for uma_zalloc (zalloc.c), mbufs and malloc(9) alike;
+ *   1) the miss entry (zalloc.c): the zone's own stages (ctor, dtor, debug
+ *      checks, the sleep at the limit) around what follows;
  *   2) this CPU's free bucket, swapped in or split with the alloc bucket
  *      (cache.c, per-CPU lock);
  *   3) a full bucket from the zone's bucket cache (bucket.c, zone lock);
- *   4) a new bucket filled from the keg: partial slabs, then free slabs,
- *      then a new slab (zone.c -> keg.c, keg lock), zone init on each item;
+ *   4) a new bucket filled from the keg through the zone's back end
+ *      (import.c, zone init on each item): partial slabs, then free slabs,
+ *      then a new slab (keg.c, slab.c, keg lock);
  *   5) pages from the backend (vm.c).
- * Zones without buckets (NOBUCKET, internal zones) go straight to 4.
+ * Zones without buckets (NOBUCKET, internal zones) go from 1 straight to 4
+ * (import.c's single-item path).
+ *
+ * The one door back up.  Kegs, zone structs, per-CPU cache arrays,
+ * buckets and off-page slab headers are items of uma's own zones, so the
+ * keg and slab layers need items from the zone layer above them: they get
+ * them through internal.h (uma__internal_alloc/free/zcreate) and no other
+ * way.  The recursion ends at the bootstrap zones, whose kegs are static.
+ *
+ * Around the allocator: init.c holds the start-up order (boot tunables,
+ * the arena, the CPU mode, uma's own zones; then the threads), threads.c
+ * decides when uma's threads start and kthread.c makes them, reclaim.c
+ * gives memory back, stats.c and the files above it read.
  *
  * Inline slab (header at the end of the run, items from the start):
  *
@@ -59,12 +78,22 @@
  * the kmem report's extended walk (kmem_walk.c), which takes them one at
  * a time under uma_lock, never two at once, to read caches and slab lists.
  *
- * Beside the zones, each a leaf unless said: malloc_mtx (malloc_type.c,
- * the list of malloc types; the stream writer holds it), the large-run
- * cache lock (malloc_large.c; never held while giving pages back), the
- * mbuf limits lock (mbuf_limit.c; taken before uma_zone_set_max, so before
- * uz_lock), and the export endpoint's start/stop lock (export.c; its
- * server thread reads zones under uma_lock like any reader).
+ * Beside the zones, each a leaf unless said:
+ *   slabzones.lock (keg.c): the off-page header zones; taken before
+ *     uma_lock, as creating one takes it (fork takes it first);
+ *   class_lock (malloc.c): a malloc class zone's creation, which takes
+ *     uma_lock and the internal zones' locks under it;
+ *   malloc_mtx (malloc_type.c): the list of malloc types; the stream
+ *     writer holds it;
+ *   the large-run cache lock (malloc_large.c): never held while giving
+ *     pages back;
+ *   the mbuf limits lock (mbuf_limit.c): taken before uma_zone_set_max,
+ *     so before uz_lock;
+ *   the export endpoint's start/stop lock (export.c): its server thread
+ *     reads zones under uma_lock like any reader;
+ *   forks.lock (threads.c) and the timeout lock (reclaim.c): never held
+ *     while calling into libc's registration or pthread_create.
+ * Functions named _locked assert their lock in UMA_DEBUG builds.
  */
 #ifndef _UMA_INT_H_
 #define	_UMA_INT_H_
