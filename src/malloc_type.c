@@ -600,7 +600,8 @@ sysctl_malloc_count(struct uma__sysctl_req *req,
 {
 	int v;
 
-	uma__malloc_startup();
+	/* Reading statistics starts no allocator: uma, not malloc's zones. */
+	uma_ensure_started();
 	v = uma__malloc_count();
 	return (uma__sysctl_out(req, &v, sizeof(v)));
 }
@@ -617,7 +618,7 @@ sysctl_malloc_stats(struct uma__sysctl_req *req,
 	void *buf;
 	int error;
 
-	uma__malloc_startup();
+	uma_ensure_started();	/* as sysctl_malloc_count */
 	need = uma__malloc_stream(NULL, 0);
 	if (req->oldp == NULL)
 		return (uma__sysctl_out(req, NULL, need));
