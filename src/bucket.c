@@ -328,14 +328,17 @@ bucket_grow(uma_zone_t zone, uint32_t n)
 
 /*
  * Fill a new bucket from the keg: take up to a bucket of items from the
- * limit without sleeping, import them (zone init on each).  Returns NULL if
- * nothing could be had; *errorp is set when an init failed, in which case
- * the allocation that asked must fail even if some items were imported
- * (they stay cached for the next ones).  `cold` says the CPU asking holds
- * no bucket at all: its first fill is not demand outgrowing the buckets,
- * so it does not grow them.  Growing there made every CPU after the first
- * take a slab and a few items of the next one, and touch that slab's
- * header (bench thread: 9 classes with a third page).
+ * limit without sleeping, import them (zone init on each).  An import cut
+ * short, by an init that failed or by the page layer, still fills the
+ * bucket with what it got: those items serve the allocation that asked
+ * (FreeBSD's zone_alloc_bucket keeps the items initialized before the
+ * failure).  Returns NULL only if nothing could be had; *errorp then says
+ * why (uma_int.h), or is 0 at the limit or without a bucket.  `cold` says
+ * the CPU asking holds no bucket at all: its first fill is not demand
+ * outgrowing the buckets, so it does not grow them.  Growing there made
+ * every CPU after the first take a slab and a few items of the next one,
+ * and touch that slab's header (bench thread: 9 classes with a third
+ * page).
  */
 uma_bucket_t
 uma__bucket_fill(uma_zone_t zone, bool cold, int flags, int *errorp)
@@ -369,10 +372,7 @@ uma__bucket_fill(uma_zone_t zone, bool cold, int flags, int *errorp)
 		uma__bucket_free(zone, b);
 		return (NULL);
 	}
-	if (*errorp != 0) {
-		uma__bucket_put(zone, b);
-		return (NULL);
-	}
+	*errorp = 0;
 	return (b);
 }
 

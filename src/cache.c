@@ -313,8 +313,9 @@ cache_pop_locked(uma_cache_t c, uint64_t *wp)
  * The alloc bucket is empty.  Swap in the free bucket (or take half of it,
  * cache_split_locked), or fetch a full one from the zone (bucket cache, else a
  * fill from the keg).  Returns an item counted as a CPU alloc, or NULL
- * with *errorp set if a fill failed in an init (the allocation must then
- * fail) or 0 if the caller should try the single-item path.
+ * when a fill got nothing, with *errorp saying why (bucket.h): UMA_EINIT
+ * or UMA_ENOPAGES, or 0 if the caller should try the single-item path
+ * (at the limit, or no bucket to be had).
  */
 void *
 uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)

@@ -31,7 +31,7 @@ uma__zone_import(uma_zone_t zone, void **store, int max, int flags,
 	for (i = 0; i < got; i++) {
 		error = zone->uz_init(store[i], zone->uz_size, flags);
 		if (error != 0) {
-			*errorp = error;
+			*errorp = UMA_EINIT;
 			uma__keg_release(zone->uz_keg, &store[i], got - i,
 			    zone);
 			return (i);
@@ -58,13 +58,11 @@ uma__zone_alloc_item(uma_zone_t zone, int flags, int *errorp)
 
 	*errorp = 0;
 	if (uma__limit_take(zone, 1) == 0) {
-		*errorp = EAGAIN;
+		*errorp = UMA_ELIMIT;
 		return (NULL);
 	}
 	if (uma__zone_import(zone, &item, 1, flags, errorp) != 1) {
 		uma__limit_release(zone, 1);
-		if (*errorp == 0)
-			*errorp = ENOMEM;
 		return (NULL);
 	}
 	return (item);

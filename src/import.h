@@ -11,8 +11,10 @@
 
 /*
  * Up to `max` items from the keg into store[], zone init on each.  An init
- * failure stops the import there: the item goes back to the keg, *errorp
- * is set, and the items already imported are returned.
+ * failure stops the import there: that item and the ones after it go
+ * back to the keg, *errorp is UMA_EINIT, and the items already imported
+ * are returned.  Fewer items than `max` with *errorp UMA_ENOPAGES: the
+ * page layer refused a slab (uma_int.h).
  */
 int	uma__zone_import(uma_zone_t zone, void **store, int max, int flags,
 	    int *errorp) UMA_HIDDEN;
@@ -20,7 +22,7 @@ int	uma__zone_import(uma_zone_t zone, void **store, int max, int flags,
 void	uma__zone_release(uma_zone_t zone, void **store, int cnt) UMA_HIDDEN;
 /*
  * One item: a unit of the limit, then an import.  NULL with *errorp
- * EAGAIN (at the limit), ENOMEM, or an init's error.  Counts nothing.
+ * UMA_ELIMIT, UMA_ENOPAGES or UMA_EINIT (uma_int.h).  Counts nothing.
  */
 void	*uma__zone_alloc_item(uma_zone_t zone, int flags, int *errorp)
 	    UMA_HIDDEN;

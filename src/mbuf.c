@@ -108,7 +108,9 @@ mb_ctor_clust(void *mem, int size, void *arg, int how)
  * attached.  Never sleeps for the cluster: this runs for every item of a
  * bucket being filled, and a thread sleeping at the cluster limit while
  * holding the clusters of the bucket it fills could wait forever.  m_getcl
- * with M_WAITOK sleeps in m_clget instead.
+ * with M_WAITOK sleeps in m_clget instead.  A refill stops at the first
+ * cluster it cannot have and keeps the packets made so far; that refusal
+ * is not the cluster zone's failure (M_UMA_QUIET): no caller was refused.
  */
 static int
 mb_zinit_pack(void *mem, int size, int how)
@@ -116,8 +118,8 @@ mb_zinit_pack(void *mem, int size, int how)
 	struct mbuf *m = mem;
 
 	m->m_ext.ext_buf = NULL;
-	if (uma_zalloc_arg(mb_zones.mz_clust, m, M_NOWAIT) == NULL ||
-	    m->m_ext.ext_buf == NULL)
+	if (uma_zalloc_arg(mb_zones.mz_clust, m, M_NOWAIT | M_UMA_QUIET) ==
+	    NULL || m->m_ext.ext_buf == NULL)
 		return (ENOMEM);
 	m->m_ext.ext_type = EXT_PACKET;
 	mb_pkthdr_tail_clear(m);
@@ -344,7 +346,14 @@ m_getcl_slow(short type, int flags)
 	return (m);
 }
 
-/* m_getcl beyond the packet zone's hit path. */
+/*
+ * m_getcl beyond the packet zone's hit path.  The first try is quiet: at
+ * the cluster limit, clusters may idle in the packet zone's caches (other
+ * CPUs', or a bucket another refill left), so an M_NOWAIT caller gives
+ * them back and tries once more, counted (as m_clget does); a M_WAITOK
+ * caller goes on to sleep for a cluster (m_getcl_slow).  A request
+ * refused in the end counts one failure of the packet zone.
+ */
 static __attribute__((noinline)) struct mbuf *
 m_getcl_zone(int how, short type, int flags)
 {
@@ -354,10 +363,14 @@ m_getcl_zone(int how, short type, int flags)
 	if (__predict_false(!(how & M_NOWAIT) &&
 	    uma__zone_exhausted(mb_zones.mz_clust)))
 		return (m_getcl_slow(type, flags));
-	m = mb_pack_miss(how, type, flags);
-	if (__predict_false(m == NULL) && !(how & M_NOWAIT))
+	m = mb_pack_miss(how | M_UMA_QUIET, type, flags);
+	if (__predict_true(m != NULL))
+		return (m);
+	if (!(how & M_NOWAIT))
 		return (m_getcl_slow(type, flags));
-	return (m);
+	if (uma__zone_exhausted(mb_zones.mz_clust))
+		uma_zone_reclaim(mb_zones.mz_pack, UMA_RECLAIM_DRAIN_CPU);
+	return (mb_pack_miss(how, type, flags));
 }
 
 /*
@@ -390,11 +403,12 @@ m_clget(struct mbuf *m, int how)
 	m->m_ext.ext_buf = NULL;
 	/*
 	 * Clusters idling in the packet zone's caches may be the ones
-	 * missing: with M_NOWAIT give them back after a failure and try once
-	 * more; with M_WAITOK give them back before sleeping at the limit.
+	 * missing: with M_NOWAIT give them back after a (quiet) failure and
+	 * try once more, counted; with M_WAITOK give them back before
+	 * sleeping at the limit.
 	 */
 	if (how & M_NOWAIT) {
-		uma_zalloc_arg(mb_zones.mz_clust, m, how);
+		uma_zalloc_arg(mb_zones.mz_clust, m, how | M_UMA_QUIET);
 		if (m->m_ext.ext_buf == NULL) {
 			uma_zone_reclaim(mb_zones.mz_pack,
 			    UMA_RECLAIM_DRAIN_CPU);

@@ -120,8 +120,9 @@ slab_bits_set(uint64_t *bits, uint32_t n)
 
 /*
  * A new slab: pages from the backend, header inline or off-page, keg init
- * on every item.  A failing keg init on item i finis items 0..i-1 and gives
- * everything back; *errorp then holds the init's error.
+ * on every item.  No pages (refused, or M_NOVM): *errorp UMA_ENOPAGES.  A
+ * failing keg init on item i finis items 0..i-1 and gives everything back:
+ * *errorp UMA_EINIT.
  */
 uma_slab_t
 uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
@@ -130,19 +131,18 @@ uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 	char *mem;
 	int i, error;
 
-	*errorp = 0;
+	*errorp = UMA_ENOPAGES;
 	if (flags & M_NOVM)
 		return (NULL);
 	mem = uma__page_alloc(keg->uk_ppera, flags);
-	if (mem == NULL) {
-		*errorp = ENOMEM;
+	if (mem == NULL)
 		return (NULL);
-	}
+	*errorp = 0;
 	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE) {
 		slab = uma__internal_alloc(keg->uk_slabzone, M_NOWAIT);
 		if (slab == NULL) {
 			uma__page_free(mem, keg->uk_ppera);
-			*errorp = ENOMEM;
+			*errorp = UMA_ENOPAGES;
 			return (NULL);
 		}
 		memset(slab, 0, keg->uk_hdrsize);
@@ -169,7 +169,7 @@ uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 			if (keg->uk_flags & UMA_ZFLAG_OFFPAGE)
 				uma__internal_free(keg->uk_slabzone, slab);
 			uma__page_free(mem, keg->uk_ppera);
-			*errorp = error;
+			*errorp = UMA_EINIT;
 			return (NULL);
 		}
 	}

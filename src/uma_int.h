@@ -98,6 +98,7 @@
 #ifndef _UMA_INT_H_
 #define	_UMA_INT_H_
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -138,6 +139,27 @@
 #define	UMA_ZFLAG_CLASS		0x04000000	/* malloc class: zone_fast.h */
 #define	UMA_ZFLAG_BUCKET	0x10000000	/* a bucket zone */
 #define	UMA_ZFLAG_INTERNAL	0x20000000	/* uma's own zone: no caches */
+
+/*
+ * Why the zone's back end gave no item: the *errorp of import.h, keg.h,
+ * slab.h and bucket.h.  UMA_ELIMIT: the zone is at its limit (the entry
+ * may sleep).  UMA_ENOPAGES: the page layer refused pages (the OS, or
+ * M_NOVM; the entry runs the low-memory path for M_WAITOK).  UMA_EINIT: a
+ * keg or zone init failed; whatever errno it returned, it is reported as
+ * this, so that an init can never pass for one of the others.
+ */
+#define	UMA_ELIMIT	EAGAIN
+#define	UMA_ENOPAGES	ENOMEM
+#define	UMA_EINIT	ECANCELED
+
+/*
+ * uma's own allocation flag, above FreeBSD's M_* bits: a NULL is not
+ * counted as the zone's failure, because the caller will try again
+ * another way (the mbuf layer's first try, and the packet zone's init
+ * asking for a cluster).  FreeBSD counts those as failures; netstat -m's
+ * "denied" then counts requests that were in the end served.
+ */
+#define	M_UMA_QUIET	0x40000000
 
 /*
  * uz_gate: why a hit path may not serve the zone (zone_fast.h); 0 in the

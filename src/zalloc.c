@@ -25,6 +25,15 @@
 
 #define	UMA_LIMIT_RECHECK_NS	(10 * 1000 * 1000)	/* a sleeper's period */
 
+/* An allocation returns NULL: a failure, unless the caller said M_UMA_QUIET. */
+static inline void
+zalloc_failed(uma_zone_t zone, int flags)
+{
+	if (!(flags & M_UMA_QUIET))
+		atomic_fetch_add_explicit(&zone->uz_fails, 1,
+		    memory_order_relaxed);
+}
+
 /*
  * The ctor stage: debug checks, ctor, M_ZERO.  A failed ctor sends the item
  * back to the keg (dtor skipped, zone fini run) with its unit of the limit,
@@ -52,8 +61,7 @@ zalloc_ctor(uma_zone_t zone, void *item, void *udata, int flags, bool cached)
 			if (cached)
 				uma__cache_unwind(zone);
 			uma__zone_free_item(zone, item);
-			atomic_fetch_add_explicit(&zone->uz_fails, 1,
-			    memory_order_relaxed);
+			zalloc_failed(zone, flags);
 			return (NULL);
 		}
 	}
@@ -117,7 +125,7 @@ zalloc_item(uma_zone_t zone, void *udata, int flags)
 
 	for (;;) {
 		item = uma__zone_alloc_item(zone, flags, &error);
-		if (item != NULL || error != EAGAIN)
+		if (item != NULL || error != UMA_ELIMIT)
 			break;
 		uma__limit_warn(zone);
 		if (flags & M_NOWAIT)
@@ -125,8 +133,7 @@ zalloc_item(uma_zone_t zone, void *udata, int flags)
 		zalloc_limit_sleep(zone);
 	}
 	if (item == NULL) {
-		atomic_fetch_add_explicit(&zone->uz_fails, 1,
-		    memory_order_relaxed);
+		zalloc_failed(zone, flags);
 		return (NULL);
 	}
 	if (zone->uz_gate & (UZ_GATE_CTOR | UZ_GATE_TRASH) || flags & M_ZERO)
@@ -138,9 +145,10 @@ zalloc_item(uma_zone_t zone, void *udata, int flags)
 }
 
 /*
- * The cache is empty: refill it (cache.c), or fall back to one item.  An
- * init failure during a refill fails this allocation, exactly once per
- * failure.
+ * The cache is empty: refill it (cache.c), or fall back to one item.  A
+ * refill that got no item at all, for want of pages or because the zone
+ * init failed on the first one, fails this allocation; one that got some
+ * serves it.
  */
 static __attribute__((noinline)) void *
 zalloc_slow(uma_zone_t zone, void *udata, int flags)
@@ -166,8 +174,7 @@ zalloc_slow(uma_zone_t zone, void *udata, int flags)
 			return (item);
 		}
 		if (error != 0) {
-			atomic_fetch_add_explicit(&zone->uz_fails, 1,
-			    memory_order_relaxed);
+			zalloc_failed(zone, flags);
 			return (NULL);
 		}
 	}

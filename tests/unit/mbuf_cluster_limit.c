@@ -144,3 +144,52 @@ UMA_TEST(mbuf_cluster_limit_waitok_sleeper_wakes_when_a_packet_is_freed)
 	for (int i = 0; i < LOW - 1; i++)
 		m_freem(held[i]);
 }
+
+/*
+ * nmbclusters below one packet bucket: m_getcl(M_NOWAIT) is served from
+ * the first call to the LOW-th, and refused after; only that refusal is
+ * counted ("0/0/1 requests for mbufs denied"), none for the clusters the
+ * packet zone's refills could not attach.
+ */
+UMA_TEST(mbuf_cluster_limit_nowait_serves_every_cluster_under_the_limit)
+{
+	struct uma__zone_stat mb, pk, cl;
+	struct mbuf *m;
+
+	if (!in_child(
+	    "mbuf_cluster_limit_nowait_serves_every_cluster_under_the_limit"))
+		return;
+	CHECK(LOW < mbt_stat(MBUF_PACKET_MEM_NAME).zs_bucket_size);
+	for (int i = 0; i < LOW; i++) {
+		held[i] = m_getcl(M_NOWAIT, MT_DATA, M_PKTHDR);
+		check_packet(held[i], i);
+	}
+	CHECK(m_getcl(M_NOWAIT, MT_DATA, M_PKTHDR) == NULL);
+	mb = mbt_stat(MBUF_MEM_NAME);
+	pk = mbt_stat(MBUF_PACKET_MEM_NAME);
+	cl = mbt_stat(MBUF_CLUSTER_MEM_NAME);
+	CHECK_EQ(mb.zs_fails, 0);
+	CHECK_EQ(cl.zs_fails, 0);
+	CHECK_EQ(pk.zs_fails, 1);
+	CHECK_EQ(cl.zs_items, LOW);
+	/* A freed packet serves the next request, wherever it went. */
+	m_freem(held[LOW - 1]);
+	held[LOW - 1] = m_getcl(M_NOWAIT, MT_DATA, M_PKTHDR);
+	check_packet(held[LOW - 1], LOW - 1);
+	for (int i = 0; i < LOW; i++)
+		CHECK(mbt_check_pattern(held[i], i, MCLBYTES));
+	/* A cluster freed bare (m_clget's) serves m_getcl too. */
+	m_freem(held[0]);
+	m = m_get(M_NOWAIT, MT_DATA);
+	CHECK(m != NULL);
+	CHECK_EQ(m_clget(m, M_NOWAIT), M_EXT);
+	m_freem(m);
+	held[0] = m_getcl(M_NOWAIT, MT_DATA, M_PKTHDR);
+	check_packet(held[0], 0);
+	pk = mbt_stat(MBUF_PACKET_MEM_NAME);
+	cl = mbt_stat(MBUF_CLUSTER_MEM_NAME);
+	CHECK_EQ(pk.zs_fails, 1);
+	CHECK_EQ(cl.zs_fails, 0);
+	for (int i = 0; i < LOW; i++)
+		m_freem(held[i]);
+}
