@@ -28,9 +28,14 @@ uma__zone_sleepers(uma_zone_t zone)
 	    memory_order_relaxed) != 0);
 }
 
-/* The zone is at its limit, or threads sleep there. */
+/*
+ * The zone is at its limit, or threads sleep there: what a caller that
+ * may wait checks before it takes a path that only the limit blocks (the
+ * mbuf layer's m_getcl and m_clget).  uma_zone_exhausted is only the
+ * sleepers, as FreeBSD's since 13.
+ */
 static inline bool
-uma__zone_exhausted(uma_zone_t zone)
+uma__zone_at_limit(uma_zone_t zone)
 {
 	uint64_t max = atomic_load_explicit(&zone->uz_max_items,
 	    memory_order_relaxed);

@@ -361,14 +361,14 @@ m_getcl_zone(int how, short type, int flags)
 
 	mb_ensure_init();
 	if (__predict_false(!(how & M_NOWAIT) &&
-	    uma__zone_exhausted(mb_zones.mz_clust)))
+	    uma__zone_at_limit(mb_zones.mz_clust)))
 		return (m_getcl_slow(type, flags));
 	m = mb_pack_miss(how | M_UMA_QUIET, type, flags);
 	if (__predict_true(m != NULL))
 		return (m);
 	if (!(how & M_NOWAIT))
 		return (m_getcl_slow(type, flags));
-	if (uma__zone_exhausted(mb_zones.mz_clust))
+	if (uma__zone_at_limit(mb_zones.mz_clust))
 		uma_zone_reclaim(mb_zones.mz_pack, UMA_RECLAIM_DRAIN_CPU);
 	return (mb_pack_miss(how, type, flags));
 }
@@ -386,7 +386,7 @@ m_getcl(int how, short type, int flags)
 
 	if (__predict_false(!atomic_load_explicit(&mb_zones.mz_ready,
 	    memory_order_acquire)) || (!(how & M_NOWAIT) &&
-	    uma__zone_exhausted(mb_zones.mz_clust)))
+	    uma__zone_at_limit(mb_zones.mz_clust)))
 		return (m_getcl_zone(how, type, flags));
 	m = uma__zalloc_hit(mb_zones.mz_pack);
 	if (__predict_false(m == NULL))
@@ -415,7 +415,7 @@ m_clget(struct mbuf *m, int how)
 			uma_zalloc_arg(mb_zones.mz_clust, m, how);
 		}
 	} else {
-		if (uma__zone_exhausted(mb_zones.mz_clust))
+		if (uma__zone_at_limit(mb_zones.mz_clust))
 			uma_zone_reclaim(mb_zones.mz_pack,
 			    UMA_RECLAIM_DRAIN_CPU);
 		uma_zalloc_arg(mb_zones.mz_clust, m, how);

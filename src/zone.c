@@ -417,5 +417,5 @@ uma_zone_set_warning(uma_zone_t zone, const char *msg)
 int
 uma_zone_exhausted(uma_zone_t zone)
 {
-	return (uma__zone_exhausted(zone));
+	return (uma__zone_sleepers(zone));
 }

@@ -166,7 +166,11 @@ void uma_zone_reserve(uma_zone_t zone, int nitems);
 /* Allocate slabs for `nitems` items now, onto the keg's free list. */
 void uma_prealloc(uma_zone_t zone, int nitems);
 
-/* Non-zero if the zone is at its limit (threads sleep or would sleep). */
+/*
+ * Non-zero while threads sleep at the zone's limit (FreeBSD 13's meaning;
+ * before it, "at the limit").  A zone at its limit that nobody waits on
+ * is not exhausted: its M_NOWAIT callers fail, nobody is held up.
+ */
 int uma_zone_exhausted(uma_zone_t zone);
 
 /* Bytes of pages the zone's keg holds. */

@@ -47,7 +47,9 @@ fill_to_limit(int *np)
 	    (items[n] = uma_malloc(64, M_LIMIT, M_NOWAIT)) != NULL)
 		n++;
 	CHECK(n > 0 && n <= MAXITEMS);
-	CHECK(uma_zone_exhausted(zone));
+	/* At the limit, but exhausted only once a thread sleeps there. */
+	CHECK_EQ(atomic_load(&zone->uz_items), MAXITEMS);
+	CHECK(!uma_zone_exhausted(zone));
 	atomic_store(&woke, 0);
 	*np = n;
 	return (zone);
@@ -79,6 +81,7 @@ UMA_TEST(malloc_class_zone_limit_sleeps_and_a_free_wakes_it)
 	    i++)
 		usleep(1000);
 	CHECK_EQ(atomic_load(&zone->uz_sleepers), 1u);
+	CHECK(uma_zone_exhausted(zone));
 	CHECK_EQ(atomic_load(&woke), 0);
 	uma_free(items[--n], M_LIMIT);
 	finish(zone, td, n);
