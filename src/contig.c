@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 
+#include "lowmem.h"
 #include "malloc_int.h"
 #include "malloc_mstat.h"
 #include "vm.h"
@@ -22,6 +23,21 @@ static bool
 powerof2(uintptr_t x)
 {
 	return (x != 0 && (x & (x - 1)) == 0);
+}
+
+/*
+ * Could a run of `len` bytes in [low, high) lie in the arena at all?  A
+ * window beside the arena is refused at once, whatever the flags; one
+ * that overlaps it may have room once memory is given back.
+ */
+static bool
+contig_window_in_arena(size_t len, uintptr_t low, uintptr_t high)
+{
+	uintptr_t end = uma_vm_base + uma_vm_size;
+	uintptr_t lo = low > uma_vm_base ? low : uma_vm_base;
+	uintptr_t hi = high < end ? high : end;
+
+	return (hi > lo && hi - lo >= len);
 }
 
 /* See malloc.h */
@@ -45,12 +61,21 @@ contigmalloc(unsigned long size, struct malloc_type *mtp, int flags,
 	if (alignment < UMA_PAGE_SIZE)
 		alignment = UMA_PAGE_SIZE;
 	/* vmmap takes [low, high); ours is inclusive. */
-	mem = uma__malloc_large(len, alignment, low, high == UINTPTR_MAX ?
-	    UINTPTR_MAX : high + 1, boundary, true, &error);
-	if (mem == NULL) {
-		errno = error;
-		return (NULL);
-	}
+	if (high != UINTPTR_MAX)
+		high++;
+	/*
+	 * No run: with M_WAITOK, the low-memory path and again, at most
+	 * vm.lowmem_retries times; then NULL, as FreeBSD's contigmalloc
+	 * gives up after reclaiming (its M_WAITOK may fail).
+	 */
+	for (int refused = 0; (mem = uma__malloc_large(len, alignment, low,
+	    high, boundary, true, &error)) == NULL; refused++)
+		if (error != ENOMEM || flags & M_NOWAIT ||
+		    !contig_window_in_arena(len, low, high) ||
+		    !uma__lowmem_retry(refused)) {
+			errno = error;
+			return (NULL);
+		}
 	/* Runs come zero-filled from the arena: M_ZERO costs nothing. */
 	if (flags & M_NODUMP)
 		uma__malloc_large_nodump(uma__malloc_large_find(mem));

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "kmem.h"
+#include "lowmem.h"
 #include "malloc_fast.h"
 #include "malloc_int.h"
 #include "sysctl_int.h"
@@ -316,6 +317,10 @@ uma__malloc_class_miss(int idx, struct malloc_type *mtp, int flags)
 	return (malloc_class_alloc(idx, mtp, flags, true));
 }
 
+/*
+ * A run of pages.  Refused with M_WAITOK: the low-memory path and again
+ * (lowmem.c), until the run comes or uma gives up naming the type.
+ */
 static void *
 malloc_large_alloc(size_t size, size_t align, struct malloc_type *mtp,
     int flags)
@@ -323,10 +328,14 @@ malloc_large_alloc(size_t size, size_t align, struct malloc_type *mtp,
 	size_t len;
 	void *mem;
 
-	mem = uma__malloc_large_alloc(size, align, flags, &len);
-	if (mem == NULL) {
-		errno = ENOMEM;
-		return (NULL);
+	for (int refused = 0; (mem = uma__malloc_large_alloc(size, align,
+	    flags, &len)) == NULL; refused++) {
+		if (flags & M_NOWAIT) {
+			errno = ENOMEM;
+			return (NULL);
+		}
+		uma__lowmem_wait("malloc type", mtp->ks_shortdesc, size,
+		    refused);
 	}
 	if (flags & M_NODUMP)
 		uma__malloc_large_nodump(uma__malloc_large_find(mem));

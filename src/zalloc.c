@@ -8,8 +8,8 @@
  * the per-CPU cache's slow path (cache.c), which reaches the zone's bucket
  * cache and the keg below it, or the single-item path (import.c).  The
  * stages of an allocation that are the zone's own, its ctor and dtor, the
- * debug checks and the sleep at the limit, are here too, and nowhere
- * below.
+ * debug checks, the sleep at the limit and the wait for pages the OS
+ * refused (lowmem.c), are here too, and nowhere below.
  */
 #include <errno.h>
 #include <string.h>
@@ -20,6 +20,7 @@
 #include "debug.h"
 #include "import.h"
 #include "limit.h"
+#include "lowmem.h"
 #include "threads.h"
 #include "zone_fast.h"
 
@@ -112,25 +113,41 @@ zalloc_limit_sleep(uma_zone_t zone)
 	pthread_mutex_unlock(&zone->uz_limit_lock);
 }
 
+/* May the caller wait for memory the OS refused (FreeBSD's M_WAITOK)? */
+static inline bool
+zalloc_waits_for_pages(int flags)
+{
+	return (!(flags & (M_NOWAIT | M_NOVM)));
+}
+
 /*
  * The single-item path: an item from the keg, sleeping at the limit if
- * the caller may, then the ctor stage.  Counted at the zone level.  Used
- * by zones without caches and when no bucket could be had.
+ * the caller may, and for pages the OS refused, through the low-memory
+ * path (lowmem.c: M_WAITOK does not return NULL for want of memory); then
+ * the ctor stage.  Counted at the zone level.  Used by zones without
+ * caches and when no bucket could be had.
  */
 static void *
 zalloc_item(uma_zone_t zone, void *udata, int flags)
 {
 	void *item;
-	int error;
+	int error, refused = 0;
 
 	for (;;) {
 		item = uma__zone_alloc_item(zone, flags, &error);
-		if (item != NULL || error != UMA_ELIMIT)
+		if (item != NULL)
 			break;
-		uma__limit_warn(zone);
-		if (flags & M_NOWAIT)
+		if (error == UMA_ELIMIT) {
+			uma__limit_warn(zone);
+			if (flags & M_NOWAIT)
+				break;
+			zalloc_limit_sleep(zone);
+		} else if (error == UMA_ENOPAGES &&
+		    zalloc_waits_for_pages(flags))
+			uma__lowmem_wait("zone", zone->uz_name, zone->uz_size,
+			    refused++);
+		else
 			break;
-		zalloc_limit_sleep(zone);
 	}
 	if (item == NULL) {
 		zalloc_failed(zone, flags);
@@ -146,9 +163,10 @@ zalloc_item(uma_zone_t zone, void *udata, int flags)
 
 /*
  * The cache is empty: refill it (cache.c), or fall back to one item.  A
- * refill that got no item at all, for want of pages or because the zone
- * init failed on the first one, fails this allocation; one that got some
- * serves it.
+ * refill that got no item at all because the zone init failed on the
+ * first one fails this allocation, and so does one the OS refused pages
+ * unless the caller waits for them (the single-item path does); one that
+ * got some serves it.
  */
 static __attribute__((noinline)) void *
 zalloc_slow(uma_zone_t zone, void *udata, int flags)
@@ -173,7 +191,8 @@ zalloc_slow(uma_zone_t zone, void *udata, int flags)
 				    true);
 			return (item);
 		}
-		if (error != 0) {
+		if (error == UMA_EINIT || (error == UMA_ENOPAGES &&
+		    !zalloc_waits_for_pages(flags))) {
 			zalloc_failed(zone, flags);
 			return (NULL);
 		}

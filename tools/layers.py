@@ -46,6 +46,7 @@ LAYERS = [
     ("reclaim", ["reclaim"]),
     ("threads", ["export", "threads"]),
     ("start-up", ["init"]),
+    ("low memory", ["lowmem"]),
     ("statistics", ["stats"]),
     ("zone entry", ["zalloc", "zone_fast", "zone"]),
     ("statistics' nodes", ["stream", "sysctl_zone"]),

@@ -94,11 +94,15 @@ void	malloc_type_destroy(struct malloc_type *type);
 
 /*
  * Allocate `size` bytes counted in `type`.  flags: M_WAITOK or M_NOWAIT,
- * optionally M_ZERO and M_NODUMP.  Memory is aligned to 16 bytes (to the largest power
- * of two dividing the size class, up to a page, for small sizes; to a page
- * for large ones).  size 0 gives a 16-byte allocation.  Returns NULL with
- * errno ENOMEM when memory cannot be had (whatever the flags: user space
- * has no pagedaemon to wait for).
+ * optionally M_ZERO and M_NODUMP.  Memory is aligned to 16 bytes (to the
+ * largest power of two dividing the size class, up to a page, for small
+ * sizes; to a page for large ones).  size 0 gives a 16-byte allocation.
+ * With M_NOWAIT, returns NULL with errno ENOMEM when memory cannot be had.
+ * M_WAITOK never returns NULL, as FreeBSD's: an OS refusal runs the
+ * low-memory path (uma_lowmem_register in uma.h) and tries again, and
+ * after vm.lowmem_retries passes prints "uma: out of memory: <size> bytes
+ * for malloc type "<name>"" (for a size class: its zone, "malloc-64")
+ * and aborts, where FreeBSD would panic.
  */
 void	*uma_malloc(size_t size, struct malloc_type *type, int flags);
 
@@ -133,7 +137,8 @@ void	*uma_malloc_aligned(size_t size, size_t align,
 size_t	uma_malloc_usable_size(const void *addr);
 
 /*
- * uma_malloc(nmemb * size, type, flags).  If the product overflows,
+ * uma_malloc(nmemb * size, type, flags) (M_WAITOK: never NULL, as
+ * uma_malloc's).  If the product overflows,
  * mallocarray panics as FreeBSD's malloc(9) says it does, whatever the
  * flags: it prints "mallocarray: <nmemb> * <size> overflowed" on stderr
  * and aborts.
@@ -191,7 +196,9 @@ struct malloc_type *malloc_desc2type(const char *desc);
  * in `type` as round_page(size) bytes, with no size-class bit.  Returns
  * NULL with errno EINVAL for malformed arguments (size 0, alignment or
  * boundary not a power of 2, boundary below the rounded size, low > high)
- * and ENOMEM when no run satisfies the constraints.
+ * and ENOMEM when no run satisfies the constraints.  With M_WAITOK and a
+ * window that meets the arena, it first runs the low-memory path up to
+ * vm.lowmem_retries times (uma.h); then, as FreeBSD's, it may return NULL.
  */
 void	*contigmalloc(unsigned long size, struct malloc_type *type, int flags,
 	    uintptr_t low, uintptr_t high, unsigned long alignment,

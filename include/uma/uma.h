@@ -31,7 +31,7 @@ typedef struct uma_zone *uma_zone_t;
  */
 #ifndef M_NOWAIT
 #define	M_NOWAIT	0x0001	/* never sleep; may return NULL */
-#define	M_WAITOK	0x0002	/* sleep at a zone limit until an item is freed */
+#define	M_WAITOK	0x0002	/* may sleep; no NULL for want of memory */
 #define	M_ZERO		0x0100	/* zero the item after the constructor */
 #define	M_NOVM		0x0200	/* serve from caches and slabs only, no new pages */
 #define	M_USE_RESERVE	0x0400	/* may dip into the zone's reserve */
@@ -113,12 +113,16 @@ uma_zone_t uma_zsecond_create(const char *name, uma_ctor ctor,
 void uma_zdestroy(uma_zone_t zone);
 
 /*
- * Allocate an item.  `udata` is passed to the constructor.  Returns NULL if
- * M_NOWAIT was given and the zone is at its limit, if the OS refused memory
- * (with M_WAITOK too: uma does not wait for pages), if M_NOVM was given and
- * no cached item is left, or if an init or the constructor failed.  Every
- * NULL is counted as a failure in the zone's statistics.  M_WAITOK at the
- * limit sleeps until an item is freed (counted as a sleep).
+ * Allocate an item.  `udata` is passed to the constructor.  M_WAITOK at
+ * the limit sleeps until an item is freed (counted as a sleep).  M_WAITOK
+ * never returns NULL for want of memory, as FreeBSD's: when the OS refuses
+ * pages, uma runs its low-memory path (uma_lowmem_register) and tries
+ * again, and after vm.lowmem_retries tries (about 3 s) prints
+ * "uma: out of memory: zone ..." and aborts, where FreeBSD would panic.
+ * Returns NULL if M_NOWAIT was given and the zone is at its limit or the
+ * OS refused memory, if M_NOVM was given and no cached item is left, or if
+ * an init or the constructor failed (with M_WAITOK too).  Every NULL is
+ * counted as a failure in the zone's statistics.
  */
 void *uma_zalloc_arg(uma_zone_t zone, void *udata, int flags);
 void *uma_zalloc(uma_zone_t zone, int flags);
@@ -186,6 +190,30 @@ void uma_zone_reclaim(uma_zone_t zone, int req);
  * and stays where it is while the item is free.  NULL for other zones.
  */
 uint32_t *uma_find_refcnt(uma_zone_t zone, void *item);
+
+/*
+ * The low-memory event, FreeBSD's vm_lowmem.  When the OS refuses memory
+ * to an allocation that may not fail (M_WAITOK: uma_zalloc, uma_malloc,
+ * mbufs; contigmalloc), uma calls every registered handler, lowest
+ * `priority` first, as fn(arg, UMA_LOWMEM_PAGES), then drains every zone
+ * and cache back to the OS (uma_reclaim(UMA_RECLAIM_DRAIN)), waits a
+ * backoff (0, 1, 4, 16 ... ms, at most 1 s) and tries again.  A handler
+ * gives back what the program can spare (a cache of its own, freed to
+ * uma).  Handlers run in the thread that was refused, one pass at a time,
+ * outside every lock of uma's; they may allocate (a refusal within a pass
+ * does not start another).  uma_lowmem_register returns a tag, or NULL
+ * with no memory for it; uma_lowmem_deregister waits for a pass that may
+ * be running the handler (from inside a handler it does not wait).
+ */
+#define	UMA_LOWMEM_PAGES	0x02	/* FreeBSD's VM_LOW_PAGES */
+#define	UMA_LOWMEM_PRI_FIRST	0	/* FreeBSD's EVENTHANDLER_PRI_* */
+#define	UMA_LOWMEM_PRI_ANY	10000
+#define	UMA_LOWMEM_PRI_LAST	20000
+typedef void (*uma_lowmem_handler_t)(void *arg, int flags);
+typedef struct uma_lowmem_entry *uma_lowmem_tag_t;
+uma_lowmem_tag_t uma_lowmem_register(uma_lowmem_handler_t fn, void *arg,
+    int priority);
+void uma_lowmem_deregister(uma_lowmem_tag_t tag);
 
 /* The zone's name, as given at creation. */
 const char *uma_zone_name(uma_zone_t zone);

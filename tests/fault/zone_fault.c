@@ -10,6 +10,12 @@
  * workload makes without failures; the sweep then fails request 1, 2, ...
  * of them ("once"), or every request from the Nth on ("from": an OS that
  * stays out of memory).
+ *
+ * M_WAITOK never returns NULL for want of memory (lowmem.c): with one
+ * request refused, the low-memory path runs and the allocation is served;
+ * with every request refused from the Nth on, the child either finishes
+ * (it needed no more pages) or aborts with uma's "out of memory" message,
+ * after vm.lowmem_retries passes (1 here, to keep the sweep short).
  */
 #include <errno.h>
 #include <signal.h>
@@ -25,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <uma/sysctl.h>
 #include <uma/uma.h>
 
 #include "harness.h"
@@ -90,6 +97,7 @@ struct wl {
 	}		 held[MAXHELD];
 	int		 nheld;
 	int		 creates_failed;
+	int		 waitok_nulls;	/* must stay 0 */
 };
 
 static _Atomic int kinit_ok, kfini_calls, zinit_ok, zfini_calls;
@@ -152,6 +160,7 @@ wl_alloc_flags(struct wl *w, int zi, int flags)
 	p = uma_zalloc(w->z[zi], flags);
 	if (p == NULL) {
 		w->nulls[zi]++;
+		w->waitok_nulls += !(flags & (M_NOWAIT | M_NOVM));
 		return (NULL);
 	}
 	CHECK(uma__zone_stat(w->z[zi], &zs, NULL, 0) == 0);
@@ -378,6 +387,13 @@ struct shared {
 	long	calls;		/* page requests of the dry run */
 };
 
+static void
+set_lowmem_retries(int n)
+{
+	CHECK_EQ(uma_sysctlbyname("vm.lowmem_retries", NULL, NULL, &n,
+	    sizeof(n)), 0);
+}
+
 static struct wl wl;
 
 static void
@@ -391,6 +407,7 @@ run_child(const struct workload *wk, int flags, long at, int mode,
 	void *p;
 
 	alarm(CHILD_ALARM);
+	set_lowmem_retries(1);
 	/* Start uma and its internal zones with the real backend. */
 	warm = uma_zcreate("fault-warm", 32, NULL, NULL, NULL, NULL,
 	    UMA_ALIGN_PTR, 0);
@@ -418,6 +435,8 @@ run_child(const struct workload *wk, int flags, long at, int mode,
 	else
 		CHECK_EQ(atomic_load(&injected), 0);
 
+	/* M_WAITOK was served every time; the OS refused once at most. */
+	CHECK_EQ(wl.waitok_nulls, 0);
 	/* Every failed allocation returned NULL and counted one failure. */
 	for (int i = 0; i < wl.nz; i++) {
 		CHECK(uma__zone_stat(wl.z[i], &zs, NULL, 0) == 0);
@@ -470,19 +489,48 @@ run_child(const struct workload *wk, int flags, long at, int mode,
 	uma_zdestroy(warm);
 }
 
-/* Fork, run, and report how the child ended.  Returns 1 if it passed. */
+/*
+ * Did the child abort with uma's "out of memory" message?  Its stderr is
+ * in `fd`.  Only a M_WAITOK run that the OS refuses for good may end so.
+ */
+static bool
+aborted_out_of_memory(int status, int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+		return (false);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	return (strstr(buf, "uma: out of memory: ") != NULL &&
+	    strstr(buf, "a M_WAITOK allocation cannot return NULL") != NULL);
+}
+
+/*
+ * Fork, run, and report how the child ended.  Returns 1 if it finished,
+ * 2 if it aborted as a M_WAITOK run refused for good must, 0 otherwise.
+ */
 static int
 run_forked(const struct workload *wk, int flags, long at, int mode,
     struct shared *sh)
 {
-	int status;
+	char errpath[] = "/tmp/zone_fault.XXXXXX";
+	char buf[4096];
+	int status, errfd;
+	ssize_t n;
 	pid_t pid;
 
+	errfd = mkstemp(errpath);
+	CHECK(errfd >= 0);
+	unlink(errpath);
 	fflush(NULL);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
 		cpu_set_t one;
+
+		dup2(errfd, 2);
 
 		/*
 		 * One CPU: every run must make the dry run's page requests in
@@ -501,10 +549,20 @@ run_forked(const struct workload *wk, int flags, long at, int mode,
 		_exit(0);
 	}
 	CHECK(waitpid(pid, &status, 0) == pid);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		close(errfd);
 		return (1);
-	fprintf(stderr, "  workload %s, %s, fail %s request %ld: %s %d\n",
-	    wk->name, flags == M_NOWAIT ? "M_NOWAIT" : "M_WAITOK",
+	}
+	if (flags == M_WAITOK && mode == FAIL_FROM &&
+	    aborted_out_of_memory(status, errfd)) {
+		close(errfd);
+		return (2);
+	}
+	n = pread(errfd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(errfd);
+	fprintf(stderr, "%s  workload %s, %s, fail %s request %ld: %s %d\n",
+	    buf, wk->name, flags == M_NOWAIT ? "M_NOWAIT" : "M_WAITOK",
 	    mode == FAIL_ONCE ? "only" : "from", at,
 	    WIFSIGNALED(status) ? "signal" : "exit",
 	    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
@@ -515,7 +573,7 @@ static void
 sweep(const struct workload *wk)
 {
 	struct shared *sh;
-	int failed = 0, runs = 0;
+	int failed = 0, runs = 0, oom = 0, r;
 	long k, step;
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
@@ -538,14 +596,18 @@ sweep(const struct workload *wk)
 
 		for (long n = 1; n <= k && failed < MAXFAILED; n += step) {
 			runs += 2;
-			failed += !run_forked(wk, flags, n, FAIL_ONCE, NULL);
-			failed += !run_forked(wk, flags, n, FAIL_FROM, NULL);
+			failed += run_forked(wk, flags, n, FAIL_ONCE, NULL) != 1;
+			r = run_forked(wk, flags, n, FAIL_FROM, NULL);
+			failed += r == 0;
+			oom += r == 2;
 		}
 	}
-	printf("  %-12s %ld page requests, %d runs, %d failed\n", wk->name,
-	    sh->calls, runs, failed);
+	printf("  %-12s %ld page requests, %d runs, %d failed, %d M_WAITOK "
+	    "runs out of memory\n", wk->name, sh->calls, runs, failed, oom);
 	munmap(sh, sizeof(*sh));
 	CHECK_EQ(failed, 0);
+	/* Refused for good, a M_WAITOK run that needs pages gives up. */
+	CHECK(oom > 0);
 }
 
 UMA_TEST(zone_fault_first_allocation_fails_cleanly)
@@ -584,38 +646,47 @@ UMA_TEST(zone_fault_zone_creation_fails_cleanly)
 }
 
 /*
- * M_WAITOK when the backend refuses every request: it does not crash, does
- * not hang, returns NULL and counts the failure (uma's M_WAITOK waits at a
- * zone limit, not for the OS).
+ * M_NOWAIT when the backend refuses every request: NULL, one failure
+ * counted, and no low-memory pass (a pass is for callers that may wait).
+ * M_WAITOK | M_NOVM is no wait for pages either.
  */
-UMA_TEST(zone_fault_waitok_without_memory_returns_null_and_counts)
+static _Atomic int nowait_passes;
+
+static void
+count_pass(void *arg, int flags)
+{
+	CHECK_EQ(flags, UMA_LOWMEM_PAGES);
+	atomic_fetch_add(&nowait_passes, 1);
+}
+
+UMA_TEST(zone_fault_nowait_without_memory_returns_null_and_counts)
 {
 	struct uma__zone_stat zs;
+	uma_lowmem_tag_t tag;
 	uma_zone_t z;
-	void *p;
 
-	z = uma_zcreate("fault-waitok", 256, NULL, NULL, NULL, NULL,
+	z = uma_zcreate("fault-nowait", 256, NULL, NULL, NULL, NULL,
 	    UMA_ALIGN_PTR, 0);
 	CHECK(z != NULL);
+	tag = uma_lowmem_register(count_pass, NULL, UMA_LOWMEM_PRI_ANY);
+	CHECK(tag != NULL);
 	arena = uma__backend_arena();
 	atomic_store(&fail_mode, FAIL_FROM);
 	atomic_store(&fail_at, 1);
 	uma__backend_set(&fault_backend);
 	alarm(CHILD_ALARM);
-	p = uma_zalloc(z, M_WAITOK);
-	CHECK(p == NULL);
-	p = uma_zalloc(z, M_NOWAIT);
-	CHECK(p == NULL);
+	CHECK(uma_zalloc(z, M_NOWAIT) == NULL);
+	CHECK(uma_zalloc(z, M_NOWAIT | M_ZERO) == NULL);
+	CHECK(uma_zalloc(z, M_WAITOK | M_NOVM) == NULL);
 	alarm(0);
 	atomic_store(&fail_at, 0);
 	uma__backend_set(arena);
 	CHECK(atomic_load(&injected) >= 2);
+	CHECK_EQ(atomic_load(&nowait_passes), 0);
 	CHECK(uma__zone_stat(z, &zs, NULL, 0) == 0);
-	CHECK_EQ(zs.zs_fails, 2);
+	CHECK_EQ(zs.zs_fails, 3);
 	CHECK_EQ(zs.zs_allocs, 0);
 	CHECK_EQ(zs.zs_pages, 0);
-	p = uma_zalloc(z, M_WAITOK);
-	CHECK(p != NULL);
-	uma_zfree(z, p);
+	uma_lowmem_deregister(tag);
 	uma_zdestroy(z);
 }
