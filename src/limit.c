@@ -58,6 +58,32 @@ uma__limit_warn(uma_zone_t zone)
 		    zone->uz_warning);
 }
 
+/*
+ * See limit.h.  FreeBSD enqueues the action on a taskqueue, which runs it
+ * once for any number of hits since it last ran, and passes that number.
+ * Here the thread that hit the limit runs it, unless another already
+ * does: that one goes round again for the hits that came meanwhile, so
+ * none is lost and no two calls for a zone overlap.
+ */
+void
+uma__limit_maxaction(uma_zone_t zone)
+{
+	uma_maxaction_t fn = atomic_load_explicit(&zone->uz_maxaction,
+	    memory_order_acquire);
+	uint32_t n;
+
+	if (fn == NULL)
+		return;
+	atomic_fetch_add(&zone->uz_ma_pending, 1);
+	while (atomic_load(&zone->uz_ma_pending) != 0 &&
+	    !atomic_exchange(&zone->uz_ma_busy, true)) {
+		n = atomic_exchange(&zone->uz_ma_pending, 0);
+		if (n != 0)
+			fn(zone, (int)n);
+		atomic_store(&zone->uz_ma_busy, false);
+	}
+}
+
 /* See limit.h */
 void
 uma__limit_sleepers(uma_zone_t zone, bool more)

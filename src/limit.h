@@ -19,6 +19,12 @@ void	uma__limit_release(uma_zone_t zone, int count) UMA_HIDDEN;
 void	uma__limit_sleepers(uma_zone_t zone, bool more) UMA_HIDDEN;
 /* Print the zone's limit warning, at most once per interval. */
 void	uma__limit_warn(uma_zone_t zone) UMA_HIDDEN;
+/*
+ * The zone is at its limit: run its maxaction (uma_zone_set_maxaction),
+ * here, outside every lock; a hit while another thread runs it is that
+ * thread's to act on, in its next call's pending count.
+ */
+void	uma__limit_maxaction(uma_zone_t zone) UMA_HIDDEN;
 
 /* Threads sleep at the zone's limit (modern FreeBSD's uma_zone_exhausted). */
 static inline bool

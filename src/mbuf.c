@@ -199,6 +199,20 @@ mb_pack_free(struct mbuf *m)
 		uma_zone_reclaim(mb_zones.mz_pack, UMA_RECLAIM_DRAIN_CPU);
 }
 
+/*
+ * The maxaction of the mbuf and cluster zones (FreeBSD's mb_reclaim).
+ * FreeBSD's drains the network protocols' caches; what caches mbufs and
+ * clusters here is the packet zone, each of whose cached items holds one
+ * of each: give them back, so that a thread asleep at either limit finds
+ * them (m_clget drains before it sleeps, but a packet freed between that
+ * drain and the sleep would otherwise stay cached until the next free).
+ */
+static void
+mb_reclaim(uma_zone_t zone, int pending)
+{
+	uma_zone_reclaim(mb_zones.mz_pack, UMA_RECLAIM_DRAIN_CPU);
+}
+
 static uma_zone_t
 mb_clust_zone_create(const char *name, int size)
 {
@@ -246,6 +260,8 @@ mb_init_once(void)
 	    "kern.ipc.nmbjumbo9 limit reached");
 	uma_zone_set_warning(z->mz_jumbo16,
 	    "kern.ipc.nmbjumbo16 limit reached");
+	uma_zone_set_maxaction(z->mz_mbuf, mb_reclaim);
+	uma_zone_set_maxaction(z->mz_clust, mb_reclaim);
 	uma__kmem_hold(z->mz_pack, z->mz_clust, mb_pack_cluster);
 	mb__limits_apply();
 	atomic_store_explicit(&z->mz_ready, true, memory_order_release);

@@ -443,6 +443,9 @@ struct uma_zone {
 	pthread_cond_t	 uz_limit_cv;
 	const char	*uz_warning;
 	_Atomic int64_t	 uz_warned_at;	/* seconds, monotonic */
+	_Atomic(uma_maxaction_t) uz_maxaction;	/* at the limit (limit.c) */
+	_Atomic uint32_t uz_ma_pending;	/* limit hits not yet acted on */
+	_Atomic bool	 uz_ma_busy;	/* a thread runs uz_maxaction */
 
 	/* Zone-level counters (slow paths only). */
 	_Atomic uint64_t uz_allocs;

@@ -92,7 +92,8 @@ zalloc_limit_wait(uma_zone_t zone)
  * counts may lie in CPU caches: a free that read the gate before
  * UZ_GATE_SLEEPERS was set put its item there and woke no one.  Each
  * period the sleeper gives the caches back to the keg, which wakes it if
- * that made room.
+ * that made room, and runs the zone's maxaction, which may give back
+ * items that idle elsewhere (the mbuf packet zone's clusters).
  */
 static void
 zalloc_limit_sleep(uma_zone_t zone)
@@ -107,6 +108,7 @@ zalloc_limit_sleep(uma_zone_t zone)
 		pthread_mutex_unlock(&zone->uz_limit_lock);
 		uma__cache_drain(zone);
 		uma__bucket_cache_reclaim(zone, false);
+		uma__limit_maxaction(zone);
 		pthread_mutex_lock(&zone->uz_limit_lock);
 	}
 	uma__limit_sleepers(zone, false);
@@ -139,6 +141,8 @@ zalloc_item(uma_zone_t zone, void *udata, int flags)
 			break;
 		if (error == UMA_ELIMIT) {
 			uma__limit_warn(zone);
+			if (!(flags & M_UMA_QUIET))
+				uma__limit_maxaction(zone);
 			if (flags & M_NOWAIT)
 				break;
 			zalloc_limit_sleep(zone);

@@ -414,6 +414,13 @@ uma_zone_set_warning(uma_zone_t zone, const char *msg)
 }
 
 /* See uma.h */
+void
+uma_zone_set_maxaction(uma_zone_t zone, uma_maxaction_t fn)
+{
+	atomic_store_explicit(&zone->uz_maxaction, fn, memory_order_release);
+}
+
+/* See uma.h */
 int
 uma_zone_exhausted(uma_zone_t zone)
 {

@@ -26,7 +26,11 @@
  * (/ MJUM9BYTES / 6), kern.ipc.nmbjumbo16 (/ MJUM16BYTES / 6) and
  * kern.ipc.nmbufs (max(maxmbufmem / MSIZE / 5, sum of the cluster limits)).
  * At a limit M_NOWAIT fails (counted as the zone's failure) and M_WAITOK
- * sleeps until an item is freed (counted as a sleep).
+ * sleeps until an item is freed (counted as a sleep).  M_WAITOK returns no
+ * NULL for want of memory either: see uma_lowmem_register in uma.h.  When
+ * a M_WAITOK caller waits at the cluster limit, the clusters idling in the
+ * packet zone's caches go back to mbuf_cluster (mb_reclaim, the zone's
+ * maxaction, as FreeBSD's).
  */
 #ifndef _UMA_MBUF_H_
 #define	_UMA_MBUF_H_
@@ -377,8 +381,9 @@ int mbuf_set_limit(const char *name, unsigned long value);
 
 /*
  * Allocation.  how is M_NOWAIT or M_WAITOK; type is MT_*; flags are
- * M_PKTHDR and others to set.  NULL only with M_NOWAIT (counted as a
- * failure of the zone that refused).
+ * M_PKTHDR and others to set.  NULL only with M_NOWAIT (one failure,
+ * counted by the zone that refused the request: m_getcl's by
+ * "mbuf_packet").
  *   m_get     an mbuf (zone "mbuf"); m_gethdr: with a packet header.
  *   m_getcl   an mbuf with a 2k cluster, from "mbuf_packet".
  *   m_getjcl  an mbuf with a cluster of size MCLBYTES, MJUMPAGESIZE,

@@ -155,6 +155,19 @@ int uma_zone_get_cur(uma_zone_t zone);
 void uma_zone_set_warning(uma_zone_t zone, const char *msg);
 
 /*
+ * Run fn(zone, pending) when an allocation finds the zone at its limit:
+ * for each refused M_NOWAIT request, and every 10 ms while M_WAITOK
+ * callers sleep there, so that fn may give back items that idle elsewhere
+ * (FreeBSD's mbuf zones use it to drain the network protocols).  It runs
+ * in the allocating thread, outside uma's locks, one call at a time per
+ * zone: limit hits while it runs are coalesced into the next call,
+ * `pending` of them (FreeBSD runs it from a taskqueue, with the same
+ * count).  NULL removes it.
+ */
+typedef void (*uma_maxaction_t)(uma_zone_t zone, int pending);
+void uma_zone_set_maxaction(uma_zone_t zone, uma_maxaction_t fn);
+
+/*
  * Replace the keg init/fini (uma_zone_set_init/fini) or the zone init/fini
  * (zinit/zfini).  Only before the first allocation; returns 0, or EBUSY
  * after it (FreeBSD asserts instead).

@@ -193,3 +193,47 @@ UMA_TEST(mbuf_cluster_limit_nowait_serves_every_cluster_under_the_limit)
 	for (int i = 0; i < LOW; i++)
 		m_freem(held[i]);
 }
+
+static void *bare_got;
+
+static void *
+bare_waiter_main(void *arg)
+{
+	bare_got = uma_zalloc(mbuf_zone(MBUF_CLUSTER_MEM_NAME), M_WAITOK);
+	atomic_store(&waiter_done, 1);
+	return (NULL);
+}
+
+/*
+ * The packet is freed before anyone sleeps, so it stays in the packet
+ * zone's cache with its cluster; then a thread asks the cluster zone
+ * itself (no m_clget to drain the packet zone first) and sleeps at the
+ * limit.  The cluster zone's maxaction, mb_reclaim, gives the packet
+ * zone's clusters back within the sleeper's period.
+ */
+UMA_TEST(mbuf_cluster_limit_sleeper_gets_a_cluster_idle_in_the_packet_cache)
+{
+	pthread_t t;
+
+	if (!in_child(
+	    "mbuf_cluster_limit_sleeper_gets_a_cluster_idle_in_the_packet_cache"))
+		return;
+	test_pin_one_cpu();
+	take_packets();
+	m_freem(held[0]);
+	held[0] = NULL;
+	CHECK_EQ(mbt_stat(MBUF_CLUSTER_MEM_NAME).zs_items, LOW);
+	CHECK_EQ(mbt_stat(MBUF_PACKET_MEM_NAME).zs_cpu_free, 1);
+	CHECK_EQ(pthread_create(&t, NULL, bare_waiter_main, NULL), 0);
+	CHECK(wait_for(waiter_woke));
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK(bare_got != NULL);
+	mbt_fill(bare_got, 7, MCLBYTES);
+	CHECK(mbt_check_bytes(bare_got, 7, MCLBYTES));
+	CHECK_EQ(mbt_stat(MBUF_PACKET_MEM_NAME).zs_cpu_free, 0);
+	for (int i = 1; i < LOW; i++)
+		CHECK(mbt_check_pattern(held[i], i, MCLBYTES));
+	uma_zfree(mbuf_zone(MBUF_CLUSTER_MEM_NAME), bare_got);
+	for (int i = 1; i < LOW; i++)
+		m_freem(held[i]);
+}

@@ -229,3 +229,82 @@ UMA_TEST(zone_limit_sleeper_woken_by_free_from_other_thread)
 	CHECK(zstat(z).zs_sleeps >= 1);
 	uma_zdestroy(z);
 }
+
+/* ---- uma_zone_set_maxaction ------------------------------------------ */
+
+static uma_zone_t ma_zone;
+static _Atomic int ma_calls, ma_pending, ma_freed;
+static void *_Atomic ma_spare;		/* an item the action may free */
+
+static void
+maxaction_count(uma_zone_t zone, int pending)
+{
+	CHECK(zone == ma_zone);
+	CHECK(pending >= 1);
+	atomic_fetch_add(&ma_calls, 1);
+	atomic_fetch_add(&ma_pending, pending);
+}
+
+/* Gives back the spare item: what a cache of the program's would do. */
+static void
+maxaction_free(uma_zone_t zone, int pending)
+{
+	void *p = atomic_exchange(&ma_spare, NULL);
+
+	maxaction_count(zone, pending);
+	if (p != NULL) {
+		uma_zfree(zone, p);
+		atomic_fetch_add(&ma_freed, 1);
+	}
+}
+
+/*
+ * The maxaction runs when an allocation finds the zone at its limit: for
+ * each refused M_NOWAIT request (not when the limit is merely reached),
+ * and for a M_WAITOK sleeper, whose wait it can end by freeing an item.
+ * NULL removes it.
+ */
+UMA_TEST(zone_limit_maxaction_runs_at_the_limit_and_can_free_for_a_sleeper)
+{
+	static struct sleeper s;
+	void *held[4];
+	_Atomic int done = 0;
+
+	test_pin_one_cpu();
+	ma_zone = uma_zcreate("limit-maxaction", 96, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, 0);
+	CHECK(ma_zone != NULL);
+	CHECK_EQ(uma_zone_set_max(ma_zone, 4), 4);
+	uma_zone_set_maxaction(ma_zone, maxaction_count);
+	for (int i = 0; i < 4; i++)
+		CHECK((held[i] = uma_zalloc(ma_zone, M_NOWAIT)) != NULL);
+	CHECK_EQ(atomic_load(&ma_calls), 0);
+	CHECK(uma_zalloc(ma_zone, M_NOWAIT) == NULL);
+	CHECK_EQ(atomic_load(&ma_calls), 1);
+	CHECK_EQ(atomic_load(&ma_pending), 1);
+	CHECK(uma_zalloc(ma_zone, M_NOWAIT) == NULL);
+	CHECK_EQ(atomic_load(&ma_calls), 2);
+
+	/* A sleeper: the action frees the spare, and the sleeper has it. */
+	atomic_store(&ma_spare, held[3]);
+	uma_zone_set_maxaction(ma_zone, maxaction_free);
+	s.z = ma_zone;
+	s.done = &done;
+	CHECK(pthread_create(&s.td, NULL, sleeper_main, &s) == 0);
+	CHECK_EQ(wait_atomic(&done, 1), 1);
+	CHECK(pthread_join(s.td, NULL) == 0);
+	CHECK(s.item != NULL);
+	CHECK_EQ(atomic_load(&ma_freed), 1);
+	CHECK(atomic_load(&ma_calls) >= 3);
+	held[3] = s.item;
+
+	/* Removed: a refusal runs nothing. */
+	uma_zone_set_maxaction(ma_zone, NULL);
+	atomic_store(&ma_calls, 0);
+	CHECK(uma_zalloc(ma_zone, M_NOWAIT) == NULL);
+	CHECK_EQ(atomic_load(&ma_calls), 0);
+	CHECK_EQ(zstat(ma_zone).zs_fails, 3);
+	for (int i = 0; i < 4; i++)
+		uma_zfree(ma_zone, held[i]);
+	uma_zdestroy(ma_zone);
+}
