@@ -131,6 +131,19 @@ cache_lock(uma_zone_t zone, int *cpup)
 	return (c);
 }
 
+/*
+ * Does the zone have per-CPU caches of its own?  Not the gate's
+ * UZ_GATE_NOCACHE, which a bucket size of 0 (a small limit, maxcache 0)
+ * also sets: such a zone's caches still hold their counters, and what
+ * they cached before.  Zones without (NOBUCKET, internal) share the
+ * closed caches, which nobody may drain or count.
+ */
+static inline bool
+cache_own(uma_zone_t zone)
+{
+	return (!(zone->uz_flags & (UMA_ZONE_NOBUCKET | UMA_ZFLAG_INTERNAL)));
+}
+
 void
 uma__cache_init(uma_zone_t zone)
 {
@@ -555,7 +568,7 @@ uma__cache_drain(uma_zone_t zone)
 	uma_cache_t c;
 	uint64_t w;
 
-	if (zone->uz_gate & UZ_GATE_NOCACHE)
+	if (!cache_own(zone))
 		return;
 	for (int cpu = 0; cpu < uma.ug_ncpus; cpu++) {
 		c = &zone->uz_cpu[cpu];
@@ -584,7 +597,7 @@ uma__cache_fold(uma_zone_t zone)
 {
 	uma_cache_t c;
 
-	if (zone->uz_gate & UZ_GATE_NOCACHE)
+	if (!cache_own(zone))
 		return;
 	for (int cpu = 0; cpu < uma.ug_ncpus; cpu++) {
 		c = &zone->uz_cpu[cpu];
@@ -610,7 +623,7 @@ uma__cache_counts(uma_zone_t zone, int cpu, uint64_t *allocs,
 	uma_cache_t c = &zone->uz_cpu[cpu];
 
 	*allocs = *frees = *cached = 0;
-	if (zone->uz_gate & UZ_GATE_NOCACHE)
+	if (!cache_own(zone))
 		return;
 	for (;;) {
 		s1 = atomic_load_explicit(&c->uc_seq, memory_order_acquire);

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 #include "slab.h"
@@ -119,6 +120,18 @@ slab_bits_set(uint64_t *bits, uint32_t n)
 }
 
 /*
+ * A slab's pages back to the backend.  Pages of a NODUMP keg are made
+ * dumpable again first: the arena hands them to other kegs next.
+ */
+static void
+slab_pages_free(uma_keg_t keg, char *mem)
+{
+	if (keg->uk_flags & UMA_ZONE_NODUMP)
+		(void)madvise(mem, keg->uk_ppera * UMA_PAGE_SIZE, MADV_DODUMP);
+	uma__page_free(mem, keg->uk_ppera);
+}
+
+/*
  * A new slab: pages from the backend, header inline or off-page, keg init
  * on every item.  No pages (refused, or M_NOVM): *errorp UMA_ENOPAGES.  A
  * failing keg init on item i finis items 0..i-1 and gives everything back:
@@ -138,10 +151,14 @@ uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 	if (mem == NULL)
 		return (NULL);
 	*errorp = 0;
+	/* Best effort, as M_NODUMP: a kernel without it dumps the pages. */
+	if (keg->uk_flags & UMA_ZONE_NODUMP)
+		(void)madvise(mem, keg->uk_ppera * UMA_PAGE_SIZE,
+		    MADV_DONTDUMP);
 	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE) {
 		slab = uma__internal_alloc(keg->uk_slabzone, M_NOWAIT);
 		if (slab == NULL) {
-			uma__page_free(mem, keg->uk_ppera);
+			slab_pages_free(keg, mem);
 			*errorp = UMA_ENOPAGES;
 			return (NULL);
 		}
@@ -168,7 +185,7 @@ uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 					    keg->uk_size);
 			if (keg->uk_flags & UMA_ZFLAG_OFFPAGE)
 				uma__internal_free(keg->uk_slabzone, slab);
-			uma__page_free(mem, keg->uk_ppera);
+			slab_pages_free(keg, mem);
 			*errorp = UMA_EINIT;
 			return (NULL);
 		}
@@ -190,7 +207,7 @@ uma__slab_free(uma_keg_t keg, uma_slab_t slab)
 	uma__vtoslab_set(mem, keg->uk_ppera, NULL, 0);
 	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE)
 		uma__internal_free(keg->uk_slabzone, slab);
-	uma__page_free(mem, keg->uk_ppera);
+	slab_pages_free(keg, mem);
 }
 
 /*

@@ -125,7 +125,6 @@
 #define	roundup2(x, y)	(((x) + ((y) - 1)) & ~((size_t)(y) - 1))
 #define	nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
-#define	UMA_SMALLEST_UNIT	8	/* smallest item */
 #define	UMA_MAX_WASTE		10	/* percent of a slab we may lose */
 #define	UMA_SLAB_MAXPAGES	32	/* multi-page slabs stop here (128 KiB) */
 #define	UMA_SLAB_MAXITEMS	1024	/* bitset size bound */

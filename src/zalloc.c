@@ -331,3 +331,10 @@ uma_zfree(uma_zone_t zone, void *item)
 {
 	uma_zfree_arg(zone, item, NULL);
 }
+
+/* See uma.h */
+void
+uma_zwait(uma_zone_t zone)
+{
+	uma_zfree(zone, uma_zalloc_arg(zone, NULL, M_WAITOK));
+}

@@ -29,13 +29,13 @@
 #define	UMA_ZONE_PUBLIC	(UMA_ZONE_UNMANAGED | UMA_ZONE_ZINIT |		\
 	UMA_ZONE_NOTOUCH | UMA_ZONE_NOFREE | UMA_ZONE_VM |		\
 	UMA_ZONE_NOBUCKET | UMA_ZONE_MAXBUCKET | UMA_ZONE_REFCNT |	\
-	UMA_ZONE_CACHESPREAD)
+	UMA_ZONE_CACHESPREAD | UMA_ZONE_NODUMP)
 #define	UMA_ITEM_MAX	((size_t)1 << 30)
 
 /* Flags a secondary zone inherits from its keg. */
 #define	UMA_ZONE_INHERIT (UMA_ZONE_NOTOUCH | UMA_ZONE_NOFREE |		\
-	UMA_ZONE_VM | UMA_ZONE_REFCNT | UMA_ZFLAG_INTERNAL |		\
-	UMA_ZFLAG_BUCKET)
+	UMA_ZONE_VM | UMA_ZONE_REFCNT | UMA_ZONE_NODUMP |		\
+	UMA_ZFLAG_INTERNAL | UMA_ZFLAG_BUCKET)
 
 /* Give back the zone's own caches item, if it has one. */
 static void
@@ -345,33 +345,50 @@ uma_find_refcnt(uma_zone_t zone, void *item)
 /* ---- the limit (limit.c counts; zalloc.c sleeps) -------------------- */
 
 /*
+ * New bucket sizes for the zone: uma's choice for its item size, capped
+ * at `bsize` items per bucket, and at most `cached` items in its bucket
+ * cache.  The caches go back to the keg first: buckets of the old size
+ * would otherwise hold more than the cap, and with a size of 0 (no
+ * caching: UZ_GATE_NOCACHE) nothing would ever empty them.  Zones without
+ * caches, and malloc's class zones, whose gate may not close, keep theirs.
+ */
+static void
+zone_cache_resize(uma_zone_t zone, uint32_t bsize, uint64_t cached)
+{
+	if (zone->uz_flags & (UMA_ZONE_NOBUCKET | UMA_ZFLAG_INTERNAL))
+		return;
+	if (zone->uz_flags & UMA_ZFLAG_CLASS && bsize == 0)
+		bsize = 1;
+	uma__cache_drain(zone);
+	uma__bucket_cache_reclaim(zone, false);
+	pthread_mutex_lock(&zone->uz_lock);
+	uma__bucket_select(zone);
+	if (bsize < zone->uz_bucket_size_max)
+		zone->uz_bucket_size_max = bsize;
+	if (zone->uz_bucket_size > zone->uz_bucket_size_max)
+		zone->uz_bucket_size = zone->uz_bucket_size_max;
+	if (zone->uz_bucket_size_min > zone->uz_bucket_size_max)
+		zone->uz_bucket_size_min = zone->uz_bucket_size_max;
+	zone->uz_bucket_max = cached;
+	pthread_mutex_unlock(&zone->uz_lock);
+	uma__zone_set_gate(zone);
+}
+
+/*
  * Keep caches from holding most of a small limit: with nb buckets per CPU
  * cache (two), a bucket may hold a quarter of the limit split over the
- * CPUs, and the zone's bucket cache half of it.  FreeBSD's set_maxcache.
+ * CPUs, and the zone's bucket cache half of it.
  */
 static void
 limit_set_maxcache(uma_zone_t zone, int nitems)
 {
-	uint32_t bsize, nb = 2 * uma.ug_ncpus;
+	uint32_t nb = 2 * (uint32_t)uma.ug_ncpus;
 
-	pthread_mutex_lock(&zone->uz_lock);
-	if (nitems == 0) {
-		uma__bucket_select(zone);
-		zone->uz_bucket_max = UINT64_MAX;
-	} else if (!(zone->uz_gate & UZ_GATE_NOCACHE) ||
-	    zone->uz_bucket_size_max != 0) {
-		uma__bucket_select(zone);
-		bsize = (uint32_t)nitems / nb / 4;
-		if (bsize < zone->uz_bucket_size_max)
-			zone->uz_bucket_size_max = bsize;
-		if (zone->uz_bucket_size > zone->uz_bucket_size_max)
-			zone->uz_bucket_size = zone->uz_bucket_size_max;
-		if (zone->uz_bucket_size_min > zone->uz_bucket_size_max)
-			zone->uz_bucket_size_min = zone->uz_bucket_size_max;
-		zone->uz_bucket_max = (uint64_t)nitems / 2;
-	}
-	pthread_mutex_unlock(&zone->uz_lock);
-	uma__zone_set_gate(zone);
+	if (nitems == 0)
+		zone_cache_resize(zone, UINT32_MAX, UINT64_MAX);
+	else
+		zone_cache_resize(zone, (uint32_t)nitems / nb / 4,
+		    (uint64_t)nitems / 2);
 }
 
 /* See uma.h */
@@ -411,6 +428,25 @@ void
 uma_zone_set_warning(uma_zone_t zone, const char *msg)
 {
 	zone->uz_warning = msg;
+}
+
+/*
+ * See uma.h.  FreeBSD's arithmetic: two buckets per CPU, each at most half
+ * of the cap's share, rounded down to 0 only when the share is 0; the
+ * zone's bucket cache gets the rest.
+ */
+void
+uma_zone_set_maxcache(uma_zone_t zone, int nitems)
+{
+	uint32_t nb = 2 * (uint32_t)uma.ug_ncpus, bsize, n;
+
+	if (zone->uz_flags & UMA_ZFLAG_CLASS)
+		return;		/* malloc's own: uma__zcreate_class's cap */
+	n = nitems > 0 ? (uint32_t)nitems : 0;
+	bsize = n / nb / 2;
+	if (bsize == 0 && n / nb > 0)
+		bsize = 1;
+	zone_cache_resize(zone, bsize, n - (uint64_t)nb * bsize);
 }
 
 /* See uma.h */

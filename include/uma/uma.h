@@ -65,6 +65,19 @@ typedef void (*uma_fini)(void *mem, int size);
 #define	UMA_ALIGN_SHORT	(sizeof(short) - 1)
 #define	UMA_ALIGN_CHAR	(sizeof(char) - 1)
 #define	UMA_ALIGN_CACHE	63
+/* The alignment of `type`, as a mask (FreeBSD 14). */
+#define	UMA_ALIGNOF(type)	(_Alignof(type) - 1)
+/* A cache line, or `mask` if that is coarser (both are 2^n - 1). */
+#define	UMA_ALIGN_CACHE_AND_MASK(mask)	(UMA_ALIGN_CACHE | (mask))
+/* The cache-line mask, as FreeBSD 14 spells it (fixed here). */
+static inline int
+uma_get_cache_align_mask(void)
+{
+	return (UMA_ALIGN_CACHE);
+}
+
+/* The smallest item: smaller sizes are rounded up to it. */
+#define	UMA_SMALLEST_UNIT	8
 
 /* Zone creation flags (FreeBSD's values where FreeBSD has the flag). */
 #define	UMA_ZONE_UNMANAGED	0x0001	/* never trimmed by reclaim */
@@ -78,6 +91,7 @@ typedef void (*uma_fini)(void *mem, int size);
 #define	UMA_ZONE_MAXBUCKET	0x0800	/* start with the largest bucket */
 #define	UMA_ZONE_REFCNT		0x1000	/* a 32-bit reference count per item */
 #define	UMA_ZONE_CACHESPREAD	0x2000	/* spread items over cache lines */
+#define	UMA_ZONE_NODUMP		0x4000	/* slabs left out of core dumps */
 
 /*
  * Reclaim requests for uma_reclaim() and uma_zone_reclaim().  Unlike
@@ -150,6 +164,21 @@ int uma_zone_get_max(uma_zone_t zone);
 
 /* Items allocated and not freed (exact once the zone is quiet). */
 int uma_zone_get_cur(uma_zone_t zone);
+
+/*
+ * Cap the items the zone's caches keep (FreeBSD's): each CPU's two
+ * buckets hold at most nitems / (4 * CPUs) items each, never more than
+ * uma would choose for the item size (0: no per-CPU caching), and the
+ * zone's bucket cache what is left of nitems.  The caches are emptied, so
+ * that the cap holds at once.  uma_zone_set_max sets a cap of its own.
+ */
+void uma_zone_set_maxcache(uma_zone_t zone, int nitems);
+
+/*
+ * Wait until an item of the zone could be had: allocate one with M_WAITOK
+ * and free it (FreeBSD's uma_zwait).
+ */
+void uma_zwait(uma_zone_t zone);
 
 /* Print "[zone: <name>] <msg>" at most once a 300 s when the limit is hit. */
 void uma_zone_set_warning(uma_zone_t zone, const char *msg);

@@ -308,3 +308,46 @@ UMA_TEST(zone_limit_maxaction_runs_at_the_limit_and_can_free_for_a_sleeper)
 		uma_zfree(ma_zone, held[i]);
 	uma_zdestroy(ma_zone);
 }
+
+/*
+ * A limit too small for per-CPU buckets, set on a zone whose caches hold
+ * items: they go back to the keg (they would count against the limit for
+ * good), the counts stay exact, and a larger limit brings caching back.
+ */
+UMA_TEST(zone_limit_small_limit_on_a_used_zone_strands_nothing)
+{
+	struct uma__zone_stat zs;
+	uma_zone_t z;
+	void *p, *q[8];
+
+	test_pin_one_cpu();
+	z = uma_zcreate("limit-shrink", 128, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, 0);
+	CHECK(z != NULL);
+	for (int i = 0; i < 8; i++)
+		CHECK((q[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+	for (int i = 0; i < 8; i++)
+		uma_zfree(z, q[i]);
+	CHECK(zstat(z).zs_cpu_free > 0);
+	CHECK_EQ(uma_zone_set_max(z, 1), 1);
+	zs = zstat(z);
+	CHECK_EQ(zs.zs_bucket_size, 0);
+	CHECK_EQ(zs.zs_items, 0);
+	CHECK_EQ(zs.zs_cpu_free + zs.zs_zone_free, 0);
+	CHECK_EQ(zs.zs_allocs, 8);
+	CHECK_EQ(zs.zs_frees, 8);
+	CHECK((p = uma_zalloc(z, M_NOWAIT)) != NULL);
+	CHECK(uma_zalloc(z, M_NOWAIT) == NULL);
+	uma_zfree(z, p);
+	CHECK_EQ(uma_zone_set_max(z, 1000), 1000);
+	CHECK(zstat(z).zs_bucket_size > 0);
+	for (int i = 0; i < 8; i++)
+		CHECK((q[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+	for (int i = 0; i < 8; i++)
+		uma_zfree(z, q[i]);
+	zs = zstat(z);
+	CHECK(zs.zs_cpu_free > 0);
+	CHECK_EQ(zs.zs_allocs, 17);
+	CHECK_EQ(zs.zs_frees, 17);
+	uma_zdestroy(z);
+}
