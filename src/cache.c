@@ -424,7 +424,8 @@ cache_bucket_check(uma_zone_t zone, uma_bucket_t b)
 		}
 		if (__predict_true(bad == 0))
 			return;
-	}
+	} else if (zone->uz_keg->uk_flags & UMA_ZFLAG_CACHE)
+		return;		/* the caller's items: uma cannot tell */
 	for (i = 0; i < n; i++)
 		if (__predict_false(!uma__item_plausible(zone,
 		    b->ub_bucket[i])))

@@ -55,7 +55,8 @@ keg_zone_name(uma_keg_t keg)
 /*
  * Full validation of an item the user hands back to `zone`: it must be the
  * start of an item of a slab of the zone's keg that the keg does not hold.
- * Returns its slab; reports and aborts otherwise.
+ * Returns its slab; reports and aborts otherwise.  A cache zone's items
+ * are the caller's business: NULL.
  */
 uma_slab_t
 uma__item_check(uma_zone_t zone, void *item)
@@ -65,6 +66,8 @@ uma__item_check(uma_zone_t zone, void *item)
 	size_t off;
 	int idx;
 
+	if (keg->uk_flags & UMA_ZFLAG_CACHE)
+		return (NULL);		/* the caller's items */
 	if (!uma_vm_contains(item) || (slab = uma_vtoslab(item)) == NULL)
 		uma__misuse(zone, "free of %p, which uma never allocated",
 		    item);

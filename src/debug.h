@@ -21,7 +21,7 @@ void	uma__dbg_free(uma_zone_t zone, void *item) UMA_HIDDEN;
 
 /*
  * Is `item` in a slab of this zone's keg?  Two loads; a false answer goes
- * to uma__item_check for the full diagnosis.
+ * to uma__item_check for the full diagnosis.  Always, for a cache zone.
  */
 static inline bool
 uma__item_plausible(uma_zone_t zone, const void *item)
@@ -29,11 +29,15 @@ uma__item_plausible(uma_zone_t zone, const void *item)
 	uma_keg_t keg = zone->uz_keg;
 	uma_slab_t slab;
 
-	if (__predict_false(!uma_vm_contains(item)))
-		return (false);
 	/* The page's tag names its keg: no slab header to read. */
 	if (__predict_true(keg->uk_id != 0))
-		return (UMA_PAGETAG_KEG(uma_vm_pagetag_of(item)) == keg->uk_id);
+		return (uma_vm_contains(item) &&
+		    UMA_PAGETAG_KEG(uma_vm_pagetag_of(item)) == keg->uk_id);
+	/* A cache zone's items are the caller's: nothing to check. */
+	if (keg->uk_flags & UMA_ZFLAG_CACHE)
+		return (true);
+	if (__predict_false(!uma_vm_contains(item)))
+		return (false);
 	slab = uma_vtoslab(item);
 	return (__predict_true(slab != NULL && slab->us_keg == keg));
 }

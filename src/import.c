@@ -4,7 +4,9 @@
  * Layer: zone, below the buckets and the per-CPU caches, above the keg.
  * Items enter a zone only through uma__zone_import, which runs the zone
  * init on each, and leave it only through uma__zone_release, which runs
- * the zone fini (FreeBSD's zone_import / zone_release).  The single-item
+ * the zone fini (FreeBSD's zone_import / zone_release).  For a cache zone
+ * (uma_zcache_create) the keg's part is the caller's import and release:
+ * everything above, buckets and caches, is the same.  The single-item
  * path (uma__zone_alloc_item / uma__zone_free_item) serves zones without
  * caches and allocations no bucket could be had for; it never sleeps: a
  * caller that may wait at the limit does so in the zone's entry
@@ -18,6 +20,16 @@
 #include "keg.h"
 #include "limit.h"
 
+/* Items that never passed the zone init back to where they came from. */
+static void
+import_back(uma_zone_t zone, void **store, int cnt)
+{
+	if (zone->uz_flags & UMA_ZFLAG_CACHE)
+		zone->uz_release(zone->uz_arg, store, cnt);
+	else
+		uma__keg_release(zone->uz_keg, store, cnt, zone);
+}
+
 /* See import.h */
 int
 uma__zone_import(uma_zone_t zone, void **store, int max, int flags,
@@ -25,15 +37,20 @@ uma__zone_import(uma_zone_t zone, void **store, int max, int flags,
 {
 	int got, i, error;
 
-	got = uma__keg_fetch(zone->uz_keg, store, max, flags, errorp);
+	if (zone->uz_flags & UMA_ZFLAG_CACHE) {
+		/* The caller's items: none is no refusal of pages. */
+		*errorp = 0;
+		got = zone->uz_import(zone->uz_arg, store, max, UMA_ANYDOMAIN,
+		    flags);
+	} else
+		got = uma__keg_fetch(zone->uz_keg, store, max, flags, errorp);
 	if (zone->uz_init == NULL)
 		return (got);
 	for (i = 0; i < got; i++) {
 		error = zone->uz_init(store[i], zone->uz_size, flags);
 		if (error != 0) {
 			*errorp = UMA_EINIT;
-			uma__keg_release(zone->uz_keg, &store[i], got - i,
-			    zone);
+			import_back(zone, &store[i], got - i);
 			return (i);
 		}
 	}
@@ -47,7 +64,7 @@ uma__zone_release(uma_zone_t zone, void **store, int cnt)
 	if (zone->uz_fini != NULL)
 		for (int i = 0; i < cnt; i++)
 			zone->uz_fini(store[i], zone->uz_size);
-	uma__keg_release(zone->uz_keg, store, cnt, zone);
+	import_back(zone, store, cnt);
 }
 
 /* See import.h */

@@ -193,7 +193,8 @@ uma__keg_create(const char *name, size_t size, uma_init init,
 	LIST_INIT(&keg->uk_full_slab);
 	LIST_INIT(&keg->uk_zones);
 	keg->uk_name = name;
-	keg->uk_id = uma__keg_id_alloc();
+	/* A cache zone's keg has no pages to tag. */
+	keg->uk_id = flags & UMA_ZFLAG_CACHE ? 0 : uma__keg_id_alloc();
 	keg->uk_init = init;
 	keg->uk_fini = fini;
 	keg->uk_size = (uint32_t)size;
@@ -210,6 +211,8 @@ uma__keg_create(const char *name, size_t size, uma_init init,
 			keg->uk_rsize += UMA_CACHELINE;
 	}
 	uma__keg_layout(keg);
+	if (flags & UMA_ZFLAG_CACHE)
+		return (keg);	/* the item's shape only: on no list */
 	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE) {
 		keg->uk_slabzone = slabzone_lookup(keg->uk_hdrsize);
 		if (keg->uk_slabzone == NULL) {
@@ -457,6 +460,11 @@ uma__keg_destroy(uma_keg_t keg)
 	uint64_t out = 0, lost = 0;
 	uma_slab_t slab;
 
+	if (keg->uk_flags & UMA_ZFLAG_CACHE) {
+		pthread_mutex_destroy(&keg->uk_lock);
+		uma__internal_free(uma__kegs_zone(), keg);
+		return;
+	}
 	pthread_rwlock_wrlock(&uma.ug_lock);
 	LIST_REMOVE(keg, uk_link);
 	pthread_rwlock_unlock(&uma.ug_lock);

@@ -220,8 +220,9 @@ uma__kmem_stats(struct uma_kmem_stats *uks)
 	uks->uks_size = sizeof(*uks);
 	uma_ensure_started();
 	pthread_rwlock_rdlock(&uma.ug_lock);
+	/* A cache zone's items are its caller's memory, not uma's. */
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
-		if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL))
+		if (!(zone->uz_flags & (UMA_ZFLAG_INTERNAL | UMA_ZFLAG_CACHE)))
 			kmem_zone(uks, zone, held);
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
 		kmem_keg(uks, keg);

@@ -246,6 +246,8 @@ walk_zone(struct walk *w, uma_zone_t zone)
 	const struct uma__kmem_holding *kh = uma__kmem_holding(zone);
 	struct uma__zone_stat zs;
 
+	if (zone->uz_flags & UMA_ZFLAG_CACHE)
+		return;		/* its caller's memory, in no slab */
 	uma__zone_stat(zone, &zs, NULL, 0);
 	walk_keg(w, zone->uz_keg, true)->wk_used += zs.zs_allocs >
 	    zs.zs_frees ? zs.zs_allocs - zs.zs_frees : 0;

@@ -34,7 +34,9 @@
  *      then a new slab (keg.c, slab.c, keg lock);
  *   5) pages from the backend (vm.c).
  * Zones without buckets (NOBUCKET, internal zones) go from 1 straight to 4
- * (import.c's single-item path).
+ * (import.c's single-item path).  A cache zone (uma_zcache_create) has
+ * caches and buckets but no slabs: its 4) and 5) are the caller's import
+ * and release (import.c); its keg is only the item's shape, on no list.
  *
  * The one door back up.  Kegs, zone structs, per-CPU cache arrays,
  * buckets and off-page slab headers are items of uma's own zones, so the
@@ -135,6 +137,7 @@
  * these must not overlap the public ones.
  */
 #define	UMA_ZFLAG_OFFPAGE	0x00200000	/* slab header off-page */
+#define	UMA_ZFLAG_CACHE		0x01000000	/* uma_zcache_create: no slabs */
 #define	UMA_ZFLAG_CLASS		0x04000000	/* malloc class: zone_fast.h */
 #define	UMA_ZFLAG_BUCKET	0x10000000	/* a bucket zone */
 #define	UMA_ZFLAG_INTERNAL	0x20000000	/* uma's own zone: no caches */
@@ -407,6 +410,9 @@ struct uma_zone {
 	const char	*uz_name;
 	/* Set once or rarely: they share the first line's tail. */
 	void		*uz_cpu_mem;	/* our "UMA Caches" item, or NULL */
+	uma_import	 uz_import;	/* UMA_ZFLAG_CACHE: the caller's */
+	uma_release	 uz_release;	/* back end, and its argument */
+	void		*uz_arg;
 	_Atomic bool	 uz_used;	/* an allocation happened */
 	LIST_ENTRY(uma_zone) uz_link;	/* on the keg's list */
 	TAILQ_ENTRY(uma_zone) uz_all;	/* on the global list */

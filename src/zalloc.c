@@ -47,7 +47,7 @@ zalloc_ctor(uma_zone_t zone, void *item, void *udata, int flags, bool cached)
 	int error;
 
 #if UMA_DEBUG > 1
-	if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL))
+	if (!(zone->uz_flags & (UMA_ZFLAG_INTERNAL | UMA_ZFLAG_CACHE)))
 		uma__dbg_alloc(zone, item);
 #endif
 	if (zone->uz_gate & UZ_GATE_TRASH)
@@ -56,7 +56,8 @@ zalloc_ctor(uma_zone_t zone, void *item, void *udata, int flags, bool cached)
 		error = zone->uz_ctor(item, zone->uz_size, udata, flags);
 		if (__predict_false(error != 0)) {
 #if UMA_DEBUG > 1
-			if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL))
+			if (!(zone->uz_flags & (UMA_ZFLAG_INTERNAL |
+			    UMA_ZFLAG_CACHE)))
 				uma__dbg_free(zone, item);
 #endif
 			if (cached)
@@ -279,7 +280,7 @@ zfree_miss(uma_zone_t zone, void *item, void *udata, bool checked)
 	if (zone->uz_dtor != NULL)
 		zone->uz_dtor(item, zone->uz_size, udata);
 #if UMA_DEBUG > 1
-	if (!(zone->uz_flags & UMA_ZFLAG_INTERNAL))
+	if (!(zone->uz_flags & (UMA_ZFLAG_INTERNAL | UMA_ZFLAG_CACHE)))
 		uma__dbg_free(zone, item);
 #endif
 	gate = zone->uz_gate;	/* after the dtor: fewer registers to keep */

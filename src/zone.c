@@ -188,6 +188,50 @@ uma__zcreate_class(const char *name, size_t size, uma_cache_t caches,
 	return (zone);
 }
 
+#define	UMA_ZCACHE_FLAGS (UMA_ZONE_NOBUCKET | UMA_ZONE_MAXBUCKET |	\
+	UMA_ZONE_UNMANAGED)
+
+/*
+ * See uma.h.  The zone stands on a keg that only gives the item's shape
+ * (size, bucket choice, statistics) and is on no list of kegs: no slab is
+ * ever made, no reclaim walks it.
+ */
+uma_zone_t
+uma_zcache_create(const char *name, int size, uma_ctor ctor, uma_dtor dtor,
+    uma_init zinit, uma_fini zfini, uma_import zimport, uma_release zrelease,
+    void *arg, int flags)
+{
+	uint32_t zflags = (uint32_t)flags | UMA_ZFLAG_CACHE;
+	uma_zone_t zone;
+	uma_keg_t keg;
+
+	uma_ensure_started();
+	if (zimport == NULL || zrelease == NULL || size <= 0 ||
+	    (flags & ~UMA_ZCACHE_FLAGS) != 0 ||
+	    !zone_args_valid(name, (size_t)size, UMA_ALIGN_PTR, 0)) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	keg = uma__keg_create(name, (size_t)size, NULL, NULL, UMA_ALIGN_PTR,
+	    zflags);
+	if (keg == NULL)
+		goto nomem;
+	zone = zone_alloc_struct(zone_has_caches(zflags));
+	if (zone == NULL) {
+		uma__keg_destroy(keg);
+		goto nomem;
+	}
+	zone->uz_import = zimport;
+	zone->uz_release = zrelease;
+	zone->uz_arg = arg;
+	zone_setup(zone, name, keg, ctor, dtor, zinit, zfini, zflags);
+	uma_threads_poll();
+	return (zone);
+nomem:
+	errno = ENOMEM;
+	return (NULL);
+}
+
 /* See uma.h */
 uma_zone_t
 uma_zsecond_create(const char *name, uma_ctor ctor, uma_dtor dtor,
@@ -196,7 +240,8 @@ uma_zsecond_create(const char *name, uma_ctor ctor, uma_dtor dtor,
 	uma_zone_t zone;
 	uint32_t flags;
 
-	if (name == NULL || primary == NULL) {
+	if (name == NULL || primary == NULL ||
+	    primary->uz_flags & UMA_ZFLAG_CACHE) {
 		errno = EINVAL;
 		return (NULL);
 	}
@@ -250,6 +295,8 @@ zone_set_cold(uma_zone_t zone, void **fieldp, void *fn, bool keg)
 {
 	int error = 0;
 
+	if (keg && zone->uz_flags & UMA_ZFLAG_CACHE)
+		return (EINVAL);
 	pthread_mutex_lock(&zone->uz_keg->uk_lock);
 	if (atomic_load(&zone->uz_used) || (keg && zone->uz_keg->uk_pages != 0))
 		error = EBUSY;
@@ -297,6 +344,8 @@ uma_zone_reserve(uma_zone_t zone, int nitems)
 {
 	uma_keg_t keg = zone->uz_keg;
 
+	if (zone->uz_flags & UMA_ZFLAG_CACHE)
+		return;
 	pthread_mutex_lock(&keg->uk_lock);
 	keg->uk_reserve = nitems > 0 ? (uint32_t)nitems : 0;
 	pthread_mutex_unlock(&keg->uk_lock);
@@ -308,7 +357,7 @@ uma_prealloc(uma_zone_t zone, int nitems)
 {
 	uma_keg_t keg = zone->uz_keg;
 
-	if (nitems > 0)
+	if (nitems > 0 && !(zone->uz_flags & UMA_ZFLAG_CACHE))
 		uma__keg_prealloc(keg, howmany((uint32_t)nitems,
 		    keg->uk_ipers));
 }
@@ -317,6 +366,13 @@ uma_prealloc(uma_zone_t zone, int nitems)
 size_t
 uma_zone_memory(uma_zone_t zone)
 {
+	struct uma__zone_stat zs;
+
+	if (zone->uz_flags & UMA_ZFLAG_CACHE) {
+		uma__zone_stat(zone, &zs, NULL, 0);
+		return ((size_t)(zs.zs_cpu_free + zs.zs_zone_free) *
+		    zone->uz_size);
+	}
 	return ((size_t)atomic_load_explicit(&zone->uz_keg->uk_pages,
 	    memory_order_relaxed) * UMA_PAGE_SIZE);
 }

@@ -58,6 +58,17 @@ typedef int (*uma_init)(void *mem, int size, int flags);
 /* Inverse of uma_init, run when memory leaves the cache. */
 typedef void (*uma_fini)(void *mem, int size);
 
+/*
+ * A cache zone's back end (uma_zcache_create): import stores up to
+ * `count` items in store[] and returns how many (0: none to be had);
+ * release takes `count` items back.  `domain` is UMA_ANYDOMAIN (uma knows
+ * no NUMA domains); `flags` are the allocation's.
+ */
+typedef int (*uma_import)(void *arg, void **store, int count, int domain,
+    int flags);
+typedef void (*uma_release)(void *arg, void **store, int count);
+#define	UMA_ANYDOMAIN	(-1)
+
 /* Alignment masks for uma_zcreate(): the alignment minus one. */
 #define	UMA_ALIGN_PTR	(sizeof(void *) - 1)
 #define	UMA_ALIGN_LONG	(sizeof(long) - 1)
@@ -118,6 +129,24 @@ uma_zone_t uma_zcreate(const char *name, size_t size, uma_ctor ctor,
  */
 uma_zone_t uma_zsecond_create(const char *name, uma_ctor ctor,
     uma_dtor dtor, uma_init zinit, uma_fini zfini, uma_zone_t primary);
+
+/*
+ * Create a cache zone: uma's per-CPU caches and bucket cache in front of
+ * items the caller keeps (FreeBSD's).  There are no slabs: buckets fill by
+ * zimport(arg, ...) and drain by zrelease(arg, ...), with the zone init and
+ * fini on the way, and ctor/dtor on every allocation and free as for any
+ * zone.  uma never reads or writes the items and cannot check a free's
+ * pointer beyond a repeated one.  An import that returns nothing fails the
+ * allocation, with M_WAITOK too (the import decides whether to wait).
+ * `flags`: UMA_ZONE_NOBUCKET, UMA_ZONE_MAXBUCKET, UMA_ZONE_UNMANAGED.
+ * Limits, reclaim, maxcache and the statistics work as for any zone;
+ * uma_zone_memory is the cached items' bytes.  No keg: uma_zsecond_create,
+ * uma_zone_set_init and _fini refuse it (EINVAL), uma_prealloc and
+ * uma_zone_reserve do nothing.  Returns NULL with errno EINVAL or ENOMEM.
+ */
+uma_zone_t uma_zcache_create(const char *name, int size, uma_ctor ctor,
+    uma_dtor dtor, uma_init zinit, uma_fini zfini, uma_import zimport,
+    uma_release zrelease, void *arg, int flags);
 
 /*
  * Destroy a zone: its caches are drained and, for the last zone on a keg,
@@ -199,7 +228,8 @@ void uma_zone_set_maxaction(uma_zone_t zone, uma_maxaction_t fn);
 /*
  * Replace the keg init/fini (uma_zone_set_init/fini) or the zone init/fini
  * (zinit/zfini).  Only before the first allocation; returns 0, or EBUSY
- * after it (FreeBSD asserts instead).
+ * after it (FreeBSD asserts instead), or EINVAL for a keg init/fini of a
+ * cache zone, which has no keg.
  */
 int uma_zone_set_init(uma_zone_t zone, uma_init uminit);
 int uma_zone_set_fini(uma_zone_t zone, uma_fini fini);
