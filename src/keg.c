@@ -95,6 +95,28 @@ layout_inline_ipers(uint32_t rsize, size_t bytes, uint32_t flags)
  * last page, one page more touched by a program's first few buckets
  * (bench thread: 4 of 10 bucket pages).
  */
+/*
+ * A per-CPU keg (UMA_ZONE_PCPU): one page per CPU, the items in the first
+ * and their copies at the same offset in the others (FreeBSD's layout), so
+ * CPU c's copy of an item is UMA_PCPU_ALLOC_SIZE * c bytes after it.  The
+ * header is off-page: inline it would lie in the last CPU's copies.
+ */
+static void
+keg_layout_pcpu(uma_keg_t keg)
+{
+	uint32_t ipers = (uint32_t)(UMA_PAGE_SIZE / keg->uk_rsize);
+
+	if (ipers > UMA_SLAB_MAXITEMS)
+		ipers = UMA_SLAB_MAXITEMS;
+	keg->uk_ipers = ipers;
+	keg->uk_ppera = (uint32_t)uma.ug_ncpus;
+	keg->uk_divc = uma_divc(keg->uk_rsize);
+	keg->uk_bitwords = (uint32_t)howmany(ipers, 64);
+	keg->uk_hdrsize = (uint32_t)uma__slab_hdrsize(ipers, keg->uk_flags);
+	keg->uk_flags |= UMA_ZFLAG_OFFPAGE;
+	keg->uk_pgoff = 0;
+}
+
 void
 uma__keg_layout(uma_keg_t keg)
 {
@@ -104,6 +126,10 @@ uma__keg_layout(uma_keg_t keg)
 	uint64_t best_eff = 0, eff;
 	size_t bytes, cost;
 
+	if (flags & UMA_ZONE_PCPU) {
+		keg_layout_pcpu(keg);
+		return;
+	}
 	can_inline = !(flags & UMA_ZONE_NOTOUCH);
 	can_off = !(flags & UMA_ZFLAG_INTERNAL) || flags & UMA_ZFLAG_BUCKET;
 	maxpages = uma.ug_multipage ? UMA_SLAB_MAXPAGES : 1;
@@ -193,8 +219,13 @@ uma__keg_create(const char *name, size_t size, uma_init init,
 	LIST_INIT(&keg->uk_full_slab);
 	LIST_INIT(&keg->uk_zones);
 	keg->uk_name = name;
-	/* A cache zone's keg has no pages to tag. */
-	keg->uk_id = flags & UMA_ZFLAG_CACHE ? 0 : uma__keg_id_alloc();
+	/*
+	 * A cache zone's keg has no pages to tag; a per-CPU keg on more than
+	 * 256 CPUs has slabs too long to tag (vm.h): its items are checked
+	 * through their slab headers, as those of kegs past 65535.
+	 */
+	keg->uk_id = flags & UMA_ZFLAG_CACHE || (flags & UMA_ZONE_PCPU &&
+	    uma.ug_ncpus > 256) ? 0 : uma__keg_id_alloc();
 	keg->uk_init = init;
 	keg->uk_fini = fini;
 	keg->uk_size = (uint32_t)size;

@@ -117,7 +117,8 @@ kmem_zone(struct uma_kmem_stats *uks, uma_zone_t zone,
 	struct kmem_held *h;
 	const struct uma__kmem_holding *kh;
 	struct uma__zone_stat zs;
-	uint64_t size = zone->uz_keg->uk_size, hsize, used;
+	uint64_t size = (uint64_t)zone->uz_keg->uk_size *
+	    uma_keg_copies(zone->uz_keg), hsize, used;
 
 	uma__zone_stat(zone, &zs, NULL, 0);
 	used = zs.zs_allocs > zs.zs_frees ? zs.zs_allocs - zs.zs_frees : 0;
@@ -169,7 +170,8 @@ kmem_keg(struct uma_kmem_stats *uks, uma_keg_t keg)
 	slabs = pages / keg->uk_ppera;
 	hdr = keg->uk_flags & UMA_ZFLAG_OFFPAGE ? 0 : slabs * keg->uk_hdrsize;
 	uks->uks_metadata += hdr;
-	uks->uks_waste += bytes - hdr - slabs * keg->uk_ipers * keg->uk_size;
+	uks->uks_waste += bytes - hdr - slabs * keg->uk_ipers * keg->uk_size *
+	    uma_keg_copies(keg);
 }
 
 /* The resident set from the kernel, without stdio (no malloc here). */

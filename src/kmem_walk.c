@@ -423,9 +423,10 @@ walk_eval_keg(struct walk *w, struct walk_keg *wk)
 	kept = nfree > allowed ? nfree - allowed : 0;
 	keg_keep(wk, kept);
 	wk->wk_locked = (nofree ? items : kept * keg->uk_ipers) *
-	    keg->uk_size;
+	    keg->uk_size * uma_keg_copies(keg);
 	wk->wk_frag = nofree || items < nfree * keg->uk_ipers ? 0 :
-	    (items - nfree * keg->uk_ipers) * keg->uk_size;
+	    (items - nfree * keg->uk_ipers) * keg->uk_size *
+	    uma_keg_copies(keg);
 }
 
 /* Size the scratch tables for what the caches and slabs hold now. */
@@ -500,8 +501,8 @@ walk_zone_record(struct walk *w, uma_zone_t zone, struct uma_kmem_zone *z)
 	z->ukz_slabs_partial = wk->wk_partial;
 	z->ukz_slabs_free = wk->wk_free;
 	bytes = zs.zs_pages * UMA_PAGE_SIZE;
-	z->ukz_efficiency = bytes == 0 ? 0 : wk->wk_used * keg->uk_size * 100 /
-	    bytes;
+	z->ukz_efficiency = bytes == 0 ? 0 : wk->wk_used * keg->uk_size *
+	    uma_keg_copies(keg) * 100 / bytes;
 	for (int s = 0; s < NSTAGES; s++)
 		z->ukz_reclaimable += wk->wk_freed[s];
 	z->ukz_fragmentation = wk->wk_frag;

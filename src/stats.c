@@ -32,7 +32,8 @@ uma__zone_stat(uma_zone_t zone, struct uma__zone_stat *zs,
 	zs->zs_flags = zone->uz_flags & 0xffff;
 	zs->zs_offpage = (keg->uk_flags & UMA_ZFLAG_OFFPAGE) != 0;
 	zs->zs_efficiency = (uint32_t)((uint64_t)keg->uk_ipers * keg->uk_rsize *
-	    100 / ((uint64_t)keg->uk_ppera * UMA_PAGE_SIZE +
+	    uma_keg_copies(keg) * 100 / ((uint64_t)keg->uk_ppera *
+	    UMA_PAGE_SIZE +
 	    (zs->zs_offpage ? keg->uk_hdrsize : 0)));
 	zs->zs_bucket_size = zone->uz_gate & UZ_GATE_NOCACHE ? 0 :
 	    zone->uz_bucket_size;

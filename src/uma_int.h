@@ -268,6 +268,17 @@ struct uma_keg {
 typedef struct uma_keg *uma_keg_t;
 
 /*
+ * Copies of each item: a per-CPU keg (UMA_ZONE_PCPU) keeps one per CPU,
+ * a page apart (its slab is uk_ppera == CPUs pages, items in the first
+ * page), so an item's memory is this many times uk_size.
+ */
+static inline uint32_t
+uma_keg_copies(uma_keg_t keg)
+{
+	return (keg->uk_flags & UMA_ZONE_PCPU ? keg->uk_ppera : 1);
+}
+
+/*
  * A bucket: a stack of free items in the zone-initialized state.
  * 0 <= ub_cnt <= ub_entries.  While a bucket is installed in a CPU cache
  * its live count is in the cache word and ub_cnt is stale.

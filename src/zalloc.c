@@ -35,6 +35,17 @@ zalloc_failed(uma_zone_t zone, int flags)
 		    memory_order_relaxed);
 }
 
+/* M_ZERO: the item, and for a per-CPU zone every CPU's copy of it. */
+static void
+zalloc_zero(uma_zone_t zone, void *item)
+{
+	uint32_t copies = uma_keg_copies(zone->uz_keg);
+
+	for (uint32_t c = 0; c < copies; c++)
+		memset((char *)item + (size_t)c * UMA_PCPU_ALLOC_SIZE, 0,
+		    zone->uz_size);
+}
+
 /*
  * The ctor stage: debug checks, ctor, M_ZERO.  A failed ctor sends the item
  * back to the keg (dtor skipped, zone fini run) with its unit of the limit,
@@ -68,7 +79,7 @@ zalloc_ctor(uma_zone_t zone, void *item, void *udata, int flags, bool cached)
 		}
 	}
 	if (flags & M_ZERO)
-		memset(item, 0, zone->uz_size);
+		zalloc_zero(zone, item);
 	return (item);
 }
 
@@ -338,4 +349,42 @@ void
 uma_zwait(uma_zone_t zone)
 {
 	uma_zfree(zone, uma_zalloc_arg(zone, NULL, M_WAITOK));
+}
+
+/* A per-CPU call on a zone that is not per-CPU: FreeBSD asserts. */
+static void
+zone_assert_pcpu(uma_zone_t zone, const char *what)
+{
+	if (__predict_false(!(zone->uz_flags & UMA_ZONE_PCPU)))
+		uma__misuse(zone, "%s on a zone without UMA_ZONE_PCPU", what);
+}
+
+/* See uma.h */
+void *
+uma_zalloc_pcpu_arg(uma_zone_t zone, void *udata, int flags)
+{
+	zone_assert_pcpu(zone, "uma_zalloc_pcpu");
+	return (uma_zalloc_arg(zone, udata, flags));
+}
+
+/* See uma.h */
+void *
+uma_zalloc_pcpu(uma_zone_t zone, int flags)
+{
+	return (uma_zalloc_pcpu_arg(zone, NULL, flags));
+}
+
+/* See uma.h */
+void
+uma_zfree_pcpu_arg(uma_zone_t zone, void *item, void *udata)
+{
+	zone_assert_pcpu(zone, "uma_zfree_pcpu");
+	uma_zfree_arg(zone, item, udata);
+}
+
+/* See uma.h */
+void
+uma_zfree_pcpu(uma_zone_t zone, void *item)
+{
+	uma_zfree_pcpu_arg(zone, item, NULL);
 }

@@ -21,6 +21,7 @@
 #include "internal.h"
 #include "keg.h"
 #include "limit.h"
+#include "rseq.h"
 #include "slab.h"
 #include "stats.h"
 #include "threads.h"
@@ -29,12 +30,12 @@
 #define	UMA_ZONE_PUBLIC	(UMA_ZONE_UNMANAGED | UMA_ZONE_ZINIT |		\
 	UMA_ZONE_NOTOUCH | UMA_ZONE_NOFREE | UMA_ZONE_VM |		\
 	UMA_ZONE_NOBUCKET | UMA_ZONE_MAXBUCKET | UMA_ZONE_REFCNT |	\
-	UMA_ZONE_CACHESPREAD | UMA_ZONE_NODUMP)
+	UMA_ZONE_CACHESPREAD | UMA_ZONE_NODUMP | UMA_ZONE_PCPU)
 #define	UMA_ITEM_MAX	((size_t)1 << 30)
 
 /* Flags a secondary zone inherits from its keg. */
 #define	UMA_ZONE_INHERIT (UMA_ZONE_NOTOUCH | UMA_ZONE_NOFREE |		\
-	UMA_ZONE_VM | UMA_ZONE_REFCNT | UMA_ZONE_NODUMP |		\
+	UMA_ZONE_VM | UMA_ZONE_REFCNT | UMA_ZONE_NODUMP | UMA_ZONE_PCPU | \
 	UMA_ZFLAG_INTERNAL | UMA_ZFLAG_BUCKET)
 
 /* Give back the zone's own caches item, if it has one. */
@@ -112,6 +113,10 @@ zone_args_valid(const char *name, size_t size, int align, uint32_t flags)
 		return (false);
 	if (align < 0 || ((unsigned)align & ((unsigned)align + 1)) != 0 ||
 	    (size_t)align >= UMA_PAGE_SIZE)
+		return (false);
+	/* Per-CPU items: a page each at most, at a fixed stride. */
+	if (flags & UMA_ZONE_PCPU && (size > UMA_PCPU_ALLOC_SIZE ||
+	    flags & UMA_ZONE_CACHESPREAD))
 		return (false);
 	return ((flags & ~UMA_ZONE_PUBLIC) == 0);
 }
@@ -517,4 +522,20 @@ int
 uma_zone_exhausted(uma_zone_t zone)
 {
 	return (uma__zone_sleepers(zone));
+}
+
+/* See uma.h */
+int
+uma_curcpu(void)
+{
+	uma_ensure_started();
+	return (uma__curcpu());
+}
+
+/* See uma.h */
+int
+uma_ncpus(void)
+{
+	uma_ensure_started();
+	return (uma.ug_ncpus);
 }

@@ -50,6 +50,7 @@ LAYERS = [
     ("statistics", ["stats"]),
     ("zone entry", ["zalloc", "zone_fast", "zone"]),
     ("statistics' nodes", ["stream", "sysctl_zone"]),
+    ("counter", ["counter"]),
     ("malloc", ["malloc", "malloc_fast", "malloc_int", "malloc_mstat",
                 "malloc_large", "malloc_type", "malloc_kpi", "contig"]),
     ("mbuf", ["mbuf_int", "mbuf_limit", "mbuf", "mbuf_tag", "mbuf_chain",

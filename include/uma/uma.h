@@ -103,6 +103,7 @@ uma_get_cache_align_mask(void)
 #define	UMA_ZONE_REFCNT		0x1000	/* a 32-bit reference count per item */
 #define	UMA_ZONE_CACHESPREAD	0x2000	/* spread items over cache lines */
 #define	UMA_ZONE_NODUMP		0x4000	/* slabs left out of core dumps */
+#define	UMA_ZONE_PCPU		0x8000	/* an item is a copy per CPU */
 
 /*
  * Reclaim requests for uma_reclaim() and uma_zone_reclaim().  Unlike
@@ -169,6 +170,31 @@ void uma_zdestroy(uma_zone_t zone);
  */
 void *uma_zalloc_arg(uma_zone_t zone, void *udata, int flags);
 void *uma_zalloc(uma_zone_t zone, int flags);
+
+/*
+ * Per-CPU items (FreeBSD's, the base of counter(9)).  An item of a zone
+ * made with UMA_ZONE_PCPU (size at most UMA_PCPU_ALLOC_SIZE) is one copy
+ * per CPU, UMA_PCPU_ALLOC_SIZE bytes apart: uma_zalloc_pcpu returns CPU
+ * 0's copy, zpcpu_get_cpu(p, cpu) is CPU cpu's and zpcpu_get(p) the
+ * calling thread's CPU's.  M_ZERO zeroes every copy; the ctor, dtor and
+ * inits see CPU 0's.  A thread may move to another CPU at any time: its
+ * updates through zpcpu_get must be atomic (counter(9) adds with one
+ * relaxed atomic), and readers sum the copies of CPUs 0 .. uma_ncpus() -
+ * 1.  Unlike FreeBSD's, the pointer is an address, not an offset.  The
+ * _pcpu calls on a zone without UMA_ZONE_PCPU report it and abort.
+ */
+#define	UMA_PCPU_ALLOC_SIZE	4096
+void *uma_zalloc_pcpu_arg(uma_zone_t zone, void *udata, int flags);
+void *uma_zalloc_pcpu(uma_zone_t zone, int flags);
+void uma_zfree_pcpu_arg(uma_zone_t zone, void *item, void *udata);
+void uma_zfree_pcpu(uma_zone_t zone, void *item);
+/* The calling thread's CPU now, in [0, uma_ncpus()); CPUs that can exist. */
+int uma_curcpu(void);
+int uma_ncpus(void);
+#define	zpcpu_get_cpu(base, cpu)					\
+	((__typeof__(base))((char *)(base) +				\
+	    (size_t)UMA_PCPU_ALLOC_SIZE * (size_t)(cpu)))
+#define	zpcpu_get(base)	zpcpu_get_cpu(base, uma_curcpu())
 
 /*
  * Free an item to the zone it came from.  NULL is ignored.  Freeing an item
