@@ -9,9 +9,9 @@
  * they fell, keeps per-flow counters in a table from mallocarray, gives a
  * "tap" a copy of every fifth packet (m_copypacket: the clusters are
  * shared, not copied), and "forwards" UDP to a transmitter that takes at
- * most TX_MAXSEGS segments (m_defrag).  It checks its own work: every
- * flow's packets and payload sums must come out as the generator made
- * them.
+ * most TX_MAXSEGS segments (m_defrag).  Its counters are per CPU
+ * (uma_zalloc_pcpu, zpcpu_get).  It checks its own work: every flow's
+ * packets and payload sums must come out as the generator made them.
  *
  * The code is written as FreeBSD's would be: malloc(9)'s three-argument
  * malloc and two-argument free come through <uma/freebsd.h>, the one
@@ -48,11 +48,41 @@ struct flowstat {
 	uint32_t	fs_sum;		/* sum of payload bytes */
 };
 
+/*
+ * The stack's counters, per CPU as a driver's are: one item of a
+ * UMA_ZONE_PCPU zone is a copy for each CPU, and a packet counts in the
+ * copy of the CPU it is handled on (zpcpu_get), with no cache line shared
+ * between CPUs; the totals sum the copies.  A thread may move between
+ * CPUs at any moment, so the adds are atomic (FreeBSD's kernel would add
+ * in a critical section instead).
+ */
 struct stats {
 	uint64_t	st_udp, st_tcp, st_bad;
 	uint64_t	st_tapped, st_tap_bytes;
 	uint64_t	st_defragged, st_tx, st_tx_drops;
 };
+
+#define	STAT_ADD(st, field, n)						\
+	__atomic_fetch_add(&zpcpu_get(st)->field, (n), __ATOMIC_RELAXED)
+
+/* The copies of every CPU, added up. */
+static void
+stats_sum(struct stats *pcpu, struct stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (int cpu = 0; cpu < uma_ncpus(); cpu++) {
+		struct stats *c = zpcpu_get_cpu(pcpu, cpu);
+
+		sum->st_udp += c->st_udp;
+		sum->st_tcp += c->st_tcp;
+		sum->st_bad += c->st_bad;
+		sum->st_tapped += c->st_tapped;
+		sum->st_tap_bytes += c->st_tap_bytes;
+		sum->st_defragged += c->st_defragged;
+		sum->st_tx += c->st_tx;
+		sum->st_tx_drops += c->st_tx_drops;
+	}
+}
 
 /* ---- the driver -------------------------------------------------------- */
 
@@ -147,8 +177,8 @@ tap(struct mbuf *m, struct stats *st)
 
 	m_copydata(m, 0, sizeof(hdr), hdr);
 	if (((struct ether_header *)hdr)->ether_type == htons(ETHERTYPE_IP))
-		st->st_tapped++;
-	st->st_tap_bytes += (uint64_t)m->m_pkthdr.len;
+		STAT_ADD(st, st_tapped, 1);
+	STAT_ADD(st, st_tap_bytes, (uint64_t)m->m_pkthdr.len);
 	m_freem(m);
 }
 
@@ -164,20 +194,20 @@ tx(struct mbuf *m, int paylen, uint32_t want_sum, struct stats *st)
 		nsegs++;
 	if (nsegs > TX_MAXSEGS) {
 		if ((n = m_defrag(m, M_NOWAIT)) == NULL) {
-			st->st_tx_drops++;
+			STAT_ADD(st, st_tx_drops, 1);
 			m_freem(m);
 			return;
 		}
 		m = n;
-		st->st_defragged++;
+		STAT_ADD(st, st_defragged, 1);
 	}
 	for (nsegs = 0, n = m; n != NULL; n = n->m_next)
 		nsegs++;
 	m_apply(m, m->m_pkthdr.len - paylen, paylen, sum_bytes, &sum);
 	if (nsegs <= TX_MAXSEGS && sum == want_sum)
-		st->st_tx++;
+		STAT_ADD(st, st_tx, 1);
 	else
-		st->st_tx_drops++;
+		STAT_ADD(st, st_tx_drops, 1);
 	m_freem(m);
 }
 
@@ -213,7 +243,7 @@ parse(struct mbuf *m, struct flowstat *flows, struct stats *st, long i)
 		dport = ntohs(((struct udphdr *)(mtod(n, uint8_t *) +
 		    off))->uh_dport);
 		l4len = sizeof(struct udphdr);
-		st->st_udp++;
+		STAT_ADD(st, st_udp, 1);
 	} else if (ip->ip_p == IPPROTO_TCP) {
 		n = m_pulldown(m, ETHER_HDR_LEN + hlen, sizeof(struct tcphdr),
 		    &off);
@@ -222,7 +252,7 @@ parse(struct mbuf *m, struct flowstat *flows, struct stats *st, long i)
 		dport = ntohs(((struct tcphdr *)(mtod(n, uint8_t *) +
 		    off))->th_dport);
 		l4len = sizeof(struct tcphdr);
-		st->st_tcp++;
+		STAT_ADD(st, st_tcp, 1);
 	} else
 		goto drop;
 	paylen = m->m_pkthdr.len - ETHER_HDR_LEN - hlen - l4len;
@@ -238,7 +268,7 @@ parse(struct mbuf *m, struct flowstat *flows, struct stats *st, long i)
 		m_freem(m);
 	return (0);
 drop:
-	st->st_bad++;
+	STAT_ADD(st, st_bad, 1);
 	m_freem(m);
 	return (EINVAL);
 }
@@ -247,12 +277,18 @@ int
 main(int argc, char **argv)
 {
 	struct flowstat *flows, *expect;
-	struct stats st = { 0 };
+	struct stats *pcpu, st;
+	uma_zone_t stats_zone;
 	uint8_t *buf, *frame;
 	long npackets = argc > 1 ? atol(argv[1]) : 20000;
 	int bad = 0, len;
 	struct mbuf *m;
 
+	stats_zone = uma_zcreate("parser_stats", sizeof(struct stats), NULL,
+	    NULL, NULL, NULL, UMA_ALIGNOF(struct stats), UMA_ZONE_PCPU);
+	if (stats_zone == NULL)
+		return (1);
+	pcpu = uma_zalloc_pcpu(stats_zone, M_WAITOK | M_ZERO);
 	flows = mallocarray(NFLOWS, sizeof(*flows), M_PARSER,
 	    M_WAITOK | M_ZERO);
 	expect = mallocarray(NFLOWS, sizeof(*expect), M_PARSER,
@@ -266,9 +302,10 @@ main(int argc, char **argv)
 			fprintf(stderr, "packet_parser: no mbufs\n");
 			return (1);
 		}
-		if (parse(m, flows, &st, i) != 0)
+		if (parse(m, flows, pcpu, i) != 0)
 			bad++;
 	}
+	stats_sum(pcpu, &st);
 	for (int f = 0; f < NFLOWS; f++)
 		if (flows[f].fs_packets != expect[f].fs_packets ||
 		    flows[f].fs_bytes != expect[f].fs_bytes ||
@@ -292,6 +329,8 @@ main(int argc, char **argv)
 	free(buf, M_PARSER);
 	free(flows, M_PARSER);
 	free(expect, M_PARSER);
+	uma_zfree_pcpu(stats_zone, pcpu);
+	uma_zdestroy(stats_zone);
 	printf("%s\n", bad == 0 ? "all flows as generated" : "MISMATCH");
 	return (bad != 0);
 }
