@@ -12,10 +12,44 @@
 #              pair, batch and prodcons, malloc pair and batch, m_getcl
 #              pair and the hand-off.
 #
-# Knobs: ROUNDS (7), CALLGRIND=0 or TIME=0 to skip a part.
+#   insns      the hit paths' entry points, disassembled: the same
+#              instructions in A and B, or the difference (addresses,
+#              symbol offsets and the alignment padding after each
+#              function left out): uma_zalloc(_arg), uma_zfree(_arg),
+#              m_getcl, m_free, m_freem; malloc and free of the preload.
+#
+# Knobs: ROUNDS (7), CALLGRIND=0, TIME=0 or INSNS=0 to skip a part.
 set -u
 a=$1 b=$2
 rounds=${ROUNDS:-7}
+
+# dis LIB FUNC: its instructions, nothing that moves with the layout.
+dis() {
+	objdump -d --no-show-raw-insn --no-addresses "$1" 2>/dev/null |
+	    awk -v f="<$2>:" '$0 ~ f"$" { p = 1; next } p && /^$/ { exit } p' |
+	    sed -E 's/[0-9a-f]+ <([^>+]*)(\+0x[0-9a-f]+)?>/<\1>/g;
+		s/0x[0-9a-f]+\(%rip\)/X(%rip)/g; s/ *#.*$//' |
+	    grep -v -E '^[[:space:]]*((data16 )*(cs )*nop|xchg +%ax,%ax)'
+}
+
+if [ "${INSNS:-1}" != 0 ]; then
+	echo "hit path instructions (objdump): A B"
+	for f in uma_zalloc uma_zalloc_arg uma_zfree uma_zfree_arg m_getcl \
+	    m_free m_freem malloc free; do
+		lib=libuma.so
+		case $f in malloc|free) lib=libuma-malloc.so ;; esac
+		dis "$a/$lib" $f > /tmp/hitpath.$$.a
+		dis "$b/$lib" $f > /tmp/hitpath.$$.b
+		if cmp -s /tmp/hitpath.$$.a /tmp/hitpath.$$.b; then
+			printf "  %-16s same, %d instructions\n" $f \
+			    "$(wc -l < /tmp/hitpath.$$.a)"
+		else
+			printf "  %-16s DIFFERENT:\n" $f
+			diff /tmp/hitpath.$$.a /tmp/hitpath.$$.b | sed 's/^/    /'
+		fi
+	done
+	rm -f /tmp/hitpath.$$.a /tmp/hitpath.$$.b
+fi
 
 cg() {	# cg PRELOAD PROG ARGS: instructions
 	pre=$1

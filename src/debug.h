@@ -29,15 +29,14 @@ uma__item_plausible(uma_zone_t zone, const void *item)
 	uma_keg_t keg = zone->uz_keg;
 	uma_slab_t slab;
 
+	/* A cache zone's items are the caller's: nothing to check. */
+	if (__predict_false(!uma_vm_contains(item)))
+		return ((keg->uk_flags & UMA_ZFLAG_CACHE) != 0);
 	/* The page's tag names its keg: no slab header to read. */
 	if (__predict_true(keg->uk_id != 0))
-		return (uma_vm_contains(item) &&
-		    UMA_PAGETAG_KEG(uma_vm_pagetag_of(item)) == keg->uk_id);
-	/* A cache zone's items are the caller's: nothing to check. */
+		return (UMA_PAGETAG_KEG(uma_vm_pagetag_of(item)) == keg->uk_id);
 	if (keg->uk_flags & UMA_ZFLAG_CACHE)
 		return (true);
-	if (__predict_false(!uma_vm_contains(item)))
-		return (false);
 	slab = uma_vtoslab(item);
 	return (__predict_true(slab != NULL && slab->us_keg == keg));
 }

@@ -162,8 +162,11 @@ mb_init_pack(struct mbuf *m, int flags, short type)
  * work inlined.  Nothing else allocates from it.
  */
 
-/* A packet from the zone's miss entry (the hit path missed). */
-static struct mbuf *
+/*
+ * A packet from the zone's miss entry (the hit path missed).  Inlined
+ * where it is called: m_getcl's first try calls nothing more than before.
+ */
+static inline __attribute__((always_inline)) struct mbuf *
 mb_pack_miss(int how, short type, int flags)
 {
 	struct mbuf *m = uma__zalloc_miss(mb_zones.mz_pack, NULL, how);
@@ -346,7 +349,7 @@ m_gethdr(int how, short type)
  * m_getcl when the packet zone cannot help without sleeping: an mbuf from
  * "mbuf", then a cluster, sleeping at the cluster limit if need be.
  */
-static struct mbuf *
+static __attribute__((noinline)) struct mbuf *
 m_getcl_slow(short type, int flags)
 {
 	struct mb_args args = { flags, type };
@@ -363,13 +366,24 @@ m_getcl_slow(short type, int flags)
 }
 
 /*
- * m_getcl beyond the packet zone's hit path.  The first try is quiet: at
- * the cluster limit, clusters may idle in the packet zone's caches (other
- * CPUs', or a bucket another refill left), so an M_NOWAIT caller gives
- * them back and tries once more, counted (as m_clget does); a M_WAITOK
- * caller goes on to sleep for a cluster (m_getcl_slow).  A request
- * refused in the end counts one failure of the packet zone.
+ * The packet zone's quiet first try got nothing.  A waiting caller goes
+ * the long way, which sleeps for a cluster (m_getcl_slow).  An M_NOWAIT
+ * one at the cluster limit gives back the clusters idling in the packet
+ * zone's caches (other CPUs', or a bucket another refill left) and tries
+ * once more, counted, as m_clget does; so a request refused in the end
+ * counts one failure of the packet zone, and a served one none.
  */
+static __attribute__((noinline)) struct mbuf *
+m_getcl_refused(int how, short type, int flags)
+{
+	if (!(how & M_NOWAIT))
+		return (m_getcl_slow(type, flags));
+	if (uma__zone_at_limit(mb_zones.mz_clust))
+		uma_zone_reclaim(mb_zones.mz_pack, UMA_RECLAIM_DRAIN_CPU);
+	return (mb_pack_miss(how, type, flags));
+}
+
+/* m_getcl beyond the packet zone's hit path. */
 static __attribute__((noinline)) struct mbuf *
 m_getcl_zone(int how, short type, int flags)
 {
@@ -380,13 +394,9 @@ m_getcl_zone(int how, short type, int flags)
 	    uma__zone_at_limit(mb_zones.mz_clust)))
 		return (m_getcl_slow(type, flags));
 	m = mb_pack_miss(how | M_UMA_QUIET, type, flags);
-	if (__predict_true(m != NULL))
-		return (m);
-	if (!(how & M_NOWAIT))
-		return (m_getcl_slow(type, flags));
-	if (uma__zone_at_limit(mb_zones.mz_clust))
-		uma_zone_reclaim(mb_zones.mz_pack, UMA_RECLAIM_DRAIN_CPU);
-	return (mb_pack_miss(how, type, flags));
+	if (__predict_false(m == NULL))
+		return (m_getcl_refused(how, type, flags));
+	return (m);
 }
 
 /*

@@ -421,9 +421,6 @@ struct uma_zone {
 	const char	*uz_name;
 	/* Set once or rarely: they share the first line's tail. */
 	void		*uz_cpu_mem;	/* our "UMA Caches" item, or NULL */
-	uma_import	 uz_import;	/* UMA_ZFLAG_CACHE: the caller's */
-	uma_release	 uz_release;	/* back end, and its argument */
-	void		*uz_arg;
 	_Atomic bool	 uz_used;	/* an allocation happened */
 	LIST_ENTRY(uma_zone) uz_link;	/* on the keg's list */
 	TAILQ_ENTRY(uma_zone) uz_all;	/* on the global list */
@@ -468,6 +465,14 @@ struct uma_zone {
 	_Atomic uint64_t uz_frees;
 	_Atomic uint64_t uz_fails;
 	_Atomic uint64_t uz_sleeps;
+
+	/*
+	 * A cache zone's back end (UMA_ZFLAG_CACHE, import.c): last, so that
+	 * the lines the hit paths and the limit read keep their offsets.
+	 */
+	uma_import	 uz_import;
+	uma_release	 uz_release;
+	void		*uz_arg;
 };
 
 /* Globals of uma (init.c). */
