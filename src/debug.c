@@ -20,6 +20,7 @@
 
 #include "debug.h"
 #include "slab.h"
+#include "vmhash.h"
 
 #define	UMA_TRASH	0xdeadc0de
 
@@ -68,7 +69,7 @@ uma__item_check(uma_zone_t zone, void *item)
 
 	if (keg->uk_flags & UMA_ZFLAG_CACHE)
 		return (NULL);		/* the caller's items */
-	if (!uma_vm_contains(item) || (slab = uma_vtoslab(item)) == NULL)
+	if ((slab = uma_page_slab(item)) == NULL)
 		uma__misuse(zone, "free of %p, which uma never allocated",
 		    item);
 	if (slab->us_keg != keg)
@@ -84,6 +85,21 @@ uma__item_check(uma_zone_t zone, void *item)
 	    (1ull << (idx % 64)))
 		uma__misuse(zone, "double free of %p", item);
 	return (slab);
+}
+
+/*
+ * See debug.h.  Outside the arena: a cache zone's items are the caller's,
+ * with nothing to check; a keg's own pages (allocf) are in the hash.
+ */
+bool
+uma__item_plausible_outside(uma_zone_t zone, const void *item)
+{
+	uma_slab_t slab;
+
+	if (zone->uz_keg->uk_flags & UMA_ZFLAG_CACHE)
+		return (true);
+	slab = uma_page_slab(item);
+	return (slab != NULL && slab->us_keg == zone->uz_keg);
 }
 
 /* Fill a freed item with the trash pattern. */
@@ -121,7 +137,7 @@ void
 uma__dbg_alloc(uma_zone_t zone, void *item)
 {
 	uma_keg_t keg = zone->uz_keg;
-	uma_slab_t slab = uma_vtoslab(item);
+	uma_slab_t slab = uma_page_slab(item);
 	int idx = uma__slab_item_index(keg, slab, item);
 	uint64_t bit = 1ull << (idx % 64);
 
@@ -134,7 +150,7 @@ void
 uma__dbg_free(uma_zone_t zone, void *item)
 {
 	uma_keg_t keg = zone->uz_keg;
-	uma_slab_t slab = uma_vtoslab(item);
+	uma_slab_t slab = uma_page_slab(item);
 	int idx = uma__slab_item_index(keg, slab, item);
 	uint64_t bit = 1ull << (idx % 64);
 

@@ -18,6 +18,9 @@ void	uma__trash_fill(uma_zone_t zone, void *item) UMA_HIDDEN;
 void	uma__trash_check(uma_zone_t zone, void *item) UMA_HIDDEN;
 void	uma__dbg_alloc(uma_zone_t zone, void *item) UMA_HIDDEN;
 void	uma__dbg_free(uma_zone_t zone, void *item) UMA_HIDDEN;
+/* uma__item_plausible for an item outside the arena (debug.c). */
+bool	uma__item_plausible_outside(uma_zone_t zone, const void *item)
+	    UMA_HIDDEN;
 
 /*
  * Is `item` in a slab of this zone's keg?  Two loads; a false answer goes
@@ -29,9 +32,8 @@ uma__item_plausible(uma_zone_t zone, const void *item)
 	uma_keg_t keg = zone->uz_keg;
 	uma_slab_t slab;
 
-	/* A cache zone's items are the caller's: nothing to check. */
 	if (__predict_false(!uma_vm_contains(item)))
-		return ((keg->uk_flags & UMA_ZFLAG_CACHE) != 0);
+		return (uma__item_plausible_outside(zone, item));
 	/* The page's tag names its keg: no slab header to read. */
 	if (__predict_true(keg->uk_id != 0))
 		return (UMA_PAGETAG_KEG(uma_vm_pagetag_of(item)) == keg->uk_id);

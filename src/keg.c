@@ -19,6 +19,7 @@
 #include "keg.h"
 #include "slab.h"
 #include "sysctl_int.h"
+#include "vmhash.h"
 
 UMA_SYSCTL_INT(sysctl_multipage, "vm.debug.uma_multipage_slabs",
     &uma.ug_multipage, UMA_CTLFLAG_RDTUN, 0, 1,
@@ -350,7 +351,7 @@ uma__keg_release(uma_keg_t keg, void **store, int cnt, uma_zone_t zone)
 
 	pthread_mutex_lock(&keg->uk_lock);
 	for (int i = 0; i < cnt; i++) {
-		slab = uma_vm_contains(store[i]) ? uma_vtoslab(store[i]) : NULL;
+		slab = uma_page_slab(store[i]);
 		if (slab == NULL || slab->us_keg != keg) {
 			pthread_mutex_unlock(&keg->uk_lock);
 			uma__item_check(zone, store[i]);
@@ -442,7 +443,9 @@ uma__keg_drain(uma_keg_t keg)
 
 	pthread_mutex_lock(&keg->uk_lock);
 	uma__keg_assert_valid_locked(keg);
-	if (keg->uk_flags & UMA_ZONE_NOFREE) {
+	/* NOFREE, and pages of an allocf with no freef, stay. */
+	if (keg->uk_flags & UMA_ZONE_NOFREE || (keg->uk_flags &
+	    UMA_ZFLAG_FOREIGN && keg->uk_freef == NULL)) {
 		pthread_mutex_unlock(&keg->uk_lock);
 		return;
 	}

@@ -222,12 +222,17 @@ uma__kmem_stats(struct uma_kmem_stats *uks)
 	uks->uks_size = sizeof(*uks);
 	uma_ensure_started();
 	pthread_rwlock_rdlock(&uma.ug_lock);
-	/* A cache zone's items are its caller's memory, not uma's. */
+	/*
+	 * A cache zone's items are its caller's memory, not uma's, and so
+	 * are the pages of a keg's own allocf (not the arena's).
+	 */
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
-		if (!(zone->uz_flags & (UMA_ZFLAG_INTERNAL | UMA_ZFLAG_CACHE)))
+		if (!(zone->uz_flags & (UMA_ZFLAG_INTERNAL | UMA_ZFLAG_CACHE)) &&
+		    !(zone->uz_keg->uk_flags & UMA_ZFLAG_FOREIGN))
 			kmem_zone(uks, zone, held);
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
-		kmem_keg(uks, keg);
+		if (!(keg->uk_flags & UMA_ZFLAG_FOREIGN))
+			kmem_keg(uks, keg);
 	pthread_rwlock_unlock(&uma.ug_lock);
 	for (int i = 0; i < KMEM_HOLDINGS; i++)
 		kmem_held_move(uks, &held[i]);

@@ -246,8 +246,9 @@ walk_zone(struct walk *w, uma_zone_t zone)
 	const struct uma__kmem_holding *kh = uma__kmem_holding(zone);
 	struct uma__zone_stat zs;
 
-	if (zone->uz_flags & UMA_ZFLAG_CACHE)
-		return;		/* its caller's memory, in no slab */
+	if (zone->uz_flags & UMA_ZFLAG_CACHE ||
+	    zone->uz_keg->uk_flags & UMA_ZFLAG_FOREIGN)
+		return;		/* its caller's memory, not the arena's */
 	uma__zone_stat(zone, &zs, NULL, 0);
 	walk_keg(w, zone->uz_keg, true)->wk_used += zs.zs_allocs >
 	    zs.zs_frees ? zs.zs_allocs - zs.zs_frees : 0;
@@ -565,7 +566,8 @@ walk_run(struct walk *w, const struct walk_runs *wr,
 	 */
 	for (int internal = 0; internal < 2; internal++)
 		LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
-			if (!(keg->uk_flags & UMA_ZFLAG_INTERNAL) == !internal)
+			if (!(keg->uk_flags & UMA_ZFLAG_INTERNAL) == !internal &&
+			    !(keg->uk_flags & UMA_ZFLAG_FOREIGN))
 				walk_eval_keg(w, walk_keg(w, keg, false));
 	walk_totals(w, ukx);
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)

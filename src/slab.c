@@ -17,6 +17,7 @@
 #include "internal.h"
 #include "slab.h"
 #include "vm.h"
+#include "vmhash.h"
 
 static inline size_t
 slab_bitwords(uint32_t ipers)
@@ -120,37 +121,97 @@ slab_bits_set(uint64_t *bits, uint32_t n)
 }
 
 /*
- * A slab's pages back to the backend.  Pages of a NODUMP keg are made
- * dumpable again first: the arena hands them to other kegs next.
+ * A slab's pages: from the backend, or from the keg's own page allocator
+ * (uma_zone_set_allocf, UMA_ZFLAG_FOREIGN), which must give whole pages
+ * outside uma's arena; what it says in *pflag goes back to its freef.
  */
-static void
-slab_pages_free(uma_keg_t keg, char *mem)
+static char *
+slab_pages_alloc(uma_keg_t keg, int flags, uint8_t *pflag)
 {
-	if (keg->uk_flags & UMA_ZONE_NODUMP)
-		(void)madvise(mem, keg->uk_ppera * UMA_PAGE_SIZE, MADV_DODUMP);
-	uma__page_free(mem, keg->uk_ppera);
+	char *mem;
+
+	*pflag = 0;
+	if (!(keg->uk_flags & UMA_ZFLAG_FOREIGN))
+		return (uma__page_alloc(keg->uk_ppera, flags));
+	mem = keg->uk_allocf(LIST_FIRST(&keg->uk_zones),
+	    (size_t)keg->uk_ppera * UMA_PAGE_SIZE, UMA_ANYDOMAIN, pflag, flags);
+	if (mem != NULL && (((uintptr_t)mem & UMA_PAGE_MASK) != 0 ||
+	    uma_vm_contains(mem)))
+		uma__panic("uma: keg \"%s\": its allocf returned %p, %s",
+		    keg->uk_name, (void *)mem, uma_vm_contains(mem) ?
+		    "memory of uma's own arena" : "not on a page boundary");
+	return (mem);
 }
 
 /*
- * A new slab: pages from the backend, header inline or off-page, keg init
- * on every item.  No pages (refused, or M_NOVM): *errorp UMA_ENOPAGES.  A
- * failing keg init on item i finis items 0..i-1 and gives everything back:
- * *errorp UMA_EINIT.
+ * A slab's pages back.  Pages of a NODUMP keg are made dumpable again
+ * first: the arena hands them to other kegs next.
+ */
+static void
+slab_pages_free(uma_keg_t keg, char *mem, uint8_t pflag)
+{
+	size_t len = (size_t)keg->uk_ppera * UMA_PAGE_SIZE;
+
+	if (keg->uk_flags & UMA_ZONE_NODUMP)
+		(void)madvise(mem, len, MADV_DODUMP);
+	/* An allocf without a freef: its pages are the caller's for good. */
+	if (keg->uk_flags & UMA_ZFLAG_FOREIGN) {
+		if (keg->uk_freef != NULL)
+			keg->uk_freef(mem, len, pflag);
+	} else
+		uma__page_free(mem, keg->uk_ppera);
+}
+
+/* Publish the slab: the arena's tables, or the hash for foreign pages. */
+static int
+slab_publish(uma_keg_t keg, uma_slab_t slab, char *mem)
+{
+	if (keg->uk_flags & UMA_ZFLAG_FOREIGN)
+		return (uma__vmhash_insert(mem, keg->uk_ppera, slab));
+	uma__vtoslab_set(mem, keg->uk_ppera, slab,
+	    uma_pagetag_make(keg->uk_id, (uint8_t)keg->uk_slabflags));
+	return (0);
+}
+
+/* Keg init on every item; a failure finis the ones before.  0 or not. */
+static int
+slab_init_items(uma_keg_t keg, uma_slab_t slab, int flags)
+{
+	int i;
+
+	if (keg->uk_init == NULL)
+		return (0);
+	for (i = 0; i < (int)keg->uk_ipers; i++)
+		if (keg->uk_init(slab_item(keg, slab, i), keg->uk_size,
+		    flags) != 0)
+			break;
+	if (i == (int)keg->uk_ipers)
+		return (0);
+	if (keg->uk_fini != NULL)
+		while (--i >= 0)
+			keg->uk_fini(slab_item(keg, slab, i), keg->uk_size);
+	return (UMA_EINIT);
+}
+
+/*
+ * A new slab: pages, header inline or off-page, keg init on every item.
+ * No pages (refused, or M_NOVM; or no room to enter foreign ones): *errorp
+ * UMA_ENOPAGES.  A failing keg init on item i finis items 0..i-1 and gives
+ * everything back: *errorp UMA_EINIT.
  */
 uma_slab_t
 uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 {
 	uma_slab_t slab;
+	uint8_t pflag;
 	char *mem;
-	int i, error;
 
 	*errorp = UMA_ENOPAGES;
 	if (flags & M_NOVM)
 		return (NULL);
-	mem = uma__page_alloc(keg->uk_ppera, flags);
+	mem = slab_pages_alloc(keg, flags, &pflag);
 	if (mem == NULL)
 		return (NULL);
-	*errorp = 0;
 	/* Best effort, as M_NODUMP: a kernel without it dumps the pages. */
 	if (keg->uk_flags & UMA_ZONE_NODUMP)
 		(void)madvise(mem, keg->uk_ppera * UMA_PAGE_SIZE,
@@ -158,41 +219,33 @@ uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE) {
 		slab = uma__internal_alloc(keg->uk_slabzone, M_NOWAIT);
 		if (slab == NULL) {
-			slab_pages_free(keg, mem);
-			*errorp = UMA_ENOPAGES;
+			slab_pages_free(keg, mem, pflag);
 			return (NULL);
 		}
-		memset(slab, 0, keg->uk_hdrsize);
 	} else
-		slab = (uma_slab_t)(mem + keg->uk_pgoff);	/* zero pages */
+		slab = (uma_slab_t)(mem + keg->uk_pgoff);
+	/* The arena's pages come zeroed; an allocf's may not. */
+	if (keg->uk_flags & (UMA_ZFLAG_OFFPAGE | UMA_ZFLAG_FOREIGN))
+		memset(slab, 0, keg->uk_hdrsize);
 	slab->us_keg = keg;
-	slab->us_flags = keg->uk_slabflags;
+	slab->us_flags = (uint16_t)(keg->uk_slabflags | pflag << 8);
 	slab->us_colour = slab_colour(keg);
 	slab->us_data = mem + slab->us_colour;
 	slab->us_freecount = (uint16_t)keg->uk_ipers;
 	slab_bits_set(slab->us_free, keg->uk_ipers);
-	if (keg->uk_init != NULL) {
-		for (i = 0; i < (int)keg->uk_ipers; i++) {
-			error = keg->uk_init(slab_item(keg, slab, i),
-			    keg->uk_size, flags);
-			if (error != 0)
-				break;
-		}
-		if (i < (int)keg->uk_ipers) {
-			if (keg->uk_fini != NULL)
-				while (--i >= 0)
-					keg->uk_fini(slab_item(keg, slab, i),
-					    keg->uk_size);
-			if (keg->uk_flags & UMA_ZFLAG_OFFPAGE)
-				uma__internal_free(keg->uk_slabzone, slab);
-			slab_pages_free(keg, mem);
-			*errorp = UMA_EINIT;
-			return (NULL);
-		}
+	if ((*errorp = slab_init_items(keg, slab, flags)) == 0) {
+		if (slab_publish(keg, slab, mem) == 0)
+			return (slab);
+		*errorp = UMA_ENOPAGES;
+		if (keg->uk_fini != NULL)
+			for (int i = 0; i < (int)keg->uk_ipers; i++)
+				keg->uk_fini(slab_item(keg, slab, i),
+				    keg->uk_size);
 	}
-	uma__vtoslab_set(mem, keg->uk_ppera, slab,
-	    uma_pagetag_make(keg->uk_id, (uint8_t)keg->uk_slabflags));
-	return (slab);
+	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE)
+		uma__internal_free(keg->uk_slabzone, slab);
+	slab_pages_free(keg, mem, pflag);
+	return (NULL);
 }
 
 /* Tear down a slab whose items are all free: keg fini, pages back. */
@@ -200,14 +253,18 @@ void
 uma__slab_free(uma_keg_t keg, uma_slab_t slab)
 {
 	char *mem = slab->us_data - slab->us_colour;
+	uint8_t pflag = (uint8_t)(slab->us_flags >> 8);
 
 	if (keg->uk_fini != NULL)
 		for (int i = 0; i < (int)keg->uk_ipers; i++)
 			keg->uk_fini(slab_item(keg, slab, i), keg->uk_size);
-	uma__vtoslab_set(mem, keg->uk_ppera, NULL, 0);
+	if (keg->uk_flags & UMA_ZFLAG_FOREIGN)
+		uma__vmhash_remove(mem, keg->uk_ppera);
+	else
+		uma__vtoslab_set(mem, keg->uk_ppera, NULL, 0);
 	if (keg->uk_flags & UMA_ZFLAG_OFFPAGE)
 		uma__internal_free(keg->uk_slabzone, slab);
-	slab_pages_free(keg, mem);
+	slab_pages_free(keg, mem, pflag);
 }
 
 /*
@@ -264,7 +321,7 @@ uma__slab_assert_valid(uma_keg_t keg, uma_slab_t slab)
 	    slab->us_freecount);
 	mem = slab->us_data - slab->us_colour;
 	for (uint32_t p = 0; p < keg->uk_ppera; p++)
-		UMA_ASSERT(uma_vtoslab(mem + (size_t)p * UMA_PAGE_SIZE) ==
+		UMA_ASSERT(uma_page_slab(mem + (size_t)p * UMA_PAGE_SIZE) ==
 		    slab, "uma: keg \"%s\": page %u of slab %p maps elsewhere",
 		    keg->uk_name, p, (void *)slab);
 	(void)n;

@@ -32,7 +32,9 @@
  *   4) a new bucket filled from the keg through the zone's back end
  *      (import.c, zone init on each item): partial slabs, then free slabs,
  *      then a new slab (keg.c, slab.c, keg lock);
- *   5) pages from the backend (vm.c).
+ *   5) pages from the backend (vm.c), or from the keg's own allocf
+ *      (uma_zone_set_allocf: pages outside the arena, whose slabs are
+ *      found through vmhash.c, not the arena's tables).
  * Zones without buckets (NOBUCKET, internal zones) go from 1 straight to 4
  * (import.c's single-item path).  A cache zone (uma_zcache_create) has
  * caches and buckets but no slabs: its 4) and 5) are the caller's import
@@ -138,6 +140,7 @@
  */
 #define	UMA_ZFLAG_OFFPAGE	0x00200000	/* slab header off-page */
 #define	UMA_ZFLAG_CACHE		0x01000000	/* uma_zcache_create: no slabs */
+#define	UMA_ZFLAG_FOREIGN	0x02000000	/* pages from uk_allocf */
 #define	UMA_ZFLAG_CLASS		0x04000000	/* malloc class: zone_fast.h */
 #define	UMA_ZFLAG_BUCKET	0x10000000	/* a bucket zone */
 #define	UMA_ZFLAG_INTERNAL	0x20000000	/* uma's own zone: no caches */
@@ -224,7 +227,7 @@ struct uma_slab {
 	LIST_ENTRY(uma_slab) us_link;
 	char		*us_data;	/* first item */
 	uint16_t	 us_freecount;
-	uint16_t	 us_flags;	/* the keg's uk_slabflags (malloc class) */
+	uint16_t	 us_flags;	/* uk_slabflags (malloc class) | pflag << 8 */
 	uint32_t	 us_colour;	/* us_data - start of the run */
 	uint64_t	 us_free[];	/* free bitset, then debug, then refcnt */
 };
@@ -247,6 +250,8 @@ struct uma_keg {
 
 	uma_init	 uk_init;
 	uma_fini	 uk_fini;
+	uma_alloc	 uk_allocf;	/* UMA_ZFLAG_FOREIGN: the keg's own */
+	uma_freef	 uk_freef;	/* page allocator (vmhash.c) */
 	uint32_t	 uk_size;	/* requested item size */
 	uint32_t	 uk_rsize;	/* real item size */
 	uint64_t	 uk_divc;	/* uma_divc(rsize): index by multiply */

@@ -21,6 +21,7 @@
 #include "sysctl_int.h"
 #include "uma_int.h"
 #include "vm.h"
+#include "vmhash.h"
 #include "vmmap.h"
 
 uintptr_t uma_vm_base;
@@ -298,16 +299,19 @@ void
 uma__vm_fork_prepare(void)
 {
 	pthread_mutex_lock(&vm.lock);
+	uma__vmhash_fork_prepare();
 }
 
 void
 uma__vm_fork_parent(void)
 {
+	uma__vmhash_fork_parent();
 	pthread_mutex_unlock(&vm.lock);
 }
 
 void
 uma__vm_fork_child(void)
 {
+	uma__vmhash_fork_child();
 	uma__mutex_init(&vm.lock);
 }

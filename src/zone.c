@@ -343,6 +343,62 @@ uma_zone_set_zfini(uma_zone_t zone, uma_fini zfini)
 	return (zone_set_cold(zone, (void **)&zone->uz_fini, (void *)zfini, false));
 }
 
+/*
+ * The keg's page allocator may change only while the keg has no page: its
+ * slabs' pages are entered in the arena's tables or in the hash
+ * (vmhash.c), and go back to where they came from.  Foreign pages carry
+ * no tag: the keg's id goes (its items are checked through their slabs),
+ * and so does the debug trash of its zones (the pages are not zeroed).
+ */
+static int
+keg_set_pages(uma_zone_t zone, uma_alloc allocf, uma_freef freef,
+    bool set_allocf)
+{
+	uma_keg_t keg = zone->uz_keg;
+	uma_zone_t z;
+	int error = 0;
+
+	if (zone->uz_flags & (UMA_ZFLAG_CACHE | UMA_ZFLAG_INTERNAL |
+	    UMA_ZFLAG_CLASS) || keg->uk_flags & UMA_ZONE_PCPU)
+		return (EINVAL);
+	pthread_mutex_lock(&keg->uk_lock);
+	if (keg->uk_pages != 0 || atomic_load(&zone->uz_used))
+		error = EBUSY;
+	else if (set_allocf) {
+		keg->uk_allocf = allocf;
+		if (allocf != NULL) {
+			keg->uk_flags |= UMA_ZFLAG_FOREIGN;
+			keg->uk_id = 0;
+		} else {
+			keg->uk_flags &= ~UMA_ZFLAG_FOREIGN;
+			keg->uk_id = uma__keg_id_alloc();
+		}
+	} else
+		keg->uk_freef = freef;
+	pthread_mutex_unlock(&keg->uk_lock);
+	if (error == 0 && set_allocf) {
+		pthread_rwlock_rdlock(&uma.ug_lock);
+		LIST_FOREACH(z, &keg->uk_zones, uz_link)
+			uma__zone_set_gate(z);
+		pthread_rwlock_unlock(&uma.ug_lock);
+	}
+	return (error);
+}
+
+/* See uma.h */
+int
+uma_zone_set_allocf(uma_zone_t zone, uma_alloc allocf)
+{
+	return (keg_set_pages(zone, allocf, NULL, true));
+}
+
+/* See uma.h */
+int
+uma_zone_set_freef(uma_zone_t zone, uma_freef freef)
+{
+	return (keg_set_pages(zone, NULL, freef, false));
+}
+
 /* See uma.h */
 void
 uma_zone_reserve(uma_zone_t zone, int nitems)

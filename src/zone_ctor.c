@@ -39,7 +39,7 @@ uma__zone_set_gate(uma_zone_t zone)
 	if (keg->uk_init == NULL && keg->uk_fini == NULL &&
 	    zone->uz_init == NULL && zone->uz_fini == NULL &&
 	    !(keg->uk_flags & (UMA_ZONE_NOTOUCH | UMA_ZFLAG_INTERNAL |
-	    UMA_ZFLAG_CACHE)) &&
+	    UMA_ZFLAG_CACHE | UMA_ZFLAG_FOREIGN)) &&
 	    (LIST_EMPTY(&keg->uk_zones) || (LIST_FIRST(&keg->uk_zones) ==
 	    zone && LIST_NEXT(zone, uz_link) == NULL)))
 		gate |= UZ_GATE_TRASH;

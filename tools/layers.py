@@ -37,7 +37,7 @@ import tempfile
 LAYERS = [
     ("leaves", ["lock", "queue", "kthread", "panic", "sysctl",
                 "sysctl_int", "tunable", "uma_int"]),
-    ("pages", ["vmmap", "rseq", "vm"]),
+    ("pages", ["vmmap", "rseq", "vm", "vmhash"]),
     ("slab", ["slab", "debug"]),
     ("keg", ["keg"]),
     ("zone back end", ["limit", "import", "internal", "zone_ctor"]),

@@ -69,6 +69,18 @@ typedef int (*uma_import)(void *arg, void **store, int count, int domain,
 typedef void (*uma_release)(void *arg, void **store, int count);
 #define	UMA_ANYDOMAIN	(-1)
 
+/*
+ * A keg's own page allocator (uma_zone_set_allocf/freef): alloc returns
+ * `size` bytes (whole pages: the keg's slab) aligned to a page, or NULL;
+ * `zone` is the keg's primary zone, `domain` UMA_ANYDOMAIN, `wait` the
+ * allocation's M_* flags, and what it stores in *pflag (0 before the
+ * call) comes back to free.  FreeBSD calls the second type uma_free: here
+ * that is malloc(9)'s free (<uma/malloc.h>), so it is uma_freef.
+ */
+typedef void *(*uma_alloc)(uma_zone_t zone, size_t size, int domain,
+    uint8_t *pflag, int wait);
+typedef void (*uma_freef)(void *item, size_t size, uint8_t pflag);
+
 /* Alignment masks for uma_zcreate(): the alignment minus one. */
 #define	UMA_ALIGN_PTR	(sizeof(void *) - 1)
 #define	UMA_ALIGN_LONG	(sizeof(long) - 1)
@@ -261,6 +273,24 @@ int uma_zone_set_init(uma_zone_t zone, uma_init uminit);
 int uma_zone_set_fini(uma_zone_t zone, uma_fini fini);
 int uma_zone_set_zinit(uma_zone_t zone, uma_init zinit);
 int uma_zone_set_zfini(uma_zone_t zone, uma_fini zfini);
+
+/*
+ * Give the zone's keg a page allocator of its own (FreeBSD's): its slabs
+ * come from allocf and go back to freef, so that the items lie on huge
+ * pages, in shared memory, or where a device can reach them.  The pages
+ * must lie outside uma's arena (not from uma_malloc or contigmalloc); uma
+ * finds their slabs through a hash (frees and checks only: the hit paths
+ * are the same).  They need not be zeroed: a new item is as allocf left
+ * it (M_ZERO, UMA_ZONE_ZINIT or an init make it what it must be).  A
+ * NULL from allocf is a refusal of memory: M_NOWAIT gets NULL, M_WAITOK
+ * the low-memory path (uma_lowmem_register).  Without a freef the keg
+ * never gives pages back.  Only before the zone's first allocation, and
+ * with NULL back to uma's pages; returns 0, EBUSY after it (FreeBSD
+ * asserts), or EINVAL for cache and per-CPU zones.  The kmem report
+ * leaves such zones out (their memory is not uma's).
+ */
+int uma_zone_set_allocf(uma_zone_t zone, uma_alloc allocf);
+int uma_zone_set_freef(uma_zone_t zone, uma_freef freef);
 
 /* Keep `nitems` free items in the keg for M_USE_RESERVE allocations. */
 void uma_zone_reserve(uma_zone_t zone, int nitems);
