@@ -552,6 +552,76 @@ vmmap_merge(struct vmmap *map, uintptr_t addr, size_t len, size_t len2)
 	return (0);
 }
 
+/*
+ * Recompute the nodes on the search path to the entry [start, end) after
+ * its own fields changed (its key only at the end, which keeps the order:
+ * entries never overlap).  The shape does not change.
+ */
+static void
+tree_refresh(struct vmmap_entry *e, uintptr_t start, uintptr_t end)
+{
+	int c = entry_cmp(start, end, e);
+
+	if (c < 0)
+		tree_refresh(e->vme_left, start, end);
+	else if (c > 0)
+		tree_refresh(e->vme_right, start, end);
+	entry_update(e);
+}
+
+/* The rightmost node, whose adj_free is the gap before the arena end. */
+static struct vmmap_entry *
+map_last(const struct vmmap *map)
+{
+	struct vmmap_entry *e = map->vmm_root;
+
+	while (e->vme_right != NULL)
+		e = e->vme_right;
+	return (e);
+}
+
+int
+vmmap_resize(struct vmmap *map, uintptr_t addr, size_t len, size_t newlen)
+{
+	struct vmmap_entry *e, *pred;
+
+	if (len == 0 || newlen == 0 || ((addr | len | newlen) &
+	    UMA_PAGE_MASK) != 0 || addr > UINTPTR_MAX - len)
+		return (EINVAL);
+	if ((e = map_lookup(map, addr, addr + len, &pred)) == NULL)
+		return (EINVAL);
+	if (newlen > len && newlen - len > e->vme_adj_free)
+		return (ENOMEM);
+	e->vme_adj_free = e->vme_adj_free + len - newlen;
+	e->vme_end = addr + newlen;
+	tree_refresh(map->vmm_root, addr, addr + newlen);
+	map->vmm_allocated = map->vmm_allocated + newlen - len;
+	return (0);
+}
+
+int
+vmmap_set_end(struct vmmap *map, uintptr_t end)
+{
+	struct vmmap_entry *last;
+
+	if ((end & UMA_PAGE_MASK) != 0 || end <= map->vmm_start)
+		return (EINVAL);
+	last = map_last(map);
+	if (end < last->vme_end)
+		return (EBUSY);
+	last->vme_adj_free = end - last->vme_end;
+	map->vmm_end = end;
+	tree_refresh(map->vmm_root, last->vme_start, last->vme_end);
+	return (0);
+}
+
+size_t
+vmmap_tail_free(const struct vmmap *map)
+{
+
+	return (map_last(map)->vme_adj_free);
+}
+
 size_t
 vmmap_count(const struct vmmap *map)
 {

@@ -1,11 +1,13 @@
 /*
  * vmmap.h - the first-fit address-space map (internal).
  *
- * A vmmap manages one range [start, end) of virtual addresses, the arena
- * uma reserved with mmap, and hands out page-granular regions of it: the
+ * A vmmap manages one range [start, end) of virtual addresses, the part of
+ * uma's arena mapped so far (its end moves as the arena grows or gives its
+ * top back: vmmap_set_end), and hands out page-granular regions of it: the
  * page layer (vm.c) carves slabs from it and contigmalloc carves aligned,
- * boundary-respecting runs.  The map never touches the memory it manages;
- * it only does the bookkeeping.
+ * boundary-respecting runs; a large run may grow or shrink in place
+ * (vmmap_resize).  The map never touches the memory it manages; it only
+ * does the bookkeeping.
  *
  * The allocated regions are the nodes of an AVL tree ordered by address
  * (FreeBSD's vm_map used a splay tree from 2007 to 2019; an AVL tree gives
@@ -97,6 +99,26 @@ int	vmmap_split(struct vmmap *map, uintptr_t addr, size_t len, size_t at);
  * region missing), the map unchanged on error.
  */
 int	vmmap_merge(struct vmmap *map, uintptr_t addr, size_t len, size_t len2);
+
+/*
+ * Make the region [addr, addr + len) that vmmap_alloc returned
+ * [addr, addr + newlen) in place: a shrink gives the tail back, a growth
+ * takes the free space right after the region.  Returns 0, EINVAL (no
+ * such region, or a length 0 or not a page multiple) or ENOMEM (the gap
+ * after it is smaller than newlen - len), the map unchanged on error.
+ */
+int	vmmap_resize(struct vmmap *map, uintptr_t addr, size_t len,
+	    size_t newlen);
+
+/*
+ * Move the end of the managed range to `end`: the arena grew or gave its
+ * top back.  Returns 0, EINVAL (end not page aligned, or not above the
+ * start) or EBUSY (an entry lies above end), the map unchanged on error.
+ */
+int	vmmap_set_end(struct vmmap *map, uintptr_t end);
+
+/* The free bytes between the last entry (or the start) and the end. */
+size_t	vmmap_tail_free(const struct vmmap *map);
 
 /* Entries allocated, bytes allocated, and the largest free gap in bytes. */
 size_t	vmmap_count(const struct vmmap *map);

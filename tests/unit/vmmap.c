@@ -158,6 +158,36 @@ ref_merge(uintptr_t a, size_t len, size_t len2)
 	return (EINVAL);
 }
 
+static int
+ref_resize(uintptr_t a, size_t len, size_t newlen)
+{
+	uintptr_t next;
+
+	if (len == 0 || newlen == 0 || ((a | len | newlen) % PG) != 0)
+		return (EINVAL);
+	for (size_t i = 0; i < ref_n; i++) {
+		if (ref[i].start == a && ref[i].end == a + len) {
+			next = i + 1 < ref_n ? ref[i + 1].start : ref_end;
+			if (a + newlen > next)
+				return (ENOMEM);
+			ref[i].end = a + newlen;
+			return (0);
+		}
+	}
+	return (EINVAL);
+}
+
+static int
+ref_set_end(uintptr_t end)
+{
+	if (end % PG != 0 || end <= ref_start)
+		return (EINVAL);
+	if (ref_n > 0 && ref[ref_n - 1].end > end)
+		return (EBUSY);
+	ref_end = end;
+	return (0);
+}
+
 static size_t
 ref_largest_free(void)
 {
@@ -229,7 +259,7 @@ UMA_TEST(vmmap_first_fit_matches_linear_reference)
 	struct req r;
 	uintptr_t end = S + 8192 * PG, a, ra;
 	size_t i, k, allocs = 0, nomems = 0, invals = 0, splits = 0;
-	size_t merges = 0;
+	size_t merges = 0, resizes = 0, resize_nomems = 0, ends = 0, busy = 0;
 	int grow = 1, rc, rrc;
 
 	CHECK_EQ(vmmap_init(&map, S, end), 0);
@@ -270,8 +300,8 @@ UMA_TEST(vmmap_first_fit_matches_linear_reference)
 			}
 			/*
 			 * A quarter split (a few at bad points), an eighth
-			 * merged with the next region (adjacent or not), the
-			 * rest freed.
+			 * merged with the next region (adjacent or not), an
+			 * eighth resized, the rest freed.
 			 */
 			k = rng_below(8);
 			if (k < 2) {
@@ -292,9 +322,38 @@ UMA_TEST(vmmap_first_fit_matches_linear_reference)
 				rc = vmmap_merge(&map, fa, flen, len2);
 				CHECK_EQ(rc, ref_merge(fa, flen, len2));
 				merges += rc == 0;
+			} else if (k == 3) {
+				size_t nl = (1 + rng_below(2 * flen / PG + 2)) *
+				    PG;
+
+				if (rng_below(20) == 0)
+					nl -= PG / 2;
+				rc = vmmap_resize(&map, fa, flen, nl);
+				CHECK_EQ(rc, ref_resize(fa, flen, nl));
+				resizes += rc == 0;
+				resize_nomems += rc == ENOMEM;
 			} else
 				CHECK_EQ(vmmap_free(&map, fa, flen),
 				    ref_free(fa, flen));
+		}
+		if (i % 499 == 0) {
+			/*
+			 * The arena grows or gives its top back: half the
+			 * time to an end at or past the last region, half the
+			 * time anywhere in the upper half (mostly refused).
+			 */
+			uintptr_t last = ref_n > 0 ? ref[ref_n - 1].end : S;
+			uintptr_t ne = S + (4096 + rng_below(4097)) * PG;
+
+			if (rng_below(2) == 0)
+				ne = last + rng_below((end - last) / PG + 1) *
+				    PG;
+			rc = vmmap_set_end(&map, ne);
+			CHECK_EQ(rc, ref_set_end(ne));
+			ends += rc == 0;
+			busy += rc == EBUSY;
+			CHECK_EQ(vmmap_tail_free(&map), ref_end -
+			    (ref_n > 0 ? ref[ref_n - 1].end : S));
 		}
 		CHECK_EQ(vmmap_count(&map), ref_n);
 		CHECK_EQ(vmmap_allocated(&map), ref_allocated());
@@ -310,6 +369,10 @@ UMA_TEST(vmmap_first_fit_matches_linear_reference)
 	CHECK(invals > 500);
 	CHECK(splits > 5000);
 	CHECK(merges > 500);
+	CHECK(resizes > 2000);
+	CHECK(resize_nomems > 500);
+	CHECK(ends > 20);
+	CHECK(busy > 20);
 	vmmap_fini(&map);
 }
 
