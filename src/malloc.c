@@ -284,6 +284,30 @@ uma__malloc_invalid(const char *what, const void *addr, const char *why)
 
 /* ---- allocation ------------------------------------------------------- */
 
+/*
+ * A M_NOWAIT allocation failed (M_WAITOK ones take the low-memory path,
+ * lowmem.c).  If the arena refused a request since the last look (an
+ * address-space or data limit, or the window is full), freed memory may
+ * still sit in caches, buckets and empty slabs: give it all back and say
+ * to try once more, so that only a real exhaustion makes malloc(3), which
+ * asks M_NOWAIT, return NULL.  One drain, no handlers and no wait: not a
+ * low-memory pass.  A failure the arena had no part in (a zone's limit, a
+ * page allocator of the caller's) reclaims nothing.  Never on the thread
+ * starting uma: it may hold locks that reclaim takes.
+ */
+static bool
+malloc_lowmem(void)
+{
+	static _Atomic uint64_t seen;
+	uint64_t fails = uma__vm_fails();
+
+	if (malloc_booting || atomic_exchange_explicit(&seen, fails,
+	    memory_order_relaxed) == fails)
+		return (false);
+	uma_reclaim(UMA_RECLAIM_DRAIN);
+	return (true);
+}
+
 /* A class allocation; `missed`: the hit path (malloc_fast) missed. */
 static void *
 malloc_class_alloc(int idx, struct malloc_type *mtp, int flags, bool missed)
@@ -295,6 +319,9 @@ malloc_class_alloc(int idx, struct malloc_type *mtp, int flags, bool missed)
 	if (zone != NULL)
 		item = missed ? uma__zalloc_miss(zone, NULL, flags) :
 		    uma_zalloc(zone, flags);
+	if (__predict_false(item == NULL) && malloc_lowmem() &&
+	    (zone = uma__malloc_class_zone(idx)) != NULL)
+		item = uma_zalloc(zone, flags);
 	if (__predict_false(item == NULL)) {
 		errno = ENOMEM;
 		return (NULL);
@@ -319,7 +346,8 @@ uma__malloc_class_miss(int idx, struct malloc_type *mtp, int flags)
 
 /*
  * A run of pages.  Refused with M_WAITOK: the low-memory path and again
- * (lowmem.c), until the run comes or uma gives up naming the type.
+ * (lowmem.c), until the run comes or uma gives up naming the type; with
+ * M_NOWAIT, one drain if the arena refused (malloc_lowmem).
  */
 static void *
 malloc_large_alloc(size_t size, size_t align, struct malloc_type *mtp,
@@ -331,6 +359,8 @@ malloc_large_alloc(size_t size, size_t align, struct malloc_type *mtp,
 	for (int refused = 0; (mem = uma__malloc_large_alloc(size, align,
 	    flags, &len)) == NULL; refused++) {
 		if (flags & M_NOWAIT) {
+			if (refused == 0 && errno == ENOMEM && malloc_lowmem())
+				continue;
 			errno = ENOMEM;
 			return (NULL);
 		}

@@ -112,9 +112,18 @@ large_bin_floor(size_t n)
 	return (large_bin_size(bin) == n ? bin : bin - 1);
 }
 
+/*
+ * vm.malloc.large_cache_mb, or nothing under an address-space or data
+ * limit: there a run kept for speed holds address space that a thread's
+ * stack or a file mapping may need, and it pins the arena's top (cached
+ * runs are the newest, usually the highest) so that the arena cannot give
+ * back the free space under it.
+ */
 static size_t
 lcache_cap(void)
 {
+	if (uma__vm_limit() != 0)
+		return (0);
 	return ((size_t)__atomic_load_n(&large_cache_mb, __ATOMIC_RELAXED) <<
 	    20);
 }

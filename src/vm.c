@@ -1,22 +1,52 @@
 /*
- * vm.c - the page layer: one reserved arena, a first-fit map over it, the
- * page -> slab table, and the backend switch.
+ * vm.c - the page layer: the arena, a first-fit map over the part of it in
+ * use, the page -> slab tables, and the backend switch.
  *
  * Layer: the bottom.  Knows pages and slab pointers, nothing of zones.
  *
- * At start-up uma reserves a large range of address space with
- * MAP_NORESERVE (no memory is committed until a page is touched) and two
- * tables reserved the same way: one slab pointer per page, and one 32-bit
- * tag per page (its keg, the malloc class of its slab and the page's place
- * in it, for free() and the bucket checks).  Pages
- * given back are dropped with MADV_DONTNEED, so they cost nothing until
- * reused and read as zeros when they are: every run the backend hands out
- * is zero-filled.
+ * The arena is a window of address space, [uma_vm_base, uma_vm_base +
+ * uma_vm_size), chosen at start-up, and two tables that cover all of it:
+ * one slab pointer and one 32-bit tag per page (its keg, the malloc class
+ * of its slab and the page's place in it, for free() and the bucket
+ * checks).  Only the bottom of the window is mapped: the map (vmmap.c)
+ * hands out pages below vm.end, and when it has no room the arena grows
+ * at vm.end by a piece (an eighth of its size, 2 MiB at least; just what
+ * the request needs if the kernel refuses that); a free top of more than
+ * VM_TRIM_MIN goes back.  The tables become writable along with the
+ * pieces; elsewhere they are read-only zero pages: "no slab".
+ *
+ * Why pieces.  Every mapping counts against RLIMIT_AS, a writable private
+ * one against RLIMIT_DATA, and with vm.overcommit_memory=2 it is charged:
+ * a writable 64 GiB reservation made every program abort under `ulimit -v`
+ * or `ulimit -d`.  So:
+ *  - with no address-space limit the whole window is reserved PROT_NONE
+ *    (that costs address space only) and pieces are made writable with
+ *    mprotect, which applies the data limit and the charge;
+ *  - under RLIMIT_AS even PROT_NONE counts, so nothing is reserved: the
+ *    window, no larger than the limit, is put in the middle of the
+ *    largest hole of the address space, far from the mmap area (which the
+ *    kernel fills from its top down) and from the brk heap, and pieces are
+ *    mapped there with MAP_FIXED_NOREPLACE.
+ * A piece the kernel refuses is an ENOMEM for the request that needed it,
+ * never an abort.
+ *
+ * Pages given back are dropped with MADV_DONTNEED (or replaced by fresh
+ * ones), so they cost nothing until reused and read as zeros when they
+ * are: every run the map hands out is zero-filled.
+ *
+ * A large run that realloc moves keeps its pages: mremap moves its page
+ * tables into a new run (uma__vm_move_run).  The new run is then a
+ * mapping of its own, which uma__vm_reset_run merges back into the
+ * arena's when it is freed, so that the process's mapping count stays
+ * small.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "sysctl_int.h"
 #include "uma_int.h"
@@ -24,17 +54,39 @@
 #include "vmhash.h"
 #include "vmmap.h"
 
+#ifndef MAP_FIXED_NOREPLACE
+#define	MAP_FIXED_NOREPLACE	0x100000	/* Linux 4.17 */
+#endif
+
+#define	VM_PIECE_MIN	((size_t)2 << 20)	/* and the pieces' alignment */
+#define	VM_TRIM_MIN	((size_t)32 << 20)
+#define	VM_RW		(PROT_READ | PROT_WRITE)
+#define	VM_ANON		(MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
+#define	rounddown2(x, y) ((x) & ~((uintptr_t)(y) - 1))
+
 uintptr_t uma_vm_base;
 uintptr_t uma_vm_size;
 void * _Atomic *uma_vm_slabtab;
 _Atomic uint32_t *uma_vm_pagetag;
 
+/*
+ * Invariant (under lock): the map manages [uma_vm_base + a page, end);
+ * [uma_vm_base, end) is mapped read-write and the table entries of
+ * [uma_vm_base, tabend) are writable, tabend >= end; the map's free
+ * ranges hold no pages.
+ */
 static struct {
 	pthread_mutex_t	 lock;
 	struct vmmap	 map;
 	_Atomic uint64_t pages;		/* handed out by the backend */
-	uintptr_t	 top;		/* highest end handed out (lock) */
+	uintptr_t	 top;		/* highest end handed out */
 	const struct uma__backend *backend;
+	uintptr_t	 end;
+	uintptr_t	 tabend;
+	bool		 reserved;	/* the window is, PROT_NONE past end */
+	size_t		 limit;		/* RLIMIT_AS or _DATA at start-up, or 0 */
+	_Atomic uint64_t lost;		/* bytes never to be handed out again */
+	_Atomic uint64_t fails;		/* requests the arena could not serve */
 } vm = { .lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP };
 
 /* A run was handed out (vm.lock held): the tables may be written to its end. */
@@ -46,6 +98,149 @@ vm_top_locked(uintptr_t addr, size_t len)
 		vm.top = addr + len;
 }
 
+/* Drop the pages of part of a run: they read as zeros from now on. */
+static void
+vm_drop(void *mem, size_t len)
+{
+	if (madvise(mem, len, MADV_DONTNEED) != 0)
+		uma__panic("uma: madvise(%p, %zu): %s", mem, len,
+		    strerror(errno));
+}
+
+/* Make the bytes [from, to) of a table writable. */
+static int
+vm_table_commit(void *tab, size_t from, size_t to)
+{
+	uintptr_t lo = rounddown2((uintptr_t)tab + from, UMA_PAGE_SIZE);
+	uintptr_t hi = roundup2((uintptr_t)tab + to, UMA_PAGE_SIZE);
+
+	return (mprotect((void *)lo, hi - lo, VM_RW) == 0 ? 0 : ENOMEM);
+}
+
+/*
+ * Map [end, end + len) of the window read-write, and its table entries.
+ * Only the system calls: the caller moves the map's end.  0 or ENOMEM.
+ */
+static int
+vm_map_locked(size_t len)
+{
+	size_t from = (vm.tabend - uma_vm_base) >> UMA_PAGE_SHIFT;
+	size_t to = (vm.end + len - uma_vm_base) >> UMA_PAGE_SHIFT;
+	void *at = (void *)vm.end, *p;
+
+	if (vm.end + len > vm.tabend) {
+		if (vm_table_commit(uma_vm_slabtab, from * sizeof(void *),
+		    to * sizeof(void *)) != 0 ||
+		    vm_table_commit(uma_vm_pagetag, from * sizeof(uint32_t),
+		    to * sizeof(uint32_t)) != 0)
+			return (ENOMEM);
+		vm.tabend = vm.end + len;
+	}
+	if (vm.reserved) {
+		if (mprotect(at, len, VM_RW) != 0)
+			return (ENOMEM);
+	} else {
+		p = mmap(at, len, VM_RW, VM_ANON | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p == MAP_FAILED)
+			return (ENOMEM);	/* EEXIST: a mapping not ours */
+		if (p != at) {			/* before 4.17: a hint */
+			munmap(p, len);
+			return (ENOMEM);
+		}
+	}
+	vm.end += len;
+	return (0);
+}
+
+/*
+ * Map at least `need` more bytes at the arena's top: a piece of an eighth
+ * of the arena (VM_PIECE_MIN at least), or only `need` if the kernel
+ * refuses that (a limit close by).  0 or ENOMEM.
+ */
+static int
+vm_grow_locked(size_t need)
+{
+	size_t room = uma_vm_base + uma_vm_size - vm.end, len;
+
+	need = roundup2(need, UMA_PAGE_SIZE);
+	if (need == 0 || need > room)
+		return (ENOMEM);
+	len = roundup2((vm.end - uma_vm_base) / 8, VM_PIECE_MIN);
+	if (len < need)
+		len = roundup2(need, VM_PIECE_MIN);
+	if (len > room)
+		len = room;
+	if (vm_map_locked(len) != 0 &&
+	    (len == need || vm_map_locked(need) != 0))
+		return (ENOMEM);
+	return (vmmap_set_end(&vm.map, vm.end));
+}
+
+/*
+ * Give back the free top of the arena when it is VM_TRIM_MIN or more and
+ * two pieces, keeping one piece: a program that frees and allocates at
+ * the top does not map and unmap in turn.  Its pages are gone already.
+ */
+static void
+vm_trim_locked(void)
+{
+	size_t tail = vmmap_tail_free(&vm.map), keep, len;
+	uintptr_t top;
+
+	keep = roundup2((vm.end - uma_vm_base) / 8, VM_PIECE_MIN);
+	if (tail < VM_TRIM_MIN || tail < 2 * keep)
+		return;
+	len = tail - keep;
+	top = vm.end - len;
+	if ((vm.reserved ? mprotect((void *)top, len, PROT_NONE) :
+	    munmap((void *)top, len)) != 0)
+		return;
+	vm.end = top;
+	if (vmmap_set_end(&vm.map, top) != 0)
+		uma__panic("uma: the arena's top %p is in use", (void *)top);
+}
+
+/*
+ * vmmap_alloc, growing the arena while the request's window reaches past
+ * its top.  Each growth adds the length and the alignment, so a request
+ * without a boundary fits after one.
+ */
+static int
+vm_alloc_locked(size_t len, size_t align, uintptr_t low, uintptr_t high,
+    size_t boundary, uintptr_t *addrp)
+{
+	size_t need;
+	int error;
+
+	for (;;) {
+		error = vmmap_alloc(&vm.map, len, align, low, high, boundary,
+		    addrp);
+		if (error == 0)
+			vm_top_locked(*addrp, len);
+		if (error != ENOMEM || high <= vm.end ||
+		    low >= uma_vm_base + uma_vm_size)
+			return (error);
+		need = len + (align > UMA_PAGE_SIZE ? align : 0);
+		if (need < len || vm_grow_locked(need) != 0) {
+			atomic_fetch_add_explicit(&vm.fails, 1,
+			    memory_order_relaxed);
+			return (ENOMEM);
+		}
+	}
+}
+
+/* Take a run out of the map and give it back (pages already dropped). */
+static void
+vm_unmap_run(void *mem, size_t len)
+{
+	pthread_mutex_lock(&vm.lock);
+	if (vmmap_free(&vm.map, (uintptr_t)mem, len) != 0)
+		uma__panic("uma: page run %p (%zu bytes) was not allocated",
+		    mem, len);
+	vm_trim_locked();
+	pthread_mutex_unlock(&vm.lock);
+}
+
 static void *
 arena_alloc(size_t npages, int flags, void *arg)
 {
@@ -53,10 +248,8 @@ arena_alloc(size_t npages, int flags, void *arg)
 	int error;
 
 	pthread_mutex_lock(&vm.lock);
-	error = vmmap_alloc(&vm.map, npages * UMA_PAGE_SIZE, 0,
-	    uma_vm_base, uma_vm_base + uma_vm_size, 0, &addr);
-	if (error == 0)
-		vm_top_locked(addr, npages * UMA_PAGE_SIZE);
+	error = vm_alloc_locked(npages * UMA_PAGE_SIZE, 0, uma_vm_base,
+	    uma_vm_base + uma_vm_size, 0, &addr);
 	pthread_mutex_unlock(&vm.lock);
 	if (error != 0)
 		return (NULL);
@@ -67,14 +260,8 @@ static void
 arena_free(void *mem, size_t npages, void *arg)
 {
 	/* Drop the contents first: the range may be handed out at once. */
-	if (madvise(mem, npages * UMA_PAGE_SIZE, MADV_DONTNEED) != 0)
-		uma__panic("uma: madvise(%p, %zu pages): %s", mem, npages,
-		    strerror(errno));
-	pthread_mutex_lock(&vm.lock);
-	if (vmmap_free(&vm.map, (uintptr_t)mem, npages * UMA_PAGE_SIZE) != 0)
-		uma__panic("uma: page run %p (%zu pages) was not allocated",
-		    mem, npages);
-	pthread_mutex_unlock(&vm.lock);
+	vm_drop(mem, npages * UMA_PAGE_SIZE);
+	vm_unmap_run(mem, npages * UMA_PAGE_SIZE);
 }
 
 static const struct uma__backend arena_backend = {
@@ -127,9 +314,7 @@ uma__vm_alloc_run(size_t len, size_t align, uintptr_t low, uintptr_t high,
 	int error;
 
 	pthread_mutex_lock(&vm.lock);
-	error = vmmap_alloc(&vm.map, len, align, low, high, boundary, &addr);
-	if (error == 0)
-		vm_top_locked(addr, len);
+	error = vm_alloc_locked(len, align, low, high, boundary, &addr);
 	pthread_mutex_unlock(&vm.lock);
 	if (error != 0)
 		return (error);
@@ -169,6 +354,133 @@ uma__vm_merge_runs(void *mem, size_t len, size_t len2)
 	if (error != 0)
 		uma__panic("uma: runs %p+%zu and +%zu are not adjacent runs",
 		    mem, len, len2);
+}
+
+/* See vm.h */
+int
+uma__vm_resize_run(void *mem, size_t len, size_t newlen)
+{
+	uintptr_t a = (uintptr_t)mem;
+	size_t tail;
+	int error;
+
+	if (newlen < len)
+		vm_drop((char *)mem + newlen, len - newlen);
+	pthread_mutex_lock(&vm.lock);
+	error = vmmap_resize(&vm.map, a, len, newlen);
+	if (error == ENOMEM) {
+		/* At the top: the arena grows under it. */
+		tail = vmmap_tail_free(&vm.map);
+		if (a + len + tail == vm.end &&
+		    vm_grow_locked(newlen - len - tail) == 0)
+			error = vmmap_resize(&vm.map, a, len, newlen);
+	}
+	if (error == 0 && newlen < len)
+		vm_trim_locked();
+	if (error == 0)
+		vm_top_locked(a, newlen);
+	pthread_mutex_unlock(&vm.lock);
+	if (error == EINVAL)
+		uma__panic("uma: page run %p (%zu bytes) was not allocated",
+		    mem, len);
+	if (error == 0)
+		atomic_fetch_add_explicit(&vm.pages, (newlen >> UMA_PAGE_SHIFT) -
+		    (len >> UMA_PAGE_SHIFT), memory_order_relaxed);
+	return (error);
+}
+
+/*
+ * Make sure [mem, mem + len), a range of the arena the map has handed
+ * out, is mapped; false if part of it is another mapping or cannot be
+ * mapped, and the range must never be handed out again.
+ */
+static bool
+vm_refill(void *mem, size_t len)
+{
+	void *p;
+
+	if (msync(mem, len, MS_ASYNC) == 0)	/* ENOMEM: a hole in it */
+		return (true);
+	p = mmap(mem, len, VM_RW, VM_ANON | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == mem)
+		return (true);
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	return (false);
+}
+
+/* A range that cannot be mapped again stays allocated in the map. */
+static void
+vm_lose(size_t len)
+{
+	atomic_fetch_add_explicit(&vm.lost, len, memory_order_relaxed);
+}
+
+/*
+ * See vm.h.  With MREMAP_FIXED the kernel unmaps dst first, then moves
+ * src's page tables there and maps the rest of dst fresh, all as one
+ * mapping; src is left a hole, which is mapped again at once.  The kernel
+ * may also fail after it unmapped dst (before Linux 6.x, a src of more
+ * than one mapping: EFAULT).  A hole another thread's mmap took in
+ * between is lost rather than handed out over someone else's mapping.
+ */
+int
+uma__vm_move_run(void *src, size_t srclen, void *dst, size_t dstlen)
+{
+	int error;
+
+	if (mremap(src, srclen, dstlen, MREMAP_MAYMOVE | MREMAP_FIXED,
+	    dst) == MAP_FAILED) {
+		error = errno;
+		if (vm_refill(dst, dstlen))
+			uma__vm_free_run(dst, dstlen);
+		else
+			vm_lose(dstlen);
+		return (error);
+	}
+	atomic_fetch_sub_explicit(&vm.pages, srclen >> UMA_PAGE_SHIFT,
+	    memory_order_relaxed);
+	if (vm_refill(src, srclen))
+		vm_unmap_run(src, srclen);
+	else
+		vm_lose(srclen);
+	return (0);
+}
+
+/* See vm.h */
+bool
+uma__vm_reset_run(void *mem, size_t len)
+{
+	if (mmap(mem, len, VM_RW, VM_ANON | MAP_FIXED, -1, 0) == mem)
+		return (true);
+	/* The kernel may have unmapped it before it failed. */
+	if (vm_refill(mem, len)) {
+		vm_drop(mem, len);
+		return (true);
+	}
+	vm_lose(len);
+	return (false);
+}
+
+/* See vm.h */
+size_t
+uma__vm_limit(void)
+{
+	return (vm.limit);
+}
+
+/* See vm.h */
+uint64_t
+uma__vm_fails(void)
+{
+	return (atomic_load_explicit(&vm.fails, memory_order_relaxed));
+}
+
+/* See vm.h */
+uint64_t
+uma__vm_lost(void)
+{
+	return (atomic_load_explicit(&vm.lost, memory_order_relaxed));
 }
 
 uint64_t
@@ -243,55 +555,178 @@ uma__vtoslab_set(void *mem, size_t npages, void *slab, uint32_t tag)
 	}
 }
 
-static void *
-reserve(size_t bytes)
+/* A hexadecimal digit's value, or -1. */
+static int
+vm_hexdigit(int c)
 {
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	return (-1);
+}
+
+/*
+ * The largest hole between two mappings of the process, from the
+ * "start-end ..." lines of /proc/self/maps (read with open/read: stdio
+ * would allocate).  Addresses with the top bit set (x86-64's vsyscall
+ * page) are the kernel's, not holes of ours.
+ */
+static bool
+vm_largest_hole(uintptr_t *startp, uintptr_t *endp)
+{
+	uintptr_t v = 0, start = 0, prev = 0, best = 0;
+	char buf[4096];
+	int fd, d, field = 0;	/* 0: start, 1: end, 2: the rest */
+	bool seen = false;
+	ssize_t n;
+
+	if ((fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)) < 0)
+		return (false);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (field < 2 && (d = vm_hexdigit(buf[i])) >= 0) {
+				v = v << 4 | (uintptr_t)d;
+				continue;
+			}
+			if (field == 0)
+				start = v;
+			else if (field == 1 && (start >> 63) == 0) {
+				if (seen && start > prev && start - prev > best) {
+					best = start - prev;
+					*startp = prev;
+					*endp = start;
+				}
+				if (!seen || v > prev)
+					prev = v;
+				seen = true;
+			}
+			if (field < 2)
+				field++;
+			v = 0;
+			if (buf[i] == '\n')
+				field = 0;
+		}
+	}
+	close(fd);
+	return (best != 0);
+}
+
+/*
+ * Under RLIMIT_AS: a window of *bytesp (less if no hole is twice that)
+ * in the middle of the largest hole.  false: no such hole, or no
+ * /proc/self/maps.
+ */
+static bool
+vm_window_place(size_t *bytesp, uintptr_t *basep)
+{
+	uintptr_t hs, he, base;
+	size_t bytes = *bytesp;
+
+	if (!vm_largest_hole(&hs, &he))
+		return (false);
+	if (bytes > (he - hs) / 2)
+		bytes = rounddown2((he - hs) / 2, VM_PIECE_MIN);
+	if (bytes < VM_PIECE_MIN)
+		return (false);
+	base = roundup2(hs + (he - hs - bytes) / 2, VM_PIECE_MIN);
+	if (base < hs || base + bytes > he)
+		return (false);
+	*bytesp = bytes;
+	*basep = base;
+	return (true);
+}
+
+/* The bytes of a table of `size`-byte entries for the window. */
+static size_t
+vm_table_bytes(size_t size)
+{
+	return (roundup2((uma_vm_size >> UMA_PAGE_SHIFT) * size,
+	    UMA_PAGE_SIZE));
+}
+
+/* A table, read-only zero pages until vm_map_locked commits parts. */
+static void *
+vm_table_reserve(size_t size)
+{
+	void *p = mmap(NULL, vm_table_bytes(size), PROT_READ, VM_ANON, -1, 0);
 
 	return (p == MAP_FAILED ? NULL : p);
 }
 
-/*
- * Reserve the arena: vm.uma_arena_gb GiB (default 64), halved until the
- * kernel agrees (strict overcommit, address-space limits).
- */
 static int vm_arena_gb = 64;
 UMA_SYSCTL_INT(sysctl_uma_arena_gb, "vm.uma_arena_gb", &vm_arena_gb,
     UMA_CTLFLAG_RDTUN, 1, 65536, "Address space reserved for slabs, GiB");
 
+/*
+ * Choose the window: vm.uma_arena_gb GiB (default 64), no more than the
+ * address-space limit.  Without one (or without /proc under one: then
+ * half the limit) the window is reserved, halved until the kernel agrees.
+ */
+static int
+vm_window(size_t bytes)
+{
+	struct rlimit rl;
+	uintptr_t base;
+	void *p = MAP_FAILED;
+
+	if (getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		vm.limit = rl.rlim_cur;
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		if (vm.limit == 0 || rl.rlim_cur < vm.limit)
+			vm.limit = rl.rlim_cur;
+		if (bytes > rl.rlim_cur)
+			bytes = rounddown2(rl.rlim_cur, VM_PIECE_MIN);
+		if (vm_window_place(&bytes, &base)) {
+			uma_vm_base = base;
+			uma_vm_size = bytes;
+			return (0);
+		}
+		bytes = rounddown2(bytes / 2, VM_PIECE_MIN);
+	}
+	vm.reserved = true;
+	for (; p == MAP_FAILED; bytes /= 2) {
+		if (bytes < VM_PIECE_MIN)
+			return (ENOMEM);
+		p = mmap(NULL, bytes, PROT_NONE, VM_ANON, -1, 0);
+	}
+	uma_vm_base = (uintptr_t)p;
+	uma_vm_size = bytes * 2;	/* the loop halved it once more */
+	return (0);
+}
+
+/* See uma_int.h.  The first piece is mapped now; 0 or ENOMEM. */
 int
 uma__vm_startup(void)
 {
 	size_t bytes = (size_t)vm_arena_gb << 30;
-	void *base = NULL, *tab = NULL, *tags = NULL;
+	int error;
 
 	vm.backend = &arena_backend;
-	for (; bytes >= ((size_t)256 << 20); bytes /= 2) {
-		base = reserve(bytes);
-		if (base == NULL)
-			continue;
-		tab = reserve((bytes >> UMA_PAGE_SHIFT) * sizeof(void *));
-		tags = reserve((bytes >> UMA_PAGE_SHIFT) * sizeof(uint32_t));
-		if (tab != NULL && tags != NULL)
-			break;
-		if (tab != NULL)
-			munmap(tab, (bytes >> UMA_PAGE_SHIFT) * sizeof(void *));
-		if (tags != NULL)
-			munmap(tags, (bytes >> UMA_PAGE_SHIFT) *
-			    sizeof(uint32_t));
-		munmap(base, bytes);
-		base = NULL;
-	}
-	if (base == NULL)
+	if (vm_window(bytes) != 0)
 		return (ENOMEM);
+	uma_vm_slabtab = vm_table_reserve(sizeof(void *));
+	uma_vm_pagetag = vm_table_reserve(sizeof(uint32_t));
+	vm.end = vm.tabend = uma_vm_base;
+	error = uma_vm_slabtab == NULL || uma_vm_pagetag == NULL ? ENOMEM :
+	    vm_map_locked(uma_vm_size < VM_PIECE_MIN ? uma_vm_size :
+	    VM_PIECE_MIN);
 	/* Keep the first page unused: no item is ever at the arena base. */
-	uma_vm_base = (uintptr_t)base;
-	uma_vm_size = bytes;
-	uma_vm_slabtab = tab;
-	uma_vm_pagetag = tags;
-	return (vmmap_init(&vm.map, uma_vm_base + UMA_PAGE_SIZE,
-	    uma_vm_base + bytes));
+	if (error == 0)
+		error = vmmap_init(&vm.map, uma_vm_base + UMA_PAGE_SIZE, vm.end);
+	if (error != 0) {
+		if (uma_vm_slabtab != NULL)
+			munmap(uma_vm_slabtab, vm_table_bytes(sizeof(void *)));
+		if (uma_vm_pagetag != NULL)
+			munmap(uma_vm_pagetag, vm_table_bytes(sizeof(uint32_t)));
+		munmap((void *)uma_vm_base, vm.reserved ? uma_vm_size :
+		    vm.end - uma_vm_base);
+		uma_vm_slabtab = NULL;
+		uma_vm_pagetag = NULL;
+		uma_vm_base = uma_vm_size = 0;
+		return (ENOMEM);
+	}
+	return (0);
 }
 
 /* fork: the map's lock must not be held by a thread that is gone. */

@@ -1,7 +1,8 @@
 /*
  * vm.h - the page layer (internal): where slabs get their pages.
  *
- * uma reserves one large virtual arena at start-up and hands out runs of
+ * uma picks one large window of address space at start-up, the arena,
+ * maps it from the bottom up as it needs pages, and hands out runs of
  * pages from it through a first-fit map (vmmap.c).  Because every page uma
  * ever gives lies in the arena, "is this pointer ours, and which slab holds
  * it" is one subtraction and one table load (vtoslab).
@@ -58,6 +59,48 @@ int	uma__vm_split_run(void *mem, size_t len, size_t at);
 
 /* Make adjacent runs [mem, mem + len) and the len2 after it one. */
 void	uma__vm_merge_runs(void *mem, size_t len, size_t len2);
+
+/*
+ * Make the run [mem, mem + len) newlen bytes long in place (page
+ * multiples): a shrink drops the tail's pages and gives the tail back; a
+ * growth takes the free pages right after the run (zero-filled), mapping
+ * more of the arena if the run is at its top.  Returns 0 or ENOMEM (no
+ * room after the run).
+ */
+int	uma__vm_resize_run(void *mem, size_t len, size_t newlen);
+
+/*
+ * Move the pages of the run [src, src + srclen) into the run [dst, dst +
+ * dstlen) that uma__vm_alloc_run returned (dstlen >= srclen; the rest of
+ * dst reads as zeros) without copying them: mremap moves the page
+ * tables.  dst is then a mapping of its own until uma__vm_reset_run.
+ * Returns 0 (src is given back) or the errno of mremap (dst is given back,
+ * src is unchanged): a src that spans mappings fails.
+ */
+int	uma__vm_move_run(void *src, size_t srclen, void *dst, size_t dstlen);
+
+/*
+ * Replace the pages of [mem, mem + len), part of a run, with fresh zero
+ * ones that join the arena's mapping again (after uma__vm_move_run).
+ * false: the range could not be mapped again; it is lost, and must not be
+ * given back.
+ */
+bool	uma__vm_reset_run(void *mem, size_t len);
+
+/*
+ * The address-space or data limit (RLIMIT_AS, RLIMIT_DATA: the smaller)
+ * in force when uma started, in bytes, or 0 for none.
+ */
+size_t	uma__vm_limit(void);
+
+/*
+ * Requests the arena could not serve (it could not grow): an allocation
+ * that failed while this moved may succeed once caches give memory back.
+ */
+uint64_t uma__vm_fails(void);
+
+/* Bytes of the arena lost to a failed remapping (never handed out). */
+uint64_t uma__vm_lost(void);
 
 /* Page counts the backend has handed out and not taken back. */
 uint64_t uma__vm_pages(void);
