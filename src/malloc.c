@@ -533,12 +533,54 @@ realloc_check_live(const void *addr, int idx)
 		uma__malloc_invalid("realloc", addr, "pointer already freed");
 }
 
-/* See malloc.h */
+/*
+ * realloc of a large run that stays large: in place or moved by the run
+ * layer (malloc_large.c), the type counting the change.  A block resized
+ * in place is the same allocation: only its bytes change; a moved one
+ * counts as a new allocation and a free, as a copy does.
+ */
+static void *
+realloc_large(struct malloc_large *ml, size_t size, struct malloc_type *mtp)
+{
+	size_t len = roundup2(size, UMA_PAGE_SIZE), old = ml->ml_size;
+	void *addr = ml->ml_addr;
+	int error;
+
+	if (len < size) {
+		errno = ENOMEM;
+		return (NULL);
+	}
+	error = uma__malloc_large_resize(ml, len);
+	if (error == ENOMEM && malloc_lowmem())
+		error = uma__malloc_large_resize(ml, len);
+	if (error != 0) {
+		errno = error;
+		return (NULL);
+	}
+	if (ml->ml_addr != addr) {
+		mstat_large(mtp, 0, ml->ml_size);
+		mstat_large(mtp, MSTAT_FREE, old);
+	} else if (ml->ml_size > old)
+		mstat_add(mtp, MSTAT_LARGE_BYTES, ml->ml_size - old);
+	else if (ml->ml_size < old)
+		mstat_add(mtp, MSTAT_FREE + MSTAT_LARGE_BYTES, old - ml->ml_size);
+	return (ml->ml_addr);
+}
+
+/*
+ * See malloc.h.  A class item is kept while the new size fits and uses
+ * more than half of it; classes are four to a doubling, so a block that
+ * grows through them is copied O(log) times, O(its size) bytes in all.
+ * A large run that stays large never copies more than once per quarter
+ * of growth (realloc_large).  Other changes copy: into or out of the
+ * classes (at most MALLOC_MAXSIZE bytes), contigmalloc runs, and blocks
+ * from the bootstrap area.
+ */
 void *
 uma_realloc(void *addr, size_t size, struct malloc_type *mtp, int flags)
 {
 	struct malloc_large *ml = NULL;
-	size_t alloc;
+	size_t alloc, n;
 	void *p;
 	int idx;
 
@@ -551,18 +593,21 @@ uma_realloc(void *addr, size_t size, struct malloc_type *mtp, int flags)
 		if (idx >= 0) {
 			realloc_check_live(addr, idx);
 			alloc = malloc_class_sizes[idx];
-		} else
+			/* Keep it if it fits and uses more than half of it. */
+			if (size <= alloc && (size > alloc / 2 || alloc == 16))
+				return (addr);
+		} else if (!ml->ml_contig && size > MALLOC_MAXSIZE)
+			return (realloc_large(ml, size, mtp));
+		else
 			alloc = ml->ml_size;
-		/* Keep it if it fits and uses more than half of it. */
-		if (size <= alloc && (size > alloc / 2 || alloc == 16))
-			return (addr);
-		if (ml != NULL && roundup2(size, UMA_PAGE_SIZE) == alloc)
-			return (addr);
 	}
 	p = uma_malloc(size, mtp, flags & ~M_ZERO);
 	if (p == NULL)
 		return (NULL);
-	memcpy(p, addr, size < alloc ? size : alloc);
+	n = size < alloc ? size : alloc;
+	memcpy(p, addr, n);
+	__atomic_fetch_add(&uma__realloc_copied, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&uma__realloc_copied_bytes, n, __ATOMIC_RELAXED);
 	if ((flags & M_ZERO) && size > alloc)
 		memset((char *)p + alloc, 0, size - alloc);
 	uma_free(addr, mtp);

@@ -67,6 +67,7 @@ struct malloc_large {
 	size_t		 ml_size;	/* bytes, a page multiple */
 	bool		 ml_contig;
 	bool		 ml_nodump;	/* live, MADV_DONTDUMP (M_NODUMP) */
+	bool		 ml_remapped;	/* a mapping of its own (realloc) */
 	uint64_t	 ml_tick;	/* cached: trim tick when freed */
 	TAILQ_ENTRY(malloc_large) ml_bin;	/* cached: newest first */
 	TAILQ_ENTRY(malloc_large) ml_age;	/* cached: newest first */
@@ -105,6 +106,29 @@ void	*uma__malloc_large(size_t size, size_t align, uintptr_t low,
  */
 void	*uma__malloc_large_alloc(size_t size, size_t align, int flags,
 	    size_t *lenp) UMA_HIDDEN;
+/*
+ * realloc of a live malloc run to len bytes (a page multiple above
+ * MALLOC_MAXSIZE): in place when the arena has room after it (a shrink
+ * always is, unless it gives back less than a quarter: then the run is
+ * kept as it is), else into a new run with a quarter more room, the pages
+ * moved with mremap or copied.  ml describes the block after it too; bytes
+ * beyond the old size read as zeros; an M_NODUMP run stays out of dumps.
+ * Returns 0 or ENOMEM (ml unchanged).
+ */
+int	uma__malloc_large_resize(struct malloc_large *ml, size_t len)
+	    UMA_HIDDEN;
+
+/*
+ * realloc's work, for vm.malloc.realloc_*: large runs resized in place,
+ * moved by remapping (and their bytes), blocks moved by copying (class
+ * or large, and the bytes copied).
+ */
+extern uint64_t uma__realloc_in_place UMA_HIDDEN;
+extern uint64_t uma__realloc_remapped UMA_HIDDEN;
+extern uint64_t uma__realloc_remapped_bytes UMA_HIDDEN;
+extern uint64_t uma__realloc_copied UMA_HIDDEN;
+extern uint64_t uma__realloc_copied_bytes UMA_HIDDEN;
+
 /*
  * Free a live run into the cache or the arena; a double free aborts.  A
  * M_NODUMP run is made dumpable again first.

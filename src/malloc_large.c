@@ -78,6 +78,27 @@ UMA_SYSCTL_U64(sysctl_large_cache_hits, "vm.malloc.large_cache_hits",
     &large_cache_hits, UMA_CTLFLAG_RD, 0, UINT64_MAX,
     "Large requests served from the run cache");
 
+uint64_t uma__realloc_in_place, uma__realloc_remapped;
+uint64_t uma__realloc_remapped_bytes, uma__realloc_copied;
+uint64_t uma__realloc_copied_bytes;
+static _Atomic unsigned large_remapped_runs;
+
+UMA_SYSCTL_U64(sysctl_realloc_in_place, "vm.malloc.realloc_in_place",
+    &uma__realloc_in_place, UMA_CTLFLAG_RD, 0, UINT64_MAX,
+    "Large blocks realloc grew or shrank where they are");
+UMA_SYSCTL_U64(sysctl_realloc_remapped, "vm.malloc.realloc_remapped",
+    &uma__realloc_remapped, UMA_CTLFLAG_RD, 0, UINT64_MAX,
+    "Large blocks realloc moved by remapping their pages (no copy)");
+UMA_SYSCTL_U64(sysctl_realloc_remapped_bytes,
+    "vm.malloc.realloc_remapped_bytes", &uma__realloc_remapped_bytes,
+    UMA_CTLFLAG_RD, 0, UINT64_MAX, "Bytes realloc moved by remapping");
+UMA_SYSCTL_U64(sysctl_realloc_copied, "vm.malloc.realloc_copied",
+    &uma__realloc_copied, UMA_CTLFLAG_RD, 0, UINT64_MAX,
+    "Blocks realloc moved by copying");
+UMA_SYSCTL_U64(sysctl_realloc_copied_bytes, "vm.malloc.realloc_copied_bytes",
+    &uma__realloc_copied_bytes, UMA_CTLFLAG_RD, 0, UINT64_MAX,
+    "Bytes realloc copied");
+
 /*
  * Bins: sizes 1, 2, 3, 4, then 4 steps per doubling (5 6 7 8, 10 12 14
  * 16, 20 24 28 32, ...) pages.  large_bin_ceil(n) is the bin of the
@@ -524,6 +545,167 @@ uma__malloc_large_alloc(size_t size, size_t align, int flags, size_t *lenp)
 	return (mem);
 }
 
+/*
+ * realloc.  A block that grows step by step must not be copied at every
+ * step: that made growing a buffer to 32 MiB in 4 KiB steps take 69 s.
+ * So a run grows in place when the arena has room after it (a run at the
+ * arena's top always has: the arena grows under it), and otherwise moves
+ * into a run a quarter larger than asked, so that the moves of a growing
+ * block are O(log) and their work O(its final size).  A run of
+ * LARGE_REMAP_MIN or more moves by mremap, which moves page tables, not
+ * bytes; it is then a mapping of its own (ml_remapped) until it is freed,
+ * and one that grows in place grows its mapping (two mappings could not
+ * be moved by one mremap).  At most
+ * LARGE_REMAP_MAX runs are such mappings at a time (each is up to two more
+ * kernel mappings, and vm.max_map_count is 65530); past that, and for
+ * smaller runs, a move copies.
+ */
+#define	LARGE_REMAP_MIN	((size_t)1 << 20)
+#define	LARGE_REMAP_MAX	4096
+
+/* Count a run that stopped being a mapping of its own. */
+static void
+large_unremap(struct malloc_large *ml)
+{
+	if (ml->ml_remapped) {
+		ml->ml_remapped = false;
+		atomic_fetch_sub_explicit(&large_remapped_runs, 1,
+		    memory_order_relaxed);
+	}
+}
+
+/*
+ * Shrink in place; a remapped run's tail rejoins the arena's mapping, an
+ * M_NODUMP run's is dumped again (it may serve anyone).
+ */
+static void
+large_shrink(struct malloc_large *ml, size_t len)
+{
+	char *tail = (char *)ml->ml_addr + len;
+
+	if (ml->ml_nodump)
+		(void)madvise(tail, ml->ml_size - len, MADV_DODUMP);
+	if (ml->ml_remapped && !uma__vm_reset_run(tail, ml->ml_size - len)) {
+		/* The tail is lost: it stays allocated, apart from the run. */
+		if (uma__vm_split_run(ml->ml_addr, ml->ml_size, len) != 0)
+			return;		/* no node: keep the run whole */
+	} else if (uma__vm_resize_run(ml->ml_addr, ml->ml_size, len) != 0)
+		uma__panic("uma: cannot shrink run %p", ml->ml_addr);
+	ml->ml_size = len;
+}
+
+/*
+ * Move the block to a new run of `room` bytes: its pages by mremap, or a
+ * copy.  The old run goes back to the arena.  0 or ENOMEM.
+ */
+static int
+large_move(struct malloc_large *ml, size_t room)
+{
+	void *old = ml->ml_addr, *dst;
+	size_t size = ml->ml_size;
+	bool remap;
+
+	if (large_run_alloc(room, UMA_PAGE_SIZE, 0, UINTPTR_MAX, 0, &dst) != 0)
+		return (ENOMEM);
+	remap = size >= LARGE_REMAP_MIN && (ml->ml_remapped ||
+	    atomic_load_explicit(&large_remapped_runs, memory_order_relaxed) <
+	    LARGE_REMAP_MAX);
+	if (remap && uma__vm_move_run(old, size, dst, room) == 0) {
+		if (!ml->ml_remapped)
+			atomic_fetch_add_explicit(&large_remapped_runs, 1,
+			    memory_order_relaxed);
+		ml->ml_remapped = true;
+		__atomic_fetch_add(&uma__realloc_remapped, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&uma__realloc_remapped_bytes, size,
+		    __ATOMIC_RELAXED);
+	} else {
+		/* A failed move gave dst back. */
+		if (remap && large_run_alloc(room, UMA_PAGE_SIZE, 0,
+		    UINTPTR_MAX, 0, &dst) != 0)
+			return (ENOMEM);
+		memcpy(dst, old, size);
+		__atomic_fetch_add(&uma__realloc_copied, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&uma__realloc_copied_bytes, size,
+		    __ATOMIC_RELAXED);
+		if (ml->ml_nodump)
+			(void)madvise(old, size, MADV_DODUMP);
+		if (!ml->ml_remapped || uma__vm_reset_run(old, size))
+			uma__vm_free_run(old, size);
+		large_unremap(ml);
+	}
+	ml->ml_addr = dst;
+	ml->ml_size = room;
+	return (0);
+}
+
+/*
+ * Grow in place to len.  A remapped run's growth costs system calls (its
+ * mapping grows), so it takes `room`, a quarter more, when it can.
+ */
+static int
+large_grow(struct malloc_large *ml, size_t len, size_t room)
+{
+	if (!ml->ml_remapped) {
+		if (uma__vm_resize_run(ml->ml_addr, ml->ml_size, len) != 0)
+			return (ENOMEM);
+	} else if (room >= len &&
+	    uma__vm_extend_run(ml->ml_addr, ml->ml_size, room) == 0)
+		len = room;
+	else if (uma__vm_extend_run(ml->ml_addr, ml->ml_size, len) != 0)
+		return (ENOMEM);
+	ml->ml_size = len;
+	return (0);
+}
+
+/* A run resized where it is: the live bytes change, and its dump advice. */
+static void
+large_resized(struct malloc_large *ml, size_t old)
+{
+	uma__kmem_run_live(false, (int64_t)ml->ml_size - (int64_t)old);
+	if (ml->ml_nodump && ml->ml_size > old)
+		(void)madvise(ml->ml_addr, ml->ml_size, MADV_DONTDUMP);
+	__atomic_fetch_add(&uma__realloc_in_place, 1, __ATOMIC_RELAXED);
+}
+
+/* See malloc_int.h */
+int
+uma__malloc_large_resize(struct malloc_large *ml, size_t len)
+{
+	void *_Atomic *slot;
+	void *old = ml->ml_addr, *expect = ml;
+	size_t room, size = ml->ml_size;
+	int error = 0;
+
+	if (len <= size) {
+		if (size - len > size / 4) {
+			large_shrink(ml, len);
+			large_resized(ml, size);
+		}
+		return (0);
+	}
+	room = roundup2(len + len / 4, UMA_PAGE_SIZE);
+	if (large_grow(ml, len, room) == 0) {
+		large_resized(ml, size);
+		return (0);
+	}
+	/*
+	 * The old address stops being live while its pages move: a free
+	 * of it from another thread meanwhile is reported, as a double free.
+	 * large_publish counts the run live again, at its new size.
+	 */
+	slot = &uma_vm_slabtab[((uintptr_t)old - uma_vm_base) >>
+	    UMA_PAGE_SHIFT];
+	if (!atomic_compare_exchange_strong(slot, &expect, NULL))
+		uma__malloc_invalid("realloc", old, "double free");
+	uma__kmem_run_live(false, -(int64_t)size);
+	if (room < len || large_move(ml, room) != 0)
+		error = large_move(ml, len);
+	if (error == 0 && ml->ml_nodump)
+		(void)madvise(ml->ml_addr, ml->ml_size, MADV_DONTDUMP);
+	large_publish(ml);
+	return (error);
+}
+
 /* See malloc_int.h */
 struct malloc_large *
 uma__malloc_large_find(const void *addr)
@@ -558,6 +740,14 @@ uma__malloc_large_free(struct malloc_large *ml)
 	if (ml->ml_nodump) {
 		(void)madvise(ml->ml_addr, ml->ml_size, MADV_DODUMP);
 		ml->ml_nodump = false;
+	}
+	/* A moved run's pages rejoin the arena's mapping, or are lost. */
+	if (ml->ml_remapped) {
+		large_unremap(ml);
+		if (!uma__vm_reset_run(ml->ml_addr, ml->ml_size)) {
+			uma_zfree(large_zone, ml);
+			return;
+		}
 	}
 	/* A block of more than a quarter of the cap is not worth keeping. */
 	if (ml->ml_size > lcache_cap() / 4 || !lcache_put(ml, true))

@@ -176,6 +176,26 @@ vm_grow_locked(size_t need)
 	return (vmmap_set_end(&vm.map, vm.end));
 }
 
+/* Give back the free top of the arena but `keep` bytes; false: none. */
+static bool
+vm_release_locked(size_t keep)
+{
+	size_t tail = vmmap_tail_free(&vm.map), len;
+	uintptr_t top;
+
+	if (tail <= keep)
+		return (false);
+	len = tail - keep;
+	top = vm.end - len;
+	if ((vm.reserved ? mprotect((void *)top, len, PROT_NONE) :
+	    munmap((void *)top, len)) != 0)
+		return (false);
+	vm.end = top;
+	if (vmmap_set_end(&vm.map, top) != 0)
+		uma__panic("uma: the arena's top %p is in use", (void *)top);
+	return (true);
+}
+
 /*
  * Give back the free top of the arena when it is VM_TRIM_MIN or more and
  * two pieces, keeping one piece: a program that frees and allocates at
@@ -184,26 +204,18 @@ vm_grow_locked(size_t need)
 static void
 vm_trim_locked(void)
 {
-	size_t tail = vmmap_tail_free(&vm.map), keep, len;
-	uintptr_t top;
+	size_t tail = vmmap_tail_free(&vm.map), keep;
 
 	keep = roundup2((vm.end - uma_vm_base) / 8, VM_PIECE_MIN);
-	if (tail < VM_TRIM_MIN || tail < 2 * keep)
-		return;
-	len = tail - keep;
-	top = vm.end - len;
-	if ((vm.reserved ? mprotect((void *)top, len, PROT_NONE) :
-	    munmap((void *)top, len)) != 0)
-		return;
-	vm.end = top;
-	if (vmmap_set_end(&vm.map, top) != 0)
-		uma__panic("uma: the arena's top %p is in use", (void *)top);
+	if (tail >= VM_TRIM_MIN && tail >= 2 * keep)
+		vm_release_locked(keep);
 }
 
 /*
  * vmmap_alloc, growing the arena while the request's window reaches past
  * its top.  Each growth adds the length and the alignment, so a request
- * without a boundary fits after one.
+ * without a boundary fits after one.  A map out of nodes under a limit
+ * (its node chunks are mappings too) gets the free top's address space.
  */
 static int
 vm_alloc_locked(size_t len, size_t align, uintptr_t low, uintptr_t high,
@@ -217,6 +229,10 @@ vm_alloc_locked(size_t len, size_t align, uintptr_t low, uintptr_t high,
 		    addrp);
 		if (error == 0)
 			vm_top_locked(*addrp, len);
+		if (error == EAGAIN && vm_release_locked(0))
+			continue;
+		if (error == EAGAIN)
+			error = ENOMEM;
 		if (error != ENOMEM || high <= vm.end ||
 		    low >= uma_vm_base + uma_vm_size)
 			return (error);
@@ -445,6 +461,35 @@ uma__vm_move_run(void *src, size_t srclen, void *dst, size_t dstlen)
 	else
 		vm_lose(srclen);
 	return (0);
+}
+
+/*
+ * See vm.h.  The map gives the run the free pages after it first; their
+ * mapping goes, and mremap without MREMAP_MAYMOVE grows the run's mapping
+ * over the hole.  If it cannot (another thread's mmap took the hole in
+ * between, or a limit), the hole is mapped again and given back, or lost.
+ */
+int
+uma__vm_extend_run(void *mem, size_t len, size_t newlen)
+{
+	char *tail = (char *)mem + len;
+	int error;
+
+	if ((error = uma__vm_resize_run(mem, len, newlen)) != 0)
+		return (error);
+	if (munmap(tail, newlen - len) == 0 &&
+	    mremap(mem, len, newlen, 0) == mem)
+		return (0);
+	error = errno;
+	if (vm_refill(tail, newlen - len)) {
+		uma__vm_resize_run(mem, newlen, len);
+		return (error);
+	}
+	vm_lose(newlen - len);
+	if (uma__vm_split_run(mem, newlen, len) != 0)
+		uma__panic("uma: run %p: no node to set a lost range apart",
+		    mem);
+	return (error);
 }
 
 /* See vm.h */

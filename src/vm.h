@@ -80,6 +80,13 @@ int	uma__vm_resize_run(void *mem, size_t len, size_t newlen);
 int	uma__vm_move_run(void *src, size_t srclen, void *dst, size_t dstlen);
 
 /*
+ * uma__vm_resize_run for a run that uma__vm_move_run made a mapping of
+ * its own: the mapping grows with it.  Returns 0, ENOMEM (no room after
+ * the run) or the errno of the remapping (the run is unchanged).
+ */
+int	uma__vm_extend_run(void *mem, size_t len, size_t newlen);
+
+/*
  * Replace the pages of [mem, mem + len), part of a run, with fresh zero
  * ones that join the arena's mapping again (after uma__vm_move_run).
  * false: the range could not be mapped again; it is lost, and must not be

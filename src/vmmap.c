@@ -459,7 +459,7 @@ vmmap_alloc(struct vmmap *map, size_t len, size_t align, uintptr_t low,
 	    (pred = map_find_constrained(map->vmm_root, &req, &a)) == NULL)
 		return (ENOMEM);
 	if ((n = pool_get(map)) == NULL)
-		return (ENOMEM);
+		return (EAGAIN);
 	gap_end = pred->vme_end + pred->vme_adj_free;
 	n->vme_left = n->vme_right = NULL;
 	n->vme_start = a;
@@ -504,7 +504,7 @@ vmmap_split(struct vmmap *map, uintptr_t addr, size_t len, size_t at)
 	if ((e = map_lookup(map, addr, addr + len, &pred)) == NULL)
 		return (EINVAL);
 	if ((n = pool_get(map)) == NULL)
-		return (ENOMEM);
+		return (EAGAIN);
 	/*
 	 * Out and back in as two leaves: the gap before e (pred's adj_free)
 	 * does not change, e's trailing gap moves to n, and each insert

@@ -65,7 +65,9 @@ void	vmmap_fini(struct vmmap *map);
  *	    0 for none),
  * mark [a, a + len) allocated and store a in *addrp.
  *
- * Returns 0; ENOMEM if no address qualifies (or no node could be mapped);
+ * Returns 0; ENOMEM if no address qualifies; EAGAIN if none of the map's
+ * node chunks has room and no new one could be mapped (an address-space
+ * or data limit: the caller may give some of the arena back and retry);
  * EINVAL for bad arguments: len 0 or not a page multiple, align or boundary
  * not a power of 2, boundary nonzero and below len, low >= high, addrp NULL.
  * On error the map is unchanged.
@@ -88,7 +90,7 @@ int	vmmap_free(struct vmmap *map, uintptr_t addr, size_t len);
  * Split the region [addr, addr + len) that vmmap_alloc returned into
  * [addr, addr + at) and [addr + at, addr + len), each then freed on its
  * own; no page changes hands.  Returns 0, EINVAL (no such region, or `at`
- * not a page multiple strictly inside it) or ENOMEM (no node), the map
+ * not a page multiple strictly inside it) or EAGAIN (no node), the map
  * unchanged on error.
  */
 int	vmmap_split(struct vmmap *map, uintptr_t addr, size_t len, size_t at);

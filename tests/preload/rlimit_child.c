@@ -1,0 +1,143 @@
+/*
+ * rlimit_child.c - the program preload_rlimit runs under an address-space
+ * or data limit, built twice: on malloc(3), run with libuma-malloc.so
+ * preloaded, and with -DRLIMIT_UMA on uma_malloc(9) with a type of its
+ * own, linked to libuma.  Exit 0 when the case holds; a failed check
+ * prints why and exits 1; an abort is uma's.
+ *
+ *   rlimit_child need MIB
+ *	allocate MIB MiB in 1 MiB blocks, write every page, check, free
+ *   rlimit_child exhaust MIN_MIB
+ *	allocate 1 MiB blocks until the allocator says no: it must say so
+ *	with NULL and ENOMEM, after at least MIN_MIB MiB; the same with
+ *	small blocks and with a block grown by realloc (which must leave
+ *	the block as it was); then free it all, and 10 MiB must come again
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef RLIMIT_UMA
+#include <uma/malloc.h>
+
+MALLOC_DEFINE(M_RLIMIT, "rlimit", "rlimit test");
+#define	ALLOC(n)	uma_malloc((n), M_RLIMIT, M_NOWAIT)
+#define	REALLOC(p, n)	uma_realloc((p), (n), M_RLIMIT, M_NOWAIT)
+#define	FREE(p)		uma_free((p), M_RLIMIT)
+#else
+#define	ALLOC(n)	malloc(n)
+#define	REALLOC(p, n)	realloc((p), (n))
+#define	FREE(p)		free(p)
+#endif
+
+#define	MB		((size_t)1 << 20)
+#define	MAXBLOCKS	(1 << 18)
+
+static void *blocks[MAXBLOCKS];
+
+#define	REQUIRE(e) do {							\
+	if (!(e)) {							\
+		fprintf(stderr, "rlimit_child: %s:%d: %s\n", __FILE__,	\
+		    __LINE__, #e);					\
+		exit(1);						\
+	}								\
+} while (0)
+
+/* Blocks of `size` until the allocator says no; their count. */
+static size_t
+fill(size_t size)
+{
+	size_t n = 0;
+
+	errno = 0;
+	while (n < MAXBLOCKS && (blocks[n] = ALLOC(size)) != NULL) {
+		memset(blocks[n], (int)n, size < 4096 ? size : 4096);
+		n++;
+	}
+	REQUIRE(n < MAXBLOCKS);
+	REQUIRE(errno == ENOMEM);
+	return (n);
+}
+
+static void
+release(size_t n, size_t size)
+{
+	for (size_t i = 0; i < n; i++) {
+		REQUIRE(*(unsigned char *)blocks[i] == (unsigned char)i);
+		FREE(blocks[i]);
+	}
+	printf("%zu blocks of %zu bytes: %zu MiB\n", n, size, n * size / MB);
+}
+
+static void
+need(size_t mib)
+{
+	for (size_t i = 0; i < mib; i++) {
+		blocks[i] = ALLOC(MB);
+		REQUIRE(blocks[i] != NULL);
+		for (size_t o = 0; o < MB; o += 4096)
+			((char *)blocks[i])[o] = (char)(i + o / 4096);
+	}
+	for (size_t i = 0; i < mib; i++) {
+		for (size_t o = 0; o < MB; o += 4096)
+			REQUIRE(((char *)blocks[i])[o] == (char)(i + o / 4096));
+		FREE(blocks[i]);
+	}
+}
+
+/* Grow one block by 1 MiB steps until realloc says no. */
+static size_t
+grow(void)
+{
+	char *p = NULL, *q;
+	size_t n = 0;
+
+	for (;;) {
+		errno = 0;
+		q = REALLOC(p, n + MB);
+		if (q == NULL)
+			break;
+		p = q;
+		memset(p + n, 0x5a, MB);
+		n += MB;
+	}
+	REQUIRE(errno == ENOMEM);
+	REQUIRE(n > 0);
+	/* The block realloc refused is as it was. */
+	for (size_t o = 0; o < n; o += 4096)
+		REQUIRE(p[o] == 0x5a);
+	FREE(p);
+	printf("one block grown to %zu MiB\n", n / MB);
+	return (n / MB);
+}
+
+static void
+exhaust(size_t min_mib)
+{
+	size_t n;
+
+	n = fill(MB);
+	REQUIRE(n >= min_mib);
+	release(n, MB);
+	n = fill(1000);
+	release(n, 1000);
+	REQUIRE(n * 1000 >= min_mib * MB);
+	REQUIRE(grow() >= min_mib / 2);
+	need(10);
+}
+
+int
+main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && strcmp(argv[1], "need") == 0)
+		need(strtoul(argv[2], NULL, 10));
+	else if (argc == 3 && strcmp(argv[1], "exhaust") == 0)
+		exhaust(strtoul(argv[2], NULL, 10));
+	else {
+		fprintf(stderr, "usage: rlimit_child need MIB | exhaust MIN\n");
+		return (2);
+	}
+	return (0);
+}
