@@ -96,7 +96,9 @@ uma_startup_once(void)
 	uma__tunables_load();
 	uma.ug_ncpus = ncpus_possible();
 	if (uma__vm_startup() != 0)
-		uma__panic("uma: cannot reserve address space for the arena");
+		uma__panic("uma: no address space for the arena (%s)",
+		    uma__vm_limit() != 0 ? "ulimit -v or -d is too small" :
+		    "mmap failed");
 	uma.ug_rseq = uma__rseq_startup() != 0;
 	uma__internal_startup();
 	uma__bucket_startup();

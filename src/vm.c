@@ -60,6 +60,7 @@
 
 #define	VM_PIECE_MIN	((size_t)2 << 20)	/* and the pieces' alignment */
 #define	VM_TRIM_MIN	((size_t)32 << 20)
+#define	VM_FIRST_MIN	((size_t)16 * UMA_PAGE_SIZE)
 #define	VM_RW		(PROT_READ | PROT_WRITE)
 #define	VM_ANON		(MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
 #define	rounddown2(x, y) ((x) & ~((uintptr_t)(y) - 1))
@@ -753,9 +754,12 @@ uma__vm_startup(void)
 	uma_vm_slabtab = vm_table_reserve(sizeof(void *));
 	uma_vm_pagetag = vm_table_reserve(sizeof(uint32_t));
 	vm.end = vm.tabend = uma_vm_base;
+	/* A first piece, or a few pages if a limit is that close. */
 	error = uma_vm_slabtab == NULL || uma_vm_pagetag == NULL ? ENOMEM :
 	    vm_map_locked(uma_vm_size < VM_PIECE_MIN ? uma_vm_size :
 	    VM_PIECE_MIN);
+	if (error != 0 && uma_vm_slabtab != NULL && uma_vm_pagetag != NULL)
+		error = vm_map_locked(VM_FIRST_MIN);
 	/* Keep the first page unused: no item is ever at the arena base. */
 	if (error == 0)
 		error = vmmap_init(&vm.map, uma_vm_base + UMA_PAGE_SIZE, vm.end);
