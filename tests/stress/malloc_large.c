@@ -6,7 +6,10 @@
  * Proves: no two live blocks overlap and none changes under its owner
  * (each is stamped and checked before it is freed), the type counts what
  * the threads did, and at the end, after uma_reclaim, the cache is empty
- * and the arena holds no page more than before.
+ * and the arena holds no page more than before.  The second test also
+ * reallocs blocks to other sizes (in place, moved by remapping or by
+ * copying, into and out of the size classes) among all that: what a block
+ * keeps stays as it was, and the type's live bytes and blocks stay exact.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -38,7 +41,8 @@ static struct {
 } handoff[NTHREADS];
 
 static double deadline;
-static _Atomic uint64_t nallocs, nfrees;
+static _Atomic uint64_t nallocs, nfrees, nreallocs;
+static bool use_realloc;
 
 static uint64_t
 rnd(uint64_t *s)
@@ -59,15 +63,22 @@ stamp(struct block *b)
 	}
 }
 
+/* The stamps of the first `size` bytes are as stamp() left them. */
+static void
+check(const struct block *b, size_t size)
+{
+	for (size_t o = 0; o < size / 8; o += 512) {
+		CHECK_EQ(b->b_mem[o], b->b_stamp + o);
+		CHECK_EQ(b->b_mem[o + 511], ~(b->b_stamp + o));
+	}
+}
+
 static void
 check_and_free(struct block *b)
 {
 	if (b->b_mem == NULL)
 		return;
-	for (size_t o = 0; o < b->b_size / 8; o += 512) {
-		CHECK_EQ(b->b_mem[o], b->b_stamp + o);
-		CHECK_EQ(b->b_mem[o + 511], ~(b->b_stamp + o));
-	}
+	check(b, b->b_size);
 	uma_free(b->b_mem, M_LSTRESS);
 	atomic_fetch_add(&nfrees, 1);
 	b->b_mem = NULL;
@@ -89,6 +100,31 @@ fill(struct block *b, uint64_t *s)
 	atomic_fetch_add(&nallocs, 1);
 }
 
+/*
+ * realloc to a size of fill's kinds, or now and then one of the size
+ * classes: the bytes both sizes cover are kept.
+ */
+static void
+resize(struct block *b, uint64_t *s)
+{
+	static const size_t odd[] = {
+		40 * KB, 68 * KB, 1028 * KB, 3 * 1024 * KB
+	};
+	uint64_t r = rnd(s);
+	size_t size = r % 3 == 0 ? odd[(r >> 8) % 4] :
+	    (size_t)64 * KB << ((r >> 8) % 7);
+
+	check(b, b->b_size);
+	b->b_mem = uma_realloc(b->b_mem, size, M_LSTRESS, M_WAITOK);
+	CHECK(b->b_mem != NULL);
+	CHECK(uma_malloc_usable_size(b->b_mem) >= size);
+	check(b, size < b->b_size ? size : b->b_size);
+	b->b_size = size;
+	b->b_stamp = rnd(s);
+	stamp(b);
+	atomic_fetch_add(&nreallocs, 1);
+}
+
 static void *
 worker(void *arg)
 {
@@ -108,6 +144,10 @@ worker(void *arg)
 			pthread_mutex_unlock(&handoff[peer].lock);
 			mine[k] = t;
 		}
+		if (use_realloc && mine[k].b_mem != NULL && rnd(&s) % 2 == 0) {
+			resize(&mine[k], &s);
+			continue;
+		}
 		check_and_free(&mine[k]);
 		fill(&mine[k], &s);
 	}
@@ -116,8 +156,23 @@ worker(void *arg)
 	return (NULL);
 }
 
-UMA_TEST(malloc_large_stress_runs_split_join_and_count_exactly)
+static uint64_t
+sysctl_u64(const char *name)
 {
+	uint64_t v = 0;
+	size_t len = sizeof(v);
+
+	CHECK(uma_sysctlbyname(name, &v, &len, NULL, 0) == 0);
+	return (v);
+}
+
+static void
+stress_run(bool reallocs)
+{
+	static const char *const kinds[] = { "vm.malloc.realloc_in_place",
+	    "vm.malloc.realloc_remapped", "vm.malloc.realloc_copied" };
+	uint64_t work[3];
+
 	struct malloc_type_totals before, after;
 	pthread_t td[NTHREADS];
 	uint64_t pages, cached = 1;
@@ -136,6 +191,9 @@ UMA_TEST(malloc_large_stress_runs_split_join_and_count_exactly)
 	uma__malloc_type_totals(M_LSTRESS, &before);
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_mutex_init(&handoff[i].lock, NULL);
+	use_realloc = reallocs;
+	for (int i = 0; i < 3; i++)
+		work[i] = sysctl_u64(kinds[i]);
 	deadline = test_now() + test_seconds(4);
 	for (uintptr_t i = 0; i < NTHREADS; i++)
 		CHECK(pthread_create(&td[i], NULL, worker, (void *)i) == 0);
@@ -144,12 +202,26 @@ UMA_TEST(malloc_large_stress_runs_split_join_and_count_exactly)
 	for (int i = 0; i < NTHREADS; i++)
 		check_and_free(&handoff[i].blk);
 	CHECK_EQ(atomic_load(&nallocs), atomic_load(&nfrees));
-	CHECK(atomic_load(&nallocs) > 1000);
+	CHECK(atomic_load(&nallocs) + atomic_load(&nreallocs) > 1000);
 	uma__malloc_type_totals(M_LSTRESS, &after);
-	CHECK_EQ(after.mt_numallocs - before.mt_numallocs,
-	    atomic_load(&nallocs));
-	CHECK_EQ(after.mt_numfrees - before.mt_numfrees,
-	    atomic_load(&nfrees));
+	if (!reallocs) {
+		CHECK_EQ(after.mt_numallocs - before.mt_numallocs,
+		    atomic_load(&nallocs));
+		CHECK_EQ(after.mt_numfrees - before.mt_numfrees,
+		    atomic_load(&nfrees));
+	} else {
+		/* A moved block counts an allocation and a free more. */
+		CHECK(atomic_load(&nreallocs) > 300);
+		for (int i = 0; i < 3; i++) {
+			printf("  %s: %ju\n", kinds[i],
+			    (uintmax_t)(sysctl_u64(kinds[i]) - work[i]));
+			CHECK(sysctl_u64(kinds[i]) - work[i] > 10);
+		}
+		CHECK(after.mt_numallocs - before.mt_numallocs >=
+		    atomic_load(&nallocs));
+		CHECK_EQ(after.mt_numallocs - after.mt_numfrees,
+		    before.mt_numallocs - before.mt_numfrees);
+	}
 	CHECK_EQ(after.mt_memalloced - after.mt_memfreed,
 	    before.mt_memalloced - before.mt_memfreed);
 	uma_reclaim(UMA_RECLAIM_DRAIN);
@@ -157,4 +229,14 @@ UMA_TEST(malloc_large_stress_runs_split_join_and_count_exactly)
 	    NULL, 0) == 0);
 	CHECK_EQ(cached, 0);
 	CHECK(uma__vm_pages() <= pages);
+}
+
+UMA_TEST(malloc_large_stress_runs_split_join_and_count_exactly)
+{
+	stress_run(false);
+}
+
+UMA_TEST(malloc_large_stress_reallocs_keep_bytes_and_count_exactly)
+{
+	stress_run(true);
 }
