@@ -101,6 +101,27 @@ xz)
 	    int(rand() * 65536) }' > "$tmp/input"
 	run_case() { xz -T2 -3 --block-size=1MiB -c "$tmp/input" | cksum; }
 	;;
+ulimit)
+	# Under an address-space and a data limit, as a user sets them: the
+	# program runs as on glibc, and asking for more than the limit is
+	# Python's MemoryError, not an abort.
+	need python3
+	cat > "$tmp/limit.py" <<'PY'
+b = bytearray()
+for i in range(4096):
+    b += bytes([i % 251]) * 4096
+l = [str(i) * 10 for i in range(200000)]
+print(len(b), sum(b[::4096]), len(l), l[-1])
+try:
+    bytearray(1 << 30)
+except MemoryError:
+    print("MemoryError")
+PY
+	run_case() {
+		(ulimit -v 262144 && python3 "$tmp/limit.py") &&
+		(ulimit -d 204800 && python3 "$tmp/limit.py")
+	}
+	;;
 *)
 	echo "unknown case $case"
 	exit 2
