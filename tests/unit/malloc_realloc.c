@@ -3,9 +3,11 @@
  * grown in small steps to 256 MiB copies or remaps a small multiple of
  * its final size (bounded by work, counted by vm.malloc.realloc_*, never
  * by time); a large block shrinks and grows in place; a moved block keeps
- * its bytes and reads zeros past its old end; the type statistics stay
- * exact through every kind of resize; moved runs give their mappings back
- * when freed; and no page of the arena leaks.
+ * its bytes and reads zeros past its old end; the type statistics and
+ * the kmem report's live large bytes stay exact through every kind of
+ * resize; an M_NODUMP block stays out of core dumps, all of it, and what
+ * it leaves is dumped again; moved runs give their mappings back when
+ * freed; and no page of the arena leaks.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <uma/sysctl.h>
 
 #include "harness.h"
+#include "kmem.h"
 #include "malloc_int.h"
 #include "vm.h"
 
@@ -63,6 +66,13 @@ type_live(uint64_t *bytes, uint64_t *blocks)
 	uma__malloc_type_totals(M_REALLOC, &tt);
 	*bytes = tt.mt_memalloced - tt.mt_memfreed;
 	*blocks = tt.mt_numallocs - tt.mt_numfrees;
+}
+
+/* The kmem report's live large runs (vm.kmem_stats' inuse_large). */
+static uint64_t
+kmem_large(void)
+{
+	return (atomic_load(&uma__kmem_runs.kr_large));
 }
 
 /*
@@ -154,6 +164,7 @@ UMA_TEST(malloc_realloc_shrinks_and_regrows_large_in_place)
 	type_live(&bytes, &blocks);
 	CHECK_EQ(bytes, MB + 4 * KB);
 	CHECK_EQ(blocks, 1);
+	CHECK_EQ(kmem_large(), MB + 4 * KB);
 	/* A shrink by less than a quarter keeps the block as it is. */
 	CHECK(uma_realloc(p, MB - 100 * KB, M_REALLOC, M_NOWAIT) == p);
 	CHECK_EQ(uma_malloc_usable_size(p), MB + 4 * KB);
@@ -167,10 +178,12 @@ UMA_TEST(malloc_realloc_shrinks_and_regrows_large_in_place)
 	type_live(&bytes, &blocks);
 	CHECK_EQ(bytes, 4 * MB);
 	CHECK_EQ(blocks, 1);
+	CHECK_EQ(kmem_large(), 4 * MB);
 	uma_free(p, M_REALLOC);
 	type_live(&bytes, &blocks);
 	CHECK_EQ(bytes, 0);
 	CHECK_EQ(blocks, 0);
+	CHECK_EQ(kmem_large(), 0);
 }
 
 /*
@@ -211,11 +224,13 @@ UMA_TEST(malloc_realloc_moves_keep_bytes_and_statistics)
 		type_live(&bytes, &blocks);
 		CHECK_EQ(bytes, uma_malloc_usable_size(q) + 100 * KB);
 		CHECK_EQ(blocks, 2);
+		CHECK_EQ(kmem_large(), bytes);
 		uma_free(q, M_REALLOC);
 		uma_free(wall, M_REALLOC);
 		type_live(&bytes, &blocks);
 		CHECK_EQ(bytes, 0);
 		CHECK_EQ(blocks, 0);
+		CHECK_EQ(kmem_large(), 0);
 	}
 }
 
@@ -241,6 +256,76 @@ UMA_TEST(malloc_realloc_crosses_between_classes_and_runs)
 	CHECK_EQ(bytes, 1024);
 	CHECK_EQ(blocks, 1);
 	uma_free(p, M_REALLOC);
+}
+
+/*
+ * The kernel's VmFlags for the mapping that holds addr: does it carry
+ * "dd" (do not dump)?  -1 if no mapping holds it.
+ */
+static int
+dontdump(const void *addr)
+{
+	char line[512];
+	unsigned long start, end, a = (unsigned long)addr;
+	int in = 0, found = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	CHECK(f != NULL);
+	while (found < 0 && fgets(line, sizeof(line), f) != NULL) {
+		if (line[strspn(line, "0123456789abcdef")] == '-' &&
+		    sscanf(line, "%lx-%lx", &start, &end) == 2)
+			in = a >= start && a < end;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0)
+			found = strstr(line, " dd") != NULL;
+	}
+	fclose(f);
+	return (found);
+}
+
+/* Every page of a live block is out of dumps. */
+static void
+check_nodump(const char *p)
+{
+	size_t size = uma_malloc_usable_size(p);
+
+	for (size_t o = 0; o < size; o += 4 * KB)
+		if (dontdump(p + o) != 1)
+			CHECK_EQ(dontdump(p + o), 1);
+}
+
+/*
+ * An M_NODUMP block stays out of core dumps through every resize (grown
+ * in place, shrunk, moved by copying and by remapping), and the memory it
+ * leaves behind is dumped again: it may serve anyone.
+ */
+UMA_TEST(malloc_realloc_keeps_m_nodump_blocks_out_of_dumps)
+{
+	size_t sizes[] = { 200 * KB, 3 * MB };
+	char *p, *q, *wall;
+
+	for (int k = 0; k < 2; k++) {
+		size_t sz = sizes[k];
+
+		uma_reclaim(UMA_RECLAIM_DRAIN);
+		p = uma_malloc(sz, M_REALLOC, M_WAITOK | M_NODUMP);
+		check_nodump(p);
+		/* At the top: grown in place, then shrunk. */
+		CHECK(uma_realloc(p, 2 * sz, M_REALLOC, M_NOWAIT) == p);
+		check_nodump(p);
+		CHECK(uma_realloc(p, sz, M_REALLOC, M_NOWAIT) == p);
+		check_nodump(p);
+		CHECK_EQ(dontdump(p + sz), 0);
+		/* Walled in: moved, by a copy (k 0) or by remapping (k 1). */
+		wall = uma_malloc(100 * KB, M_REALLOC, M_WAITOK);
+		CHECK(wall == p + sz);
+		q = uma_realloc(p, 2 * sz, M_REALLOC, M_NOWAIT);
+		CHECK(q != NULL && q != p);
+		check_nodump(q);
+		CHECK_EQ(dontdump(p), 0);
+		uma_free(q, M_REALLOC);
+		CHECK_EQ(dontdump(q), 0);
+		uma_free(wall, M_REALLOC);
+	}
 }
 
 /*
