@@ -23,9 +23,12 @@
  * `ulimit -v 65536` a default stack for uma-trim was an eighth of the
  * limit (a program filling memory with 1 MiB blocks got 50 MiB where
  * glibc gets 60; 57 with this).  Their deepest paths (a drain down to
- * madvise, a sysctl request) need a few KiB.
+ * madvise, a sysctl request) need a few KiB.  glibc carves a thread's
+ * static TLS out of its stack and refuses a stack too small for it
+ * (EINVAL): a program with that much TLS gets default stacks.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 
@@ -66,6 +69,14 @@ uma__kthread_create(pthread_t *td, void *(*fn)(void *), void *arg,
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, KTHREAD_STACK);
 	error = pthread_create(td, &attr, fn, arg);
+	if (error == EINVAL) {
+		pthread_attr_destroy(&attr);
+		pthread_attr_init(&attr);
+		if (detached)
+			pthread_attr_setdetachstate(&attr,
+			    PTHREAD_CREATE_DETACHED);
+		error = pthread_create(td, &attr, fn, arg);
+	}
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	/* The creator is a live thread of the count: it cannot reach 0. */

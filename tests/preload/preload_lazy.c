@@ -7,6 +7,11 @@
  * still drains every CPU's cache (closing another CPU's cache takes a
  * membarrier).  Each test runs in its own process, forked by the
  * harness from a parent of one thread.
+ *
+ * The program carries 512 KiB of static TLS, which glibc carves out of
+ * every thread's stack: more than the 256 KiB stacks uma gives its own
+ * threads (src/kthread.c) can hold, so uma-trim must start on a default
+ * stack instead.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -22,6 +27,8 @@
 #include <uma/uma.h>
 
 #include "harness.h"
+
+__thread char preload_lazy_tls[512 * 1024];
 
 /*
  * Threads of this process, and how many of them are named "uma-trim".
@@ -95,6 +102,7 @@ churn(void)
 static void *
 thread_churn(void *arg)
 {
+	preload_lazy_tls[sizeof(preload_lazy_tls) - 1] = 1;
 	churn();
 	return (arg);
 }
