@@ -540,7 +540,8 @@ realloc_check_live(const void *addr, int idx)
  * counts as a new allocation and a free, as a copy does.
  */
 static void *
-realloc_large(struct malloc_large *ml, size_t size, struct malloc_type *mtp)
+realloc_large(struct malloc_large *ml, size_t size, struct malloc_type *mtp,
+    int flags)
 {
 	size_t len = roundup2(size, UMA_PAGE_SIZE), old = ml->ml_size;
 	void *addr = ml->ml_addr;
@@ -550,12 +551,17 @@ realloc_large(struct malloc_large *ml, size_t size, struct malloc_type *mtp)
 		errno = ENOMEM;
 		return (NULL);
 	}
-	error = uma__malloc_large_resize(ml, len);
-	if (error == ENOMEM && malloc_lowmem())
-		error = uma__malloc_large_resize(ml, len);
-	if (error != 0) {
-		errno = error;
-		return (NULL);
+	/* Refused: as malloc_large_alloc (the old block stays as it was). */
+	for (int refused = 0; (error = uma__malloc_large_resize(ml, len)) != 0;
+	    refused++) {
+		if (flags & M_NOWAIT) {
+			if (refused == 0 && malloc_lowmem())
+				continue;
+			errno = error;
+			return (NULL);
+		}
+		uma__lowmem_wait("malloc type", mtp->ks_shortdesc, len,
+		    refused);
 	}
 	if (ml->ml_addr != addr) {
 		mstat_large(mtp, 0, ml->ml_size);
@@ -597,7 +603,7 @@ uma_realloc(void *addr, size_t size, struct malloc_type *mtp, int flags)
 			if (size <= alloc && (size > alloc / 2 || alloc == 16))
 				return (addr);
 		} else if (!ml->ml_contig && size > MALLOC_MAXSIZE)
-			return (realloc_large(ml, size, mtp));
+			return (realloc_large(ml, size, mtp, flags));
 		else
 			alloc = ml->ml_size;
 	}

@@ -114,11 +114,15 @@ void	*uma_malloc(size_t size, struct malloc_type *type, int flags);
 void	uma_free(void *addr, struct malloc_type *type);
 
 /*
- * Resize: the same pointer when the new size fits the allocation and uses
- * more than half of it, otherwise a new allocation with the contents
- * copied and the old one freed.  NULL addr acts as uma_malloc.  On failure
- * returns NULL and the old memory is untouched (uma_realloc) or freed
- * (uma_reallocf).
+ * Resize.  A block of a size class: the same pointer when the new size
+ * fits it and uses more than half of it, otherwise a new allocation with
+ * the contents copied and the old one freed.  A large block (above 64
+ * KiB) that stays large grows or shrinks in place when it can, else moves
+ * into a block a quarter larger than asked, its pages remapped (1 MiB and
+ * up) or copied: growth in small steps costs time in proportion to the
+ * final size.  NULL addr acts as uma_malloc.  Flags as uma_malloc's
+ * (M_WAITOK: never NULL for want of memory).  On failure returns NULL and
+ * the old memory is untouched (uma_realloc) or freed (uma_reallocf).
  */
 void	*uma_realloc(void *addr, size_t size, struct malloc_type *type,
 	    int flags);

@@ -502,3 +502,60 @@ UMA_TEST(lowmem_malloc_large_and_contigmalloc_wait_for_memory)
 	CHECK_EQ(atomic_load(&calls->n[1]), 2);
 	uma_lowmem_deregister(tag);
 }
+
+static void *grown;
+
+static void
+realloc_waitok(void *arg)
+{
+	set_retries(2);
+	(void)uma_realloc(grown, 2048 * MB, M_LOWMEM_BIG, M_WAITOK);
+	fprintf(stderr, "uma_realloc(M_WAITOK) returned\n");
+}
+
+/*
+ * realloc of a large block beyond the arena: M_NOWAIT gets NULL and
+ * ENOMEM with the block as it was; M_WAITOK runs the passes and aborts
+ * naming the type; and with runs held that a handler frees, M_WAITOK grows
+ * the block after one pass, its bytes kept.
+ */
+UMA_TEST(lowmem_realloc_waits_for_memory_and_keeps_the_block)
+{
+	static const char *const n[] = { "uma: out of memory: ",
+	    "bytes for malloc type \"lowmem_big\"", "refused memory 3 times",
+	    NULL };
+	uma_lowmem_tag_t tag;
+	unsigned char *p;
+
+	if (!in_small_arena("lowmem_realloc_waits_for_memory_and_keeps_the_"
+	    "block"))
+		return;
+	calls = calls_shared();
+	p = grown = uma_malloc(100 * MB, M_LOWMEM_BIG, M_WAITOK);
+	for (size_t o = 0; o < 100 * MB; o += 4096)
+		p[o] = (unsigned char)(o >> 12);
+	errno = 0;
+	CHECK(uma_realloc(p, 2048 * MB, M_LOWMEM_BIG, M_NOWAIT) == NULL);
+	CHECK_EQ(errno, ENOMEM);
+	CHECK_EQ(uma_malloc_usable_size(p), 100 * MB);
+	CHECK(expect_abort(realloc_waitok, NULL, n));
+
+	set_retries(3);
+	tag = uma_lowmem_register(free_runs, NULL, UMA_LOWMEM_PRI_ANY);
+	CHECK(tag != NULL);
+	for (int i = 0; i < NRUNS; i++)
+		CHECK((runs[i] = uma_malloc(RUN, M_LOWMEM_HELD, M_NOWAIT)) !=
+		    NULL);
+	/* 100 + 576 MiB held: 500 more do not fit until the handler runs. */
+	CHECK(uma_realloc(p, 600 * MB, M_LOWMEM_BIG, M_NOWAIT) == NULL);
+	CHECK_EQ(atomic_load(&calls->n[1]), 0);
+	p = uma_realloc(p, 600 * MB, M_LOWMEM_BIG, M_WAITOK);
+	CHECK(p != NULL);
+	CHECK_EQ(atomic_load(&calls->n[1]), 1);
+	for (size_t o = 0; o < 100 * MB; o += 4096)
+		if (p[o] != (unsigned char)(o >> 12))
+			CHECK_EQ(p[o], (unsigned char)(o >> 12));
+	p[600 * MB - 1] = 1;
+	uma_free(p, M_LOWMEM_BIG);
+	uma_lowmem_deregister(tag);
+}
