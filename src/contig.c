@@ -56,8 +56,11 @@ contigmalloc(unsigned long size, struct malloc_type *mtp, int flags,
 		errno = EINVAL;
 		return (NULL);
 	}
-	if (__atomic_load_n(&mtp->ks_handle, __ATOMIC_ACQUIRE) == NULL)
-		uma__malloc_type_ready(mtp);
+	if (__atomic_load_n(&mtp->ks_handle, __ATOMIC_ACQUIRE) == NULL &&
+	    !uma__malloc_type_ready(mtp, flags)) {
+		errno = ENOMEM;
+		return (NULL);
+	}
 	if (alignment < UMA_PAGE_SIZE)
 		alignment = UMA_PAGE_SIZE;
 	/* vmmap takes [low, high); ours is inclusive. */

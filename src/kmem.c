@@ -1,7 +1,6 @@
 /*
  * kmem.c - the kmem report's cheap tier (vm.kmem_stats): what every page
- * uma holds is for, from counters alone; the accounting hooks of the
- * other page sources; the two sysctl nodes.
+ * uma holds is for, from counters alone; the two sysctl nodes.
  *
  * Layer: statistics, above every layer it reads (zones and kegs through
  * their atomics and stats.c, malloc's runs, the page layer's totals); it
@@ -14,7 +13,8 @@
  *     inuse_malloc for a malloc size-class zone), in a per-CPU cache, in
  *     a zone's bucket cache, or free in its slab, each at the keg's item
  *     size; a keg's pages less its items and inline headers are waste;
- *   - a live large or contigmalloc run, or a cached large run;
+ *   - a live large or contigmalloc run, or a cached large run (the page
+ *     layer counts every page it hands out by its use: vm.h);
  *   - uma's own: every page of its internal kegs (zones, kegs, per-CPU
  *     caches, buckets, off-page headers, large-run descriptors), inline
  *     slab headers, its runs (malloc's class caches and type counters),
@@ -35,60 +35,6 @@
 #include "stats.h"
 #include "sysctl_int.h"
 #include "vm.h"
-
-struct uma__kmem_runs uma__kmem_runs;
-
-/* See kmem.h */
-int
-uma__meta_run_alloc(size_t len, void **memp)
-{
-	int error;
-
-	error = uma__vm_alloc_run(len, 0, 0, UINTPTR_MAX, 0, memp);
-	if (error == 0)
-		atomic_fetch_add_explicit(&uma__kmem_runs.kr_meta, len,
-		    memory_order_relaxed);
-	return (error);
-}
-
-/* See kmem.h */
-void
-uma__meta_run_free(void *mem, size_t len)
-{
-	atomic_fetch_sub_explicit(&uma__kmem_runs.kr_meta, len,
-	    memory_order_relaxed);
-	uma__vm_free_run(mem, len);
-}
-
-/* The holdings (set once each, at the holder's creation). */
-#define	KMEM_HOLDINGS	4
-static struct uma__kmem_holding holdings[KMEM_HOLDINGS];
-static _Atomic int nholdings;
-
-/* See kmem.h */
-void
-uma__kmem_hold(uma_zone_t holder, uma_zone_t held,
-    void *(*held_item)(void *item))
-{
-	int n = atomic_load_explicit(&nholdings, memory_order_relaxed);
-
-	if (n == KMEM_HOLDINGS)
-		uma__panic("uma: more than %d zone holdings", KMEM_HOLDINGS);
-	holdings[n] = (struct uma__kmem_holding){ holder, held, held_item };
-	atomic_store_explicit(&nholdings, n + 1, memory_order_release);
-}
-
-/* See kmem.h */
-const struct uma__kmem_holding *
-uma__kmem_holding(uma_zone_t zone)
-{
-	int n = atomic_load_explicit(&nholdings, memory_order_acquire);
-
-	for (int i = 0; i < n; i++)
-		if (holdings[i].kh_holder == zone)
-			return (&holdings[i]);
-	return (NULL);
-}
 
 /* The in-use part a zone's items count in. */
 static uint64_t *
@@ -112,10 +58,10 @@ struct kmem_held {
  */
 static void
 kmem_zone(struct uma_kmem_stats *uks, uma_zone_t zone,
-    struct kmem_held held[KMEM_HOLDINGS])
+    struct kmem_held held[UMA_ZONE_HOLDINGS])
 {
 	struct kmem_held *h;
-	const struct uma__kmem_holding *kh;
+	const struct uma__zone_holding *kh;
 	struct uma__zone_stat zs;
 	uint64_t size = (uint64_t)zone->uz_keg->uk_size *
 	    uma_keg_copies(zone->uz_keg), hsize, used;
@@ -127,8 +73,8 @@ kmem_zone(struct uma_kmem_stats *uks, uma_zone_t zone,
 	uks->uks_free_buckets += zs.zs_zone_free * size;
 	if (LIST_FIRST(&zone->uz_keg->uk_zones) == zone)
 		uks->uks_free_kegs += zs.zs_keg_free * size;
-	if ((kh = uma__kmem_holding(zone)) != NULL) {
-		h = &held[kh - holdings];
+	if ((kh = uma__zone_holding(zone)) != NULL) {
+		h = &held[kh->kh_index];
 		hsize = kh->kh_held->uz_keg->uk_size;
 		h->hd_part = kmem_inuse_part(uks, kh->kh_held);
 		h->hd_pcpu += zs.zs_cpu_free * hsize;
@@ -211,7 +157,7 @@ kmem_outside(void)
 void
 uma__kmem_stats(struct uma_kmem_stats *uks)
 {
-	struct kmem_held held[KMEM_HOLDINGS];
+	struct kmem_held held[UMA_ZONE_HOLDINGS];
 	uint64_t outside, sum = 0;
 	uma_zone_t zone;
 	uma_keg_t keg;
@@ -234,16 +180,18 @@ uma__kmem_stats(struct uma_kmem_stats *uks)
 		if (!(keg->uk_flags & UMA_ZFLAG_FOREIGN))
 			kmem_keg(uks, keg);
 	pthread_rwlock_unlock(&uma.ug_lock);
-	for (int i = 0; i < KMEM_HOLDINGS; i++)
+	for (int i = 0; i < UMA_ZONE_HOLDINGS; i++)
 		kmem_held_move(uks, &held[i]);
-	uks->uks_inuse_large = atomic_load_explicit(&uma__kmem_runs.kr_large,
-	    memory_order_relaxed);
-	uks->uks_inuse_contig = atomic_load_explicit(
-	    &uma__kmem_runs.kr_contig, memory_order_relaxed);
-	uks->uks_large_cache = uma__malloc_large_cached();
+	/* Every other page uma takes is counted by its use (vm.h). */
+	uks->uks_inuse_large = uma__vm_pages_used(UMA_PAGES_LARGE) *
+	    UMA_PAGE_SIZE;
+	uks->uks_inuse_contig = uma__vm_pages_used(UMA_PAGES_CONTIG) *
+	    UMA_PAGE_SIZE;
+	uks->uks_large_cache = uma__vm_pages_used(UMA_PAGES_CACHED) *
+	    UMA_PAGE_SIZE;
 	outside = kmem_outside();
-	uks->uks_metadata += atomic_load_explicit(&uma__kmem_runs.kr_meta,
-	    memory_order_relaxed) + outside;
+	uks->uks_metadata += uma__vm_pages_used(UMA_PAGES_META) *
+	    UMA_PAGE_SIZE + outside;
 	uks->uks_arena_committed = uma__vm_pages() * UMA_PAGE_SIZE;
 	uks->uks_committed = uks->uks_arena_committed + outside;
 	uks->uks_reserved = uma_vm_size;

@@ -148,7 +148,7 @@ walk_item(struct walk *w, uma_keg_t keg, const void *item, int stage,
 /* A cached item of `zone`, and what it holds of another zone. */
 static void
 walk_cached(struct walk *w, uma_zone_t zone,
-    const struct uma__kmem_holding *kh, void *item, int stage, int age)
+    const struct uma__zone_holding *kh, void *item, int stage, int age)
 {
 	walk_item(w, zone->uz_keg, item, stage, age);
 	if (kh != NULL && item != NULL)
@@ -162,7 +162,7 @@ walk_cached(struct walk *w, uma_zone_t zone,
  * the picture may be a few items off while the zone is busy.
  */
 static void
-walk_cpu(struct walk *w, uma_zone_t zone, const struct uma__kmem_holding *kh,
+walk_cpu(struct walk *w, uma_zone_t zone, const struct uma__zone_holding *kh,
     uma_cache_t c)
 {
 	uma_bucket_t ab, fb;
@@ -193,7 +193,7 @@ walk_cpu(struct walk *w, uma_zone_t zone, const struct uma__kmem_holding *kh,
  */
 static void
 walk_bucket(struct walk *w, uma_zone_t zone,
-    const struct uma__kmem_holding *kh, uma_bucket_t b, uint64_t *before,
+    const struct uma__zone_holding *kh, uma_bucket_t b, uint64_t *before,
     uint64_t keep)
 {
 	uint32_t n = __atomic_load_n(&b->ub_cnt, __ATOMIC_RELAXED);
@@ -219,7 +219,7 @@ walk_bucket(struct walk *w, uma_zone_t zone,
  */
 static void
 walk_buckets(struct walk *w, uma_zone_t zone,
-    const struct uma__kmem_holding *kh)
+    const struct uma__zone_holding *kh)
 {
 	uint64_t before = 0, keep, swing;
 	uma_bucket_t b;
@@ -243,7 +243,7 @@ walk_buckets(struct walk *w, uma_zone_t zone,
 static void
 walk_zone(struct walk *w, uma_zone_t zone)
 {
-	const struct uma__kmem_holding *kh = uma__kmem_holding(zone);
+	const struct uma__zone_holding *kh = uma__zone_holding(zone);
 	struct uma__zone_stat zs;
 
 	if (zone->uz_flags & UMA_ZFLAG_CACHE ||

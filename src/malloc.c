@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "kmem.h"
 #include "lowmem.h"
 #include "malloc_fast.h"
 #include "malloc_int.h"
@@ -243,14 +242,14 @@ malloc_startup_once(void)
 	int i, c;
 
 	uma__malloc_large_startup();
+	uma__malloc_type_startup();
 	uma__malloc_caches_shift = 7;
 	while (((size_t)1 << uma__malloc_caches_shift) < (size_t)(uma.ug_ncpus +
 	    UMA_CACHE_GUARD) * sizeof(struct uma_cache))
 		uma__malloc_caches_shift++;
 	/* Arena runs come zeroed (vm.c drops pages given back). */
-	if (uma__meta_run_alloc(roundup2((size_t)MALLOC_NCLASSES <<
-	    uma__malloc_caches_shift, UMA_PAGE_SIZE), &mem) != 0)
-		uma__panic("uma: no memory for the malloc zones' caches");
+	mem = uma__malloc_meta_wait(roundup2((size_t)MALLOC_NCLASSES <<
+	    uma__malloc_caches_shift, UMA_PAGE_SIZE), "size-class caches");
 	uma__malloc_caches = (char *)mem + UMA_CACHE_GUARD *
 	    sizeof(struct uma_cache);
 	for (i = 0; i < MALLOC_NCLASSES; i++) {
@@ -265,6 +264,17 @@ malloc_startup_once(void)
 	}
 	uma__atfork(malloc_fork_prepare, malloc_fork_parent,
 	    malloc_fork_child);
+}
+
+/* See malloc_int.h */
+void *
+uma__malloc_meta_wait(size_t len, const char *what)
+{
+	void *mem;
+
+	for (int attempt = 0; uma__vm_meta_alloc(len, &mem) != 0; attempt++)
+		uma__lowmem_wait("malloc", what, len, attempt);
+	return (mem);
 }
 
 /* uma first, outside malloc's once: see uma__startup. */
@@ -391,8 +401,12 @@ uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 			return (p);
 		}
 		malloc_booting = 1;
-		uma__malloc_type_ready(mtp);
+		p = uma__malloc_type_ready(mtp, flags) ? mtp : NULL;
 		malloc_booting = 0;
+		if (p == NULL) {
+			errno = ENOMEM;
+			return (NULL);
+		}
 	}
 	if (size > MALLOC_MAXSIZE)
 		return (malloc_large_alloc(size, UMA_PAGE_SIZE, mtp, flags));
@@ -421,8 +435,10 @@ uma_malloc_aligned(size_t size, size_t align, struct malloc_type *mtp,
 		return (uma_malloc(size, mtp, flags));
 	if (malloc_type_cold(mtp) && malloc_booting)
 		return (boot_alloc(size, align));
-	if (malloc_type_cold(mtp))
-		uma__malloc_type_ready(mtp);
+	if (malloc_type_cold(mtp) && !uma__malloc_type_ready(mtp, flags)) {
+		errno = ENOMEM;
+		return (NULL);
+	}
 	if (align <= UMA_PAGE_SIZE && size <= MALLOC_MAXSIZE) {
 		/*
 		 * Items of class c lie at multiples of its size from a page

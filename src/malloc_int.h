@@ -66,6 +66,7 @@ struct malloc_large {
 	void		*ml_addr;
 	size_t		 ml_size;	/* bytes, a page multiple */
 	bool		 ml_contig;
+	uint8_t		 ml_use;	/* UMA_PAGES_*: its pages' count (vm.h) */
 	bool		 ml_nodump;	/* live, MADV_DONTDUMP (M_NODUMP) */
 	bool		 ml_remapped;	/* a mapping of its own (realloc) */
 	uint64_t	 ml_tick;	/* cached: trim tick when freed */
@@ -77,7 +78,12 @@ extern struct uma_keg malloc_large_keg UMA_HIDDEN;
 
 /* malloc.c */
 void	uma__malloc_startup(void) UMA_HIDDEN;
-void	uma__malloc_type_ready(struct malloc_type *mtp) UMA_HIDDEN;
+bool	uma__malloc_type_ready(struct malloc_type *mtp, int flags) UMA_HIDDEN;
+/*
+ * A run for malloc's own use that it cannot do without (its start-up,
+ * statistics): the low-memory path (lowmem.h) until the OS gives it.
+ */
+void	*uma__malloc_meta_wait(size_t len, const char *what) UMA_HIDDEN;
 int	uma__malloc_class(size_t size) UMA_HIDDEN;
 /* Class idx's zone, made now if this is its first use; NULL: no memory. */
 uma_zone_t uma__malloc_class_zone(int idx) UMA_HIDDEN;
@@ -163,6 +169,7 @@ void	uma__mstat_add(struct malloc_type *mtp, size_t word, uint64_t delta)
  */
 extern struct malloc_type *uma__malloc_zone_type UMA_HIDDEN;
 void	uma__malloc_type_register(struct malloc_type *mtp) UMA_HIDDEN;
+void	uma__malloc_type_startup(void) UMA_HIDDEN;
 void	uma__malloc_type_fork_prepare(void) UMA_HIDDEN;
 void	uma__malloc_type_fork_parent(void) UMA_HIDDEN;
 void	uma__malloc_type_fork_child(void) UMA_HIDDEN;

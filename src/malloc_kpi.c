@@ -9,7 +9,6 @@
  */
 #include <string.h>
 
-#include "kmem.h"
 #include "malloc_fast.h"
 #include "malloc_int.h"
 
@@ -99,18 +98,18 @@ malloc_type_list(malloc_type_list_func_t *func, void *arg)
 		ms.ms_cap = uma__malloc_count() + 8;
 		len = roundup2((size_t)ms.ms_cap * sizeof(ms.ms_types[0]),
 		    UMA_PAGE_SIZE);
-		if (uma__meta_run_alloc(len, &mem) != 0)
+		if (uma__vm_meta_alloc(len, &mem) != 0)
 			uma__panic("malloc_type_list: no memory for a copy "
 			    "of %d types", ms.ms_cap);
 		ms.ms_types = mem;
 		ms.ms_n = 0;
 		if (uma__malloc_type_foreach(mtype_snap_add, &ms) == 0)
 			break;
-		uma__meta_run_free(mem, len);
+		uma__vm_meta_free(mem, len);
 	}
 	for (int i = 0; i < ms.ms_n; i++)
 		func(ms.ms_types[i], arg);
-	uma__meta_run_free(mem, len);
+	uma__vm_meta_free(mem, len);
 }
 
 struct desc2type_arg {

@@ -35,7 +35,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "kmem.h"
+#include "lowmem.h"
 #include "malloc_int.h"
 #include "sysctl_int.h"
 #include "vm.h"
@@ -180,7 +180,7 @@ lcache_shrink_locked(size_t keep, struct malloc_large_list *out)
 static void
 large_run_free(struct malloc_large *ml)
 {
-	uma__vm_free_run(ml->ml_addr, ml->ml_size);
+	uma__vm_free_run(ml->ml_addr, ml->ml_size, ml->ml_use);
 	uma_zfree(large_zone, ml);
 }
 
@@ -229,6 +229,11 @@ lcache_put(struct malloc_large *ml, bool fresh)
 
 	if (ml->ml_size > cap || large_bin_floor(npages) >= LCACHE_NBINS)
 		return (false);
+	/* Its pages count as the cache's from here (vm.h). */
+	if (ml->ml_use != UMA_PAGES_CACHED) {
+		uma__vm_run_use(ml->ml_size, ml->ml_use, UMA_PAGES_CACHED);
+		ml->ml_use = UMA_PAGES_CACHED;
+	}
 	pthread_mutex_lock(&lcache.lock);
 	if (fresh)
 		ml->ml_tick = lcache.tick;
@@ -362,6 +367,7 @@ lcache_split(size_t len, size_t align)
 		tail->ml_size = ml->ml_size - len;
 		ml->ml_size = len;
 		tail->ml_tick = ml->ml_tick;
+		tail->ml_use = ml->ml_use;
 		if (tail->ml_size <= MALLOC_MAXSIZE || !lcache_put(tail, false))
 			large_run_free(tail);
 		return (ml);
@@ -441,10 +447,11 @@ lcache_fork_child(void)
 void
 uma__malloc_large_startup(void)
 {
-	large_zone = uma__internal_zcreate("malloc large",
-	    sizeof(struct malloc_large), UMA_ALIGN_CACHE, 0);
-	if (large_zone == NULL)
-		uma__panic("uma: cannot create the malloc large zone");
+	for (int attempt = 0; (large_zone = uma__internal_zcreate(
+	    "malloc large", sizeof(struct malloc_large), UMA_ALIGN_CACHE,
+	    0)) == NULL; attempt++)
+		uma__lowmem_wait("malloc", "large-run descriptors",
+		    sizeof(struct malloc_large), attempt);
 	LIST_INIT(&malloc_large_keg.uk_zones);
 	pthread_mutex_lock(&lcache.lock);
 	for (int i = 0; i < LCACHE_NBINS; i++)
@@ -458,28 +465,43 @@ uma__malloc_large_startup(void)
 	uma__reclaim_hook(uma__malloc_large_reclaim);
 }
 
-/* A run from the arena, giving the cache back once if the arena is full. */
+/*
+ * A run from the page layer, counted under `use`, giving the cache back
+ * once if the arena is full.
+ */
 static int
-large_run_alloc(size_t len, size_t align, uintptr_t low, uintptr_t high,
-    size_t boundary, void **memp)
+large_run_alloc(size_t len, const struct uma__pgreq *req, int use,
+    void **memp)
 {
 	int error;
 
-	error = uma__vm_alloc_run(len, align, low, high, boundary, memp);
+	error = uma__vm_alloc_run(len, req, use, M_NOWAIT, memp);
 	if (error == ENOMEM && __atomic_load_n(&large_cache_bytes,
 	    __ATOMIC_RELAXED) != 0) {
 		uma__malloc_large_reclaim(false);
-		error = uma__vm_alloc_run(len, align, low, high, boundary,
-		    memp);
+		error = uma__vm_alloc_run(len, req, use, M_NOWAIT, memp);
 	}
 	return (error);
 }
 
-/* Point the run's first page at its descriptor: it is live from here. */
+/* What a live run's pages count as. */
+static inline int
+large_use(const struct malloc_large *ml)
+{
+	return (ml->ml_contig ? UMA_PAGES_CONTIG : UMA_PAGES_LARGE);
+}
+
+/*
+ * Point the run's first page at its descriptor: it is live from here, and
+ * its pages count as live (a cached run's as the cache's until now).
+ */
 static void *
 large_publish(struct malloc_large *ml)
 {
-	uma__kmem_run_live(ml->ml_contig, (int64_t)ml->ml_size);
+	if (ml->ml_use != large_use(ml)) {
+		uma__vm_run_use(ml->ml_size, ml->ml_use, large_use(ml));
+		ml->ml_use = (uint8_t)large_use(ml);
+	}
 	uma__vtoslab_set(ml->ml_addr, 1, ml, 0);
 	return (ml->ml_addr);
 }
@@ -505,7 +527,8 @@ uma__malloc_large(size_t size, size_t align, uintptr_t low, uintptr_t high,
 		*errorp = ENOMEM;
 		return (NULL);
 	}
-	error = large_run_alloc(len, align, low, high, boundary, &mem);
+	error = large_run_alloc(len, &(struct uma__pgreq){ align, low, high,
+	    boundary }, contig ? UMA_PAGES_CONTIG : UMA_PAGES_LARGE, &mem);
 	if (error != 0) {
 		uma_zfree(large_zone, ml);
 		*errorp = error;
@@ -516,6 +539,7 @@ uma__malloc_large(size_t size, size_t align, uintptr_t low, uintptr_t high,
 	ml->ml_addr = mem;
 	ml->ml_size = len;
 	ml->ml_contig = contig;
+	ml->ml_use = (uint8_t)large_use(ml);
 	return (large_publish(ml));
 }
 
@@ -585,11 +609,13 @@ large_shrink(struct malloc_large *ml, size_t len)
 
 	if (ml->ml_nodump)
 		(void)madvise(tail, ml->ml_size - len, MADV_DODUMP);
-	if (ml->ml_remapped && !uma__vm_reset_run(tail, ml->ml_size - len)) {
+	if (ml->ml_remapped && !uma__vm_reset_run(tail, ml->ml_size - len,
+	    ml->ml_use)) {
 		/* The tail is lost: it stays allocated, apart from the run. */
 		if (uma__vm_split_run(ml->ml_addr, ml->ml_size, len) != 0)
 			return;		/* no node: keep the run whole */
-	} else if (uma__vm_resize_run(ml->ml_addr, ml->ml_size, len) != 0)
+	} else if (uma__vm_resize_run(ml->ml_addr, ml->ml_size, len,
+	    ml->ml_use) != 0)
 		uma__panic("uma: cannot shrink run %p", ml->ml_addr);
 	ml->ml_size = len;
 }
@@ -605,12 +631,12 @@ large_move(struct malloc_large *ml, size_t room)
 	size_t size = ml->ml_size;
 	bool remap;
 
-	if (large_run_alloc(room, UMA_PAGE_SIZE, 0, UINTPTR_MAX, 0, &dst) != 0)
+	if (large_run_alloc(room, NULL, ml->ml_use, &dst) != 0)
 		return (ENOMEM);
 	remap = size >= LARGE_REMAP_MIN && (ml->ml_remapped ||
 	    atomic_load_explicit(&large_remapped_runs, memory_order_relaxed) <
 	    LARGE_REMAP_MAX);
-	if (remap && uma__vm_move_run(old, size, dst, room) == 0) {
+	if (remap && uma__vm_move_run(old, size, dst, room, ml->ml_use) == 0) {
 		if (!ml->ml_remapped)
 			atomic_fetch_add_explicit(&large_remapped_runs, 1,
 			    memory_order_relaxed);
@@ -620,8 +646,7 @@ large_move(struct malloc_large *ml, size_t room)
 		    __ATOMIC_RELAXED);
 	} else {
 		/* A failed move gave dst back. */
-		if (remap && large_run_alloc(room, UMA_PAGE_SIZE, 0,
-		    UINTPTR_MAX, 0, &dst) != 0)
+		if (remap && large_run_alloc(room, NULL, ml->ml_use, &dst) != 0)
 			return (ENOMEM);
 		memcpy(dst, old, size);
 		__atomic_fetch_add(&uma__realloc_copied, 1, __ATOMIC_RELAXED);
@@ -629,8 +654,9 @@ large_move(struct malloc_large *ml, size_t room)
 		    __ATOMIC_RELAXED);
 		if (ml->ml_nodump)
 			(void)madvise(old, size, MADV_DODUMP);
-		if (!ml->ml_remapped || uma__vm_reset_run(old, size))
-			uma__vm_free_run(old, size);
+		if (!ml->ml_remapped || uma__vm_reset_run(old, size,
+		    ml->ml_use))
+			uma__vm_free_run(old, size, ml->ml_use);
 		large_unremap(ml);
 	}
 	ml->ml_addr = dst;
@@ -646,22 +672,23 @@ static int
 large_grow(struct malloc_large *ml, size_t len, size_t room)
 {
 	if (!ml->ml_remapped) {
-		if (uma__vm_resize_run(ml->ml_addr, ml->ml_size, len) != 0)
+		if (uma__vm_resize_run(ml->ml_addr, ml->ml_size, len,
+		    ml->ml_use) != 0)
 			return (ENOMEM);
-	} else if (room >= len &&
-	    uma__vm_extend_run(ml->ml_addr, ml->ml_size, room) == 0)
+	} else if (room >= len && uma__vm_extend_run(ml->ml_addr,
+	    ml->ml_size, room, ml->ml_use) == 0)
 		len = room;
-	else if (uma__vm_extend_run(ml->ml_addr, ml->ml_size, len) != 0)
+	else if (uma__vm_extend_run(ml->ml_addr, ml->ml_size, len,
+	    ml->ml_use) != 0)
 		return (ENOMEM);
 	ml->ml_size = len;
 	return (0);
 }
 
-/* A run resized where it is: the live bytes change, and its dump advice. */
+/* A run resized where it is: its dump advice follows. */
 static void
 large_resized(struct malloc_large *ml, size_t old)
 {
-	uma__kmem_run_live(false, (int64_t)ml->ml_size - (int64_t)old);
 	if (ml->ml_nodump && ml->ml_size > old)
 		(void)madvise(ml->ml_addr, ml->ml_size, MADV_DONTDUMP);
 	__atomic_fetch_add(&uma__realloc_in_place, 1, __ATOMIC_RELAXED);
@@ -691,13 +718,11 @@ uma__malloc_large_resize(struct malloc_large *ml, size_t len)
 	/*
 	 * The old address stops being live while its pages move: a free
 	 * of it from another thread meanwhile is reported, as a double free.
-	 * large_publish counts the run live again, at its new size.
 	 */
 	slot = &uma_vm_slabtab[((uintptr_t)old - uma_vm_base) >>
 	    UMA_PAGE_SHIFT];
 	if (!atomic_compare_exchange_strong(slot, &expect, NULL))
 		uma__malloc_invalid("realloc", old, "double free");
-	uma__kmem_run_live(false, -(int64_t)size);
 	if (room < len || large_move(ml, room) != 0)
 		error = large_move(ml, len);
 	if (error == 0 && ml->ml_nodump)
@@ -735,7 +760,6 @@ uma__malloc_large_free(struct malloc_large *ml)
 	    UMA_PAGE_SHIFT];
 	if (!atomic_compare_exchange_strong(slot, &expect, NULL))
 		uma__malloc_invalid("free", ml->ml_addr, "double free");
-	uma__kmem_run_live(ml->ml_contig, -(int64_t)ml->ml_size);
 	/* Cached or given back, the pages may serve anyone: dump them. */
 	if (ml->ml_nodump) {
 		(void)madvise(ml->ml_addr, ml->ml_size, MADV_DODUMP);
@@ -744,7 +768,7 @@ uma__malloc_large_free(struct malloc_large *ml)
 	/* A moved run's pages rejoin the arena's mapping, or are lost. */
 	if (ml->ml_remapped) {
 		large_unremap(ml);
-		if (!uma__vm_reset_run(ml->ml_addr, ml->ml_size)) {
+		if (!uma__vm_reset_run(ml->ml_addr, ml->ml_size, ml->ml_use)) {
 			uma_zfree(large_zone, ml);
 			return;
 		}

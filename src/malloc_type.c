@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kmem.h"
 #include "malloc_int.h"
+#include "lowmem.h"
 #include "malloc_mstat.h"
 #include "stats.h"
 #include "sysctl_int.h"
@@ -104,7 +104,7 @@ mtype_run_alloc(const char *name)
 
 	len = roundup2(MSTAT_RUN_OFF + ((size_t)uma__ncpus() + 1) *
 	    MSTAT_WORDS * sizeof(uint64_t), UMA_PAGE_SIZE);
-	if (uma__meta_run_alloc(len, &mem) != 0)
+	if (uma__vm_meta_alloc(len, &mem) != 0)
 		return (NULL);
 	mr = mem;
 	/* A bounded copy, not snprintf: see slabzone_names in keg.c. */
@@ -128,6 +128,17 @@ mtype_all_add(struct mtype_run *mr, struct malloc_type *owner)
 	pthread_mutex_unlock(&mtype_all_mtx);
 }
 
+/*
+ * The counts of destroyed types (malloc_type_destroy): taken at malloc's
+ * start-up, so that destroying a type never needs memory.
+ */
+void
+uma__malloc_type_startup(void)
+{
+	mtype_retired = uma__malloc_meta_wait(roundup2(MSTAT_WORDS *
+	    sizeof(uint64_t), UMA_PAGE_SIZE), "retired type counters");
+}
+
 /* A run is about to be given back: keep its counts in mtype_retired. */
 static void
 mtype_all_retire(struct mtype_run *mr)
@@ -135,7 +146,6 @@ mtype_all_retire(struct mtype_run *mr)
 	const uint64_t *counts = (const uint64_t *)((char *)mr +
 	    MSTAT_RUN_OFF);
 	struct mtype_run **mp;
-	void *mem;
 
 	pthread_mutex_lock(&mtype_all_mtx);
 	for (mp = &mtype_all; *mp != NULL; mp = &(*mp)->mr_all)
@@ -143,12 +153,7 @@ mtype_all_retire(struct mtype_run *mr)
 			*mp = mr->mr_all;
 			break;
 		}
-	if (mtype_retired == NULL && uma__meta_run_alloc(roundup2(MSTAT_WORDS *
-	    sizeof(uint64_t), UMA_PAGE_SIZE), &mem) == 0)
-		mtype_retired = mem;
-	if (mtype_retired == NULL)
-		uma__panic("uma: no memory to retire malloc type %s",
-		    mr->mr_name);
+
 	for (int cpu = 0; cpu <= uma.ug_ncpus; cpu++)
 		for (int w = 0; w < MSTAT_WORDS; w++)
 			mtype_retired[w] += __atomic_load_n(&counts[(size_t)cpu *
@@ -203,25 +208,37 @@ malloc_init(struct malloc_type *mtp)
 	pthread_mutex_unlock(&malloc_mtx);
 }
 
-/* A type's first use: start uma, give the type its counters. */
-void
-uma__malloc_type_ready(struct malloc_type *mtp)
+/*
+ * A type's first use: start uma, give the type its counters.  No memory
+ * for them: false with M_NOWAIT (the type stays cold, and its next use
+ * tries again), else the low-memory path until there is.
+ */
+bool
+uma__malloc_type_ready(struct malloc_type *mtp, int flags)
 {
 	struct mtype_run *mr;
+	int attempt = 0;
 
 	uma__malloc_startup();
 	pthread_mutex_lock(&malloc_mtx);
-	if (mtype_counts(mtp) == NULL) {
+	while (mtype_counts(mtp) == NULL) {
 		mr = mtype_run_alloc(mtp->ks_shortdesc);
-		if (mr == NULL)
-			uma__panic("uma: no memory for malloc type %s",
-			    mtp->ks_shortdesc);
+		if (mr == NULL) {
+			pthread_mutex_unlock(&malloc_mtx);
+			if (flags & (M_NOWAIT | M_NOVM))
+				return (false);
+			uma__lowmem_wait("malloc type", mtp->ks_shortdesc,
+			    MSTAT_RUN_OFF, attempt++);
+			pthread_mutex_lock(&malloc_mtx);
+			continue;
+		}
 		mtype_all_add(mr, mtp);
 		__atomic_store_n(&mtp->ks_handle, (char *)mr + MSTAT_RUN_OFF,
 		    __ATOMIC_RELEASE);
 	}
 	mtype_link_locked(mtp);
 	pthread_mutex_unlock(&malloc_mtx);
+	return (true);
 }
 
 /* See malloc.h */
@@ -284,7 +301,7 @@ malloc_type_destroy(struct malloc_type *mtp)
 	}
 	if (mr->mr_dynamic) {
 		mtype_all_retire(mr);
-		uma__meta_run_free(mr, mr->mr_len);
+		uma__vm_meta_free(mr, mr->mr_len);
 	}
 }
 
@@ -299,7 +316,7 @@ uma__mstat_add(struct malloc_type *mtp, size_t word, uint64_t delta)
 	int cpu;
 
 	if (mtype_counts(mtp) == NULL)
-		uma__malloc_type_ready(mtp);
+		(void)uma__malloc_type_ready(mtp, M_WAITOK);
 	counts = mtype_counts(mtp);
 	cpu = uma__curcpu();
 	if (uma.ug_rseq) {
@@ -404,10 +421,8 @@ ztab_get(struct malloc_type *mtp, int ncpus)
 
 	if (mtp != uma__malloc_zone_type || mtype_counts(mtp) == NULL)
 		return (NULL);
-	if (uma__meta_run_alloc(roundup2((size_t)ncpus * sizeof(ztab_t),
-	    UMA_PAGE_SIZE), &mem) != 0)
-		uma__panic("uma: no memory for the statistics of type %s",
-		    mtp->ks_shortdesc);
+	mem = uma__malloc_meta_wait(roundup2((size_t)ncpus * sizeof(ztab_t),
+	    UMA_PAGE_SIZE), "statistics of the zone-counted type");
 	ztab_fill(mem, ncpus);
 	return (mem);
 }
@@ -416,7 +431,7 @@ static void
 ztab_free(ztab_t *ztab, int ncpus)
 {
 	if (ztab != NULL)
-		uma__meta_run_free(ztab, roundup2((size_t)ncpus *
+		uma__vm_meta_free(ztab, roundup2((size_t)ncpus *
 		    sizeof(ztab_t), UMA_PAGE_SIZE));
 }
 
@@ -623,16 +638,16 @@ sysctl_malloc_stats(struct uma__sysctl_req *req,
 	if (req->oldp == NULL)
 		return (uma__sysctl_out(req, NULL, need));
 	for (int tries = 0; tries < 8; tries++) {
-		if (uma__meta_run_alloc(roundup2(need, UMA_PAGE_SIZE),
+		if (uma__vm_meta_alloc(roundup2(need, UMA_PAGE_SIZE),
 		    &buf) != 0)
 			return (ENOMEM);
 		got = uma__malloc_stream(buf, roundup2(need, UMA_PAGE_SIZE));
 		if (got <= roundup2(need, UMA_PAGE_SIZE)) {
 			error = uma__sysctl_out(req, buf, got);
-			uma__meta_run_free(buf, roundup2(need, UMA_PAGE_SIZE));
+			uma__vm_meta_free(buf, roundup2(need, UMA_PAGE_SIZE));
 			return (error);
 		}
-		uma__meta_run_free(buf, roundup2(need, UMA_PAGE_SIZE));
+		uma__vm_meta_free(buf, roundup2(need, UMA_PAGE_SIZE));
 		need = got;
 	}
 	return (EAGAIN);

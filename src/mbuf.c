@@ -14,8 +14,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "kmem.h"
 #include "mbuf_int.h"
+#include "zone.h"
 #include "zone_fast.h"
 
 struct mb_zones mb_zones;
@@ -265,7 +265,7 @@ mb_init_once(void)
 	    "kern.ipc.nmbjumbo16 limit reached");
 	uma_zone_set_maxaction(z->mz_mbuf, mb_reclaim);
 	uma_zone_set_maxaction(z->mz_clust, mb_reclaim);
-	uma__kmem_hold(z->mz_pack, z->mz_clust, mb_pack_cluster);
+	uma__zone_hold(z->mz_pack, z->mz_clust, mb_pack_cluster);
 	mb__limits_apply();
 	atomic_store_explicit(&z->mz_ready, true, memory_order_release);
 }

@@ -1,6 +1,6 @@
 /*
- * vm.c - the page layer: the arena, a first-fit map over the part of it in
- * use, the page -> slab tables, and the backend switch.
+ * vm.c - the page layer's arena: its window, its mapping in pieces, a
+ * first-fit map over the part of it in use, and the page -> slab tables.
  *
  * Layer: the bottom.  Knows pages and slab pointers, nothing of zones.
  *
@@ -10,7 +10,7 @@
  * of its slab and the page's place in it, for free() and the bucket
  * checks).  Only the bottom of the window is mapped: the map (vmmap.c)
  * hands out pages below vm.end, and when it has no room the arena grows
- * at vm.end by a piece (an eighth of its size, 2 MiB at least; just what
+ * at uma__vm.end by a piece (an eighth of its size, 2 MiB at least; just what
  * the request needs if the kernel refuses that); a free top of more than
  * VM_TRIM_MIN goes back.  The tables become writable along with the
  * pieces; elsewhere they are read-only zero pages: "no slab".
@@ -34,11 +34,8 @@
  * ones), so they cost nothing until reused and read as zeros when they
  * are: every run the map hands out is zero-filled.
  *
- * A large run that realloc moves keeps its pages: mremap moves its page
- * tables into a new run (uma__vm_move_run).  The new run is then a
- * mapping of its own, which uma__vm_reset_run merges back into the
- * arena's when it is freed, so that the process's mapping count stays
- * small.
+ * The backend, the pages' count by use and the runs realloc moves are in
+ * vm_run.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,18 +48,13 @@
 #include "sysctl_int.h"
 #include "uma_int.h"
 #include "vm.h"
+#include "vm_int.h"
 #include "vmhash.h"
 #include "vmmap.h"
-
-#ifndef MAP_FIXED_NOREPLACE
-#define	MAP_FIXED_NOREPLACE	0x100000	/* Linux 4.17 */
-#endif
 
 #define	VM_PIECE_MIN	((size_t)2 << 20)	/* and the pieces' alignment */
 #define	VM_TRIM_MIN	((size_t)32 << 20)
 #define	VM_FIRST_MIN	((size_t)16 * UMA_PAGE_SIZE)
-#define	VM_RW		(PROT_READ | PROT_WRITE)
-#define	VM_ANON		(MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
 #define	rounddown2(x, y) ((x) & ~((uintptr_t)(y) - 1))
 
 uintptr_t uma_vm_base;
@@ -70,38 +62,21 @@ uintptr_t uma_vm_size;
 void * _Atomic *uma_vm_slabtab;
 _Atomic uint32_t *uma_vm_pagetag;
 
-/*
- * Invariant (under lock): the map manages [uma_vm_base + a page, end);
- * [uma_vm_base, end) is mapped read-write and the table entries of
- * [uma_vm_base, tabend) are writable, tabend >= end; the map's free
- * ranges hold no pages.
- */
-static struct {
-	pthread_mutex_t	 lock;
-	struct vmmap	 map;
-	_Atomic uint64_t pages;		/* handed out by the backend */
-	uintptr_t	 top;		/* highest end handed out */
-	const struct uma__backend *backend;
-	uintptr_t	 end;
-	uintptr_t	 tabend;
-	bool		 reserved;	/* the window is, PROT_NONE past end */
-	size_t		 limit;		/* RLIMIT_AS or _DATA at start-up, or 0 */
-	_Atomic uint64_t lost;		/* bytes never to be handed out again */
-	_Atomic uint64_t fails;		/* requests the arena could not serve */
-} vm = { .lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP };
+/* See vm_int.h */
+struct uma__vm uma__vm = { .lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP };
 
-/* A run was handed out (vm.lock held): the tables may be written to its end. */
-static void
-vm_top_locked(uintptr_t addr, size_t len)
+/* A run was handed out: the tables may be written to its end. */
+void
+uma__vm_top_locked(uintptr_t addr, size_t len)
 {
-	UMA_MTX_ASSERT(&vm.lock);
-	if (addr + len > vm.top)
-		vm.top = addr + len;
+	UMA_MTX_ASSERT(&uma__vm.lock);
+	if (addr + len > uma__vm.top)
+		uma__vm.top = addr + len;
 }
 
 /* Drop the pages of part of a run: they read as zeros from now on. */
-static void
-vm_drop(void *mem, size_t len)
+void
+uma__vm_drop(void *mem, size_t len)
 {
 	if (madvise(mem, len, MADV_DONTNEED) != 0)
 		uma__panic("uma: madvise(%p, %zu): %s", mem, len,
@@ -125,19 +100,19 @@ vm_table_commit(void *tab, size_t from, size_t to)
 static int
 vm_map_locked(size_t len)
 {
-	size_t from = (vm.tabend - uma_vm_base) >> UMA_PAGE_SHIFT;
-	size_t to = (vm.end + len - uma_vm_base) >> UMA_PAGE_SHIFT;
-	void *at = (void *)vm.end, *p;
+	size_t from = (uma__vm.tabend - uma_vm_base) >> UMA_PAGE_SHIFT;
+	size_t to = (uma__vm.end + len - uma_vm_base) >> UMA_PAGE_SHIFT;
+	void *at = (void *)uma__vm.end, *p;
 
-	if (vm.end + len > vm.tabend) {
+	if (uma__vm.end + len > uma__vm.tabend) {
 		if (vm_table_commit(uma_vm_slabtab, from * sizeof(void *),
 		    to * sizeof(void *)) != 0 ||
 		    vm_table_commit(uma_vm_pagetag, from * sizeof(uint32_t),
 		    to * sizeof(uint32_t)) != 0)
 			return (ENOMEM);
-		vm.tabend = vm.end + len;
+		uma__vm.tabend = uma__vm.end + len;
 	}
-	if (vm.reserved) {
+	if (uma__vm.reserved) {
 		if (mprotect(at, len, VM_RW) != 0)
 			return (ENOMEM);
 	} else {
@@ -149,7 +124,7 @@ vm_map_locked(size_t len)
 			return (ENOMEM);
 		}
 	}
-	vm.end += len;
+	uma__vm.end += len;
 	return (0);
 }
 
@@ -158,15 +133,15 @@ vm_map_locked(size_t len)
  * of the arena (VM_PIECE_MIN at least), or only `need` if the kernel
  * refuses that (a limit close by).  0 or ENOMEM.
  */
-static int
-vm_grow_locked(size_t need)
+int
+uma__vm_grow_locked(size_t need)
 {
-	size_t room = uma_vm_base + uma_vm_size - vm.end, len;
+	size_t room = uma_vm_base + uma_vm_size - uma__vm.end, len;
 
 	need = roundup2(need, UMA_PAGE_SIZE);
 	if (need == 0 || need > room)
 		return (ENOMEM);
-	len = roundup2((vm.end - uma_vm_base) / 8, VM_PIECE_MIN);
+	len = roundup2((uma__vm.end - uma_vm_base) / 8, VM_PIECE_MIN);
 	if (len < need)
 		len = roundup2(need, VM_PIECE_MIN);
 	if (len > room)
@@ -174,25 +149,25 @@ vm_grow_locked(size_t need)
 	if (vm_map_locked(len) != 0 &&
 	    (len == need || vm_map_locked(need) != 0))
 		return (ENOMEM);
-	return (vmmap_set_end(&vm.map, vm.end));
+	return (vmmap_set_end(&uma__vm.map, uma__vm.end));
 }
 
 /* Give back the free top of the arena but `keep` bytes; false: none. */
 static bool
 vm_release_locked(size_t keep)
 {
-	size_t tail = vmmap_tail_free(&vm.map), len;
+	size_t tail = vmmap_tail_free(&uma__vm.map), len;
 	uintptr_t top;
 
 	if (tail <= keep)
 		return (false);
 	len = tail - keep;
-	top = vm.end - len;
-	if ((vm.reserved ? mprotect((void *)top, len, PROT_NONE) :
+	top = uma__vm.end - len;
+	if ((uma__vm.reserved ? mprotect((void *)top, len, PROT_NONE) :
 	    munmap((void *)top, len)) != 0)
 		return (false);
-	vm.end = top;
-	if (vmmap_set_end(&vm.map, top) != 0)
+	uma__vm.end = top;
+	if (vmmap_set_end(&uma__vm.map, top) != 0)
 		uma__panic("uma: the arena's top %p is in use", (void *)top);
 	return (true);
 }
@@ -202,12 +177,12 @@ vm_release_locked(size_t keep)
  * two pieces, keeping one piece: a program that frees and allocates at
  * the top does not map and unmap in turn.  Its pages are gone already.
  */
-static void
-vm_trim_locked(void)
+void
+uma__vm_trim_locked(void)
 {
-	size_t tail = vmmap_tail_free(&vm.map), keep;
+	size_t tail = vmmap_tail_free(&uma__vm.map), keep;
 
-	keep = roundup2((vm.end - uma_vm_base) / 8, VM_PIECE_MIN);
+	keep = roundup2((uma__vm.end - uma_vm_base) / 8, VM_PIECE_MIN);
 	if (tail >= VM_TRIM_MIN && tail >= 2 * keep)
 		vm_release_locked(keep);
 }
@@ -218,28 +193,28 @@ vm_trim_locked(void)
  * without a boundary fits after one.  A map out of nodes under a limit
  * (its node chunks are mappings too) gets the free top's address space.
  */
-static int
-vm_alloc_locked(size_t len, size_t align, uintptr_t low, uintptr_t high,
+int
+uma__vm_alloc_locked(size_t len, size_t align, uintptr_t low, uintptr_t high,
     size_t boundary, uintptr_t *addrp)
 {
 	size_t need;
 	int error;
 
 	for (;;) {
-		error = vmmap_alloc(&vm.map, len, align, low, high, boundary,
+		error = vmmap_alloc(&uma__vm.map, len, align, low, high, boundary,
 		    addrp);
 		if (error == 0)
-			vm_top_locked(*addrp, len);
+			uma__vm_top_locked(*addrp, len);
 		if (error == EAGAIN && vm_release_locked(0))
 			continue;
 		if (error == EAGAIN)
 			error = ENOMEM;
-		if (error != ENOMEM || high <= vm.end ||
+		if (error != ENOMEM || high <= uma__vm.end ||
 		    low >= uma_vm_base + uma_vm_size)
 			return (error);
 		need = len + (align > UMA_PAGE_SIZE ? align : 0);
-		if (need < len || vm_grow_locked(need) != 0) {
-			atomic_fetch_add_explicit(&vm.fails, 1,
+		if (need < len || uma__vm_grow_locked(need) != 0) {
+			atomic_fetch_add_explicit(&uma__vm.fails, 1,
 			    memory_order_relaxed);
 			return (ENOMEM);
 		}
@@ -247,292 +222,43 @@ vm_alloc_locked(size_t len, size_t align, uintptr_t low, uintptr_t high,
 }
 
 /* Take a run out of the map and give it back (pages already dropped). */
-static void
-vm_unmap_run(void *mem, size_t len)
+void
+uma__vm_unmap_run(void *mem, size_t len)
 {
-	pthread_mutex_lock(&vm.lock);
-	if (vmmap_free(&vm.map, (uintptr_t)mem, len) != 0)
+	pthread_mutex_lock(&uma__vm.lock);
+	if (vmmap_free(&uma__vm.map, (uintptr_t)mem, len) != 0)
 		uma__panic("uma: page run %p (%zu bytes) was not allocated",
 		    mem, len);
-	vm_trim_locked();
-	pthread_mutex_unlock(&vm.lock);
+	uma__vm_trim_locked();
+	pthread_mutex_unlock(&uma__vm.lock);
 }
 
-static void *
-arena_alloc(size_t npages, int flags, void *arg)
-{
-	uintptr_t addr;
-	int error;
-
-	pthread_mutex_lock(&vm.lock);
-	error = vm_alloc_locked(npages * UMA_PAGE_SIZE, 0, uma_vm_base,
-	    uma_vm_base + uma_vm_size, 0, &addr);
-	pthread_mutex_unlock(&vm.lock);
-	if (error != 0)
-		return (NULL);
-	return ((void *)addr);
-}
-
-static void
-arena_free(void *mem, size_t npages, void *arg)
-{
-	/* Drop the contents first: the range may be handed out at once. */
-	vm_drop(mem, npages * UMA_PAGE_SIZE);
-	vm_unmap_run(mem, npages * UMA_PAGE_SIZE);
-}
-
-static const struct uma__backend arena_backend = {
-	.ub_alloc = arena_alloc,
-	.ub_free = arena_free,
-};
-
-const struct uma__backend *
-uma__backend_arena(void)
-{
-	return (&arena_backend);
-}
-
-void
-uma__backend_set(const struct uma__backend *be)
-{
-	__atomic_store_n(&vm.backend, be != NULL ? be : &arena_backend,
-	    __ATOMIC_RELEASE);
-}
-
-void *
-uma__page_alloc(size_t npages, int flags)
-{
-	const struct uma__backend *be;
-	void *mem;
-
-	be = __atomic_load_n(&vm.backend, __ATOMIC_ACQUIRE);
-	mem = be->ub_alloc(npages, flags, be->ub_arg);
-	if (mem != NULL)
-		atomic_fetch_add_explicit(&vm.pages, npages,
-		    memory_order_relaxed);
-	return (mem);
-}
-
-void
-uma__page_free(void *mem, size_t npages)
-{
-	const struct uma__backend *be;
-
-	be = __atomic_load_n(&vm.backend, __ATOMIC_ACQUIRE);
-	atomic_fetch_sub_explicit(&vm.pages, npages, memory_order_relaxed);
-	be->ub_free(mem, npages, be->ub_arg);
-}
-
-int
-uma__vm_alloc_run(size_t len, size_t align, uintptr_t low, uintptr_t high,
-    size_t boundary, void **memp)
-{
-	uintptr_t addr;
-	int error;
-
-	pthread_mutex_lock(&vm.lock);
-	error = vm_alloc_locked(len, align, low, high, boundary, &addr);
-	pthread_mutex_unlock(&vm.lock);
-	if (error != 0)
-		return (error);
-	atomic_fetch_add_explicit(&vm.pages, len >> UMA_PAGE_SHIFT,
-	    memory_order_relaxed);
-	*memp = (void *)addr;
-	return (0);
-}
-
-void
-uma__vm_free_run(void *mem, size_t len)
-{
-	atomic_fetch_sub_explicit(&vm.pages, len >> UMA_PAGE_SHIFT,
-	    memory_order_relaxed);
-	arena_free(mem, len >> UMA_PAGE_SHIFT, NULL);
-}
-
-int
-uma__vm_split_run(void *mem, size_t len, size_t at)
-{
-	int error;
-
-	pthread_mutex_lock(&vm.lock);
-	error = vmmap_split(&vm.map, (uintptr_t)mem, len, at);
-	pthread_mutex_unlock(&vm.lock);
-	return (error);
-}
-
-void
-uma__vm_merge_runs(void *mem, size_t len, size_t len2)
-{
-	int error;
-
-	pthread_mutex_lock(&vm.lock);
-	error = vmmap_merge(&vm.map, (uintptr_t)mem, len, len2);
-	pthread_mutex_unlock(&vm.lock);
-	if (error != 0)
-		uma__panic("uma: runs %p+%zu and +%zu are not adjacent runs",
-		    mem, len, len2);
-}
-
-/* See vm.h */
-int
-uma__vm_resize_run(void *mem, size_t len, size_t newlen)
-{
-	uintptr_t a = (uintptr_t)mem;
-	size_t tail;
-	int error;
-
-	if (newlen < len)
-		vm_drop((char *)mem + newlen, len - newlen);
-	pthread_mutex_lock(&vm.lock);
-	error = vmmap_resize(&vm.map, a, len, newlen);
-	if (error == ENOMEM) {
-		/* At the top: the arena grows under it. */
-		tail = vmmap_tail_free(&vm.map);
-		if (a + len + tail == vm.end &&
-		    vm_grow_locked(newlen - len - tail) == 0)
-			error = vmmap_resize(&vm.map, a, len, newlen);
-	}
-	if (error == 0 && newlen < len)
-		vm_trim_locked();
-	if (error == 0)
-		vm_top_locked(a, newlen);
-	pthread_mutex_unlock(&vm.lock);
-	if (error == EINVAL)
-		uma__panic("uma: page run %p (%zu bytes) was not allocated",
-		    mem, len);
-	if (error == 0)
-		atomic_fetch_add_explicit(&vm.pages, (newlen >> UMA_PAGE_SHIFT) -
-		    (len >> UMA_PAGE_SHIFT), memory_order_relaxed);
-	return (error);
-}
-
-/*
- * Make sure [mem, mem + len), a range of the arena the map has handed
- * out, is mapped; false if part of it is another mapping or cannot be
- * mapped, and the range must never be handed out again.
- */
-static bool
-vm_refill(void *mem, size_t len)
-{
-	void *p;
-
-	if (msync(mem, len, MS_ASYNC) == 0)	/* ENOMEM: a hole in it */
-		return (true);
-	p = mmap(mem, len, VM_RW, VM_ANON | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p == mem)
-		return (true);
-	if (p != MAP_FAILED)
-		munmap(p, len);
-	return (false);
-}
-
-/* A range that cannot be mapped again stays allocated in the map. */
-static void
-vm_lose(size_t len)
-{
-	atomic_fetch_add_explicit(&vm.lost, len, memory_order_relaxed);
-}
-
-/*
- * See vm.h.  With MREMAP_FIXED the kernel unmaps dst first, then moves
- * src's page tables there and maps the rest of dst fresh, all as one
- * mapping; src is left a hole, which is mapped again at once.  The kernel
- * may also fail after it unmapped dst (before Linux 6.x, a src of more
- * than one mapping: EFAULT).  A hole another thread's mmap took in
- * between is lost rather than handed out over someone else's mapping.
- */
-int
-uma__vm_move_run(void *src, size_t srclen, void *dst, size_t dstlen)
-{
-	int error;
-
-	if (mremap(src, srclen, dstlen, MREMAP_MAYMOVE | MREMAP_FIXED,
-	    dst) == MAP_FAILED) {
-		error = errno;
-		if (vm_refill(dst, dstlen))
-			uma__vm_free_run(dst, dstlen);
-		else
-			vm_lose(dstlen);
-		return (error);
-	}
-	atomic_fetch_sub_explicit(&vm.pages, srclen >> UMA_PAGE_SHIFT,
-	    memory_order_relaxed);
-	if (vm_refill(src, srclen))
-		vm_unmap_run(src, srclen);
-	else
-		vm_lose(srclen);
-	return (0);
-}
-
-/*
- * See vm.h.  The map gives the run the free pages after it first; their
- * mapping goes, and mremap without MREMAP_MAYMOVE grows the run's mapping
- * over the hole.  If it cannot (another thread's mmap took the hole in
- * between, or a limit), the hole is mapped again and given back, or lost.
- */
-int
-uma__vm_extend_run(void *mem, size_t len, size_t newlen)
-{
-	char *tail = (char *)mem + len;
-	int error;
-
-	if ((error = uma__vm_resize_run(mem, len, newlen)) != 0)
-		return (error);
-	if (munmap(tail, newlen - len) == 0 &&
-	    mremap(mem, len, newlen, 0) == mem)
-		return (0);
-	error = errno;
-	if (vm_refill(tail, newlen - len)) {
-		uma__vm_resize_run(mem, newlen, len);
-		return (error);
-	}
-	vm_lose(newlen - len);
-	if (uma__vm_split_run(mem, newlen, len) != 0)
-		uma__panic("uma: run %p: no node to set a lost range apart",
-		    mem);
-	return (error);
-}
-
-/* See vm.h */
-bool
-uma__vm_reset_run(void *mem, size_t len)
-{
-	if (mmap(mem, len, VM_RW, VM_ANON | MAP_FIXED, -1, 0) == mem)
-		return (true);
-	/* The kernel may have unmapped it before it failed. */
-	if (vm_refill(mem, len)) {
-		vm_drop(mem, len);
-		return (true);
-	}
-	vm_lose(len);
-	return (false);
-}
 
 /* See vm.h */
 size_t
 uma__vm_limit(void)
 {
-	return (vm.limit);
+	return (uma__vm.limit);
 }
 
 /* See vm.h */
 uint64_t
 uma__vm_fails(void)
 {
-	return (atomic_load_explicit(&vm.fails, memory_order_relaxed));
+	return (atomic_load_explicit(&uma__vm.fails, memory_order_relaxed));
 }
 
 /* See vm.h */
 uint64_t
 uma__vm_lost(void)
 {
-	return (atomic_load_explicit(&vm.lost, memory_order_relaxed));
+	return (atomic_load_explicit(&uma__vm.lost, memory_order_relaxed));
 }
 
 uint64_t
 uma__vm_pages(void)
 {
-	return (atomic_load_explicit(&vm.pages, memory_order_relaxed));
+	return (atomic_load_explicit(&uma__vm.pages, memory_order_relaxed));
 }
 
 /* Resident bytes of [p, p + len), p page aligned (mincore, 1024 at a time). */
@@ -565,11 +291,11 @@ uma__vm_meta_bytes(void)
 
 	if (!__atomic_load_n(&uma.ug_ready, __ATOMIC_ACQUIRE))
 		return (0);
-	pthread_mutex_lock(&vm.lock);
-	nodes = vmmap_node_bytes(&vm.map);
-	npages = vm.top > uma_vm_base ? (vm.top - uma_vm_base) >>
+	pthread_mutex_lock(&uma__vm.lock);
+	nodes = vmmap_node_bytes(&uma__vm.map);
+	npages = uma__vm.top > uma_vm_base ? (uma__vm.top - uma_vm_base) >>
 	    UMA_PAGE_SHIFT : 0;
-	pthread_mutex_unlock(&vm.lock);
+	pthread_mutex_unlock(&uma__vm.lock);
 	return (nodes + vm_resident((const void *)uma_vm_slabtab,
 	    npages * sizeof(void *)) + vm_resident((const void *)uma_vm_pagetag,
 	    npages * sizeof(uint32_t)));
@@ -717,10 +443,10 @@ vm_window(size_t bytes)
 	void *p = MAP_FAILED;
 
 	if (getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		vm.limit = rl.rlim_cur;
+		uma__vm.limit = rl.rlim_cur;
 	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-		if (vm.limit == 0 || rl.rlim_cur < vm.limit)
-			vm.limit = rl.rlim_cur;
+		if (uma__vm.limit == 0 || rl.rlim_cur < uma__vm.limit)
+			uma__vm.limit = rl.rlim_cur;
 		if (bytes > rl.rlim_cur)
 			bytes = rounddown2(rl.rlim_cur, VM_PIECE_MIN);
 		if (vm_window_place(&bytes, &base)) {
@@ -730,7 +456,7 @@ vm_window(size_t bytes)
 		}
 		bytes = rounddown2(bytes / 2, VM_PIECE_MIN);
 	}
-	vm.reserved = true;
+	uma__vm.reserved = true;
 	for (; p == MAP_FAILED; bytes /= 2) {
 		if (bytes < VM_PIECE_MIN)
 			return (ENOMEM);
@@ -748,12 +474,12 @@ uma__vm_startup(void)
 	size_t bytes = (size_t)vm_arena_gb << 30;
 	int error;
 
-	vm.backend = &arena_backend;
+	uma__vm.backend = uma__backend_arena();
 	if (vm_window(bytes) != 0)
 		return (ENOMEM);
 	uma_vm_slabtab = vm_table_reserve(sizeof(void *));
 	uma_vm_pagetag = vm_table_reserve(sizeof(uint32_t));
-	vm.end = vm.tabend = uma_vm_base;
+	uma__vm.end = uma__vm.tabend = uma_vm_base;
 	/* A first piece, or a few pages if a limit is that close. */
 	error = uma_vm_slabtab == NULL || uma_vm_pagetag == NULL ? ENOMEM :
 	    vm_map_locked(uma_vm_size < VM_PIECE_MIN ? uma_vm_size :
@@ -762,14 +488,14 @@ uma__vm_startup(void)
 		error = vm_map_locked(VM_FIRST_MIN);
 	/* Keep the first page unused: no item is ever at the arena base. */
 	if (error == 0)
-		error = vmmap_init(&vm.map, uma_vm_base + UMA_PAGE_SIZE, vm.end);
+		error = vmmap_init(&uma__vm.map, uma_vm_base + UMA_PAGE_SIZE, uma__vm.end);
 	if (error != 0) {
 		if (uma_vm_slabtab != NULL)
 			munmap(uma_vm_slabtab, vm_table_bytes(sizeof(void *)));
 		if (uma_vm_pagetag != NULL)
 			munmap(uma_vm_pagetag, vm_table_bytes(sizeof(uint32_t)));
-		munmap((void *)uma_vm_base, vm.reserved ? uma_vm_size :
-		    vm.end - uma_vm_base);
+		munmap((void *)uma_vm_base, uma__vm.reserved ? uma_vm_size :
+		    uma__vm.end - uma_vm_base);
 		uma_vm_slabtab = NULL;
 		uma_vm_pagetag = NULL;
 		uma_vm_base = uma_vm_size = 0;
@@ -782,7 +508,7 @@ uma__vm_startup(void)
 void
 uma__vm_fork_prepare(void)
 {
-	pthread_mutex_lock(&vm.lock);
+	pthread_mutex_lock(&uma__vm.lock);
 	uma__vmhash_fork_prepare();
 }
 
@@ -790,12 +516,12 @@ void
 uma__vm_fork_parent(void)
 {
 	uma__vmhash_fork_parent();
-	pthread_mutex_unlock(&vm.lock);
+	pthread_mutex_unlock(&uma__vm.lock);
 }
 
 void
 uma__vm_fork_child(void)
 {
 	uma__vmhash_fork_child();
-	uma__mutex_init(&vm.lock);
+	uma__mutex_init(&uma__vm.lock);
 }

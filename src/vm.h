@@ -1,5 +1,5 @@
 /*
- * vm.h - the page layer (internal): where slabs get their pages.
+ * vm.h - the page layer (internal): where every page uma takes comes from.
  *
  * uma picks one large window of address space at start-up, the arena,
  * maps it from the bottom up as it needs pages, and hands out runs of
@@ -7,9 +7,12 @@
  * ever gives lies in the arena, "is this pointer ours, and which slab holds
  * it" is one subtraction and one table load (vtoslab).
  *
- * Pages reach kegs only through a backend: a struct of two functions.  The
- * arena backend is the real one; the fault-injection tests install one that
- * fails the Nth request and otherwise forwards to the arena.
+ * Every page uma takes, for a slab, a large or contigmalloc run, or uma's
+ * own runs (malloc's class caches, type counters), comes through one
+ * backend (struct uma__backend below) and is counted by what it is for:
+ * the fault-injection tests put a backend in front that refuses the Nth
+ * request, and the kmem report reads the counts.  Pages of a keg with its
+ * own allocf (uma_zone_set_allocf) are the caller's, outside the arena.
  *
  * Layer: the bottom.  It knows pages, slab pointers and tags, nothing of
  * kegs or zones.
@@ -26,13 +29,47 @@
 #define	UMA_PAGE_MASK	(UMA_PAGE_SIZE - 1)
 
 /*
- * The backend contract.  ub_alloc returns `npages` pages aligned to a page,
- * inside the arena, zero-filled, or NULL (it never sleeps and never aborts).
- * ub_free gives them back; the pages' contents are lost.
+ * What a run of pages is for.  Every page uma takes is counted under the
+ * use it was taken for, and moved between uses when a run changes hands
+ * (uma__vm_run_use): the kmem report reads the counts, which add up to
+ * uma__vm_pages().
+ */
+enum uma__pages {
+	UMA_PAGES_SLAB,		/* a keg's slab */
+	UMA_PAGES_LARGE,	/* a live malloc run over 64 KiB */
+	UMA_PAGES_CONTIG,	/* a live contigmalloc run */
+	UMA_PAGES_CACHED,	/* a freed run in malloc's large-run cache */
+	UMA_PAGES_META,		/* uma's own: class caches, type counters */
+	UMA_PAGES_NUSE
+};
+
+/* A run's constraints, vmmap_alloc's: alignment, [low, high), boundary. */
+struct uma__pgreq {
+	size_t		 pr_align;	/* 0: a page */
+	uintptr_t	 pr_low;
+	uintptr_t	 pr_high;
+	size_t		 pr_boundary;	/* 0: none */
+};
+
+/*
+ * The backend contract: every page uma takes comes through it, so a test
+ * backend that refuses the Nth request reaches slabs, large runs,
+ * contigmalloc, malloc's class caches and type counters alike.  Lengths
+ * are page multiples; nothing here sleeps or aborts.
+ *   ub_alloc	a run of `len` bytes meeting `req`, in the arena, zero-
+ *		filled: 0, or ENOMEM (no room) or EINVAL (impossible req);
+ *   ub_resize	[mem, mem + len) becomes newlen bytes long in place: a
+ *		growth takes the pages right after it (zero-filled), a shrink
+ *		gives its tail back: 0 or ENOMEM (no room after the run);
+ *   ub_free	gives a whole run back; its contents are lost.
+ * The arena backend is the real one; tests install one that forwards to
+ * it (uma__backend_arena) and refuses what they choose.
  */
 struct uma__backend {
-	void	*(*ub_alloc)(size_t npages, int flags, void *arg);
-	void	(*ub_free)(void *mem, size_t npages, void *arg);
+	int	(*ub_alloc)(size_t len, const struct uma__pgreq *req,
+		    int flags, void **memp, void *arg);
+	int	(*ub_resize)(void *mem, size_t len, size_t newlen, void *arg);
+	void	(*ub_free)(void *mem, size_t len, void *arg);
 	void	*ub_arg;
 };
 
@@ -40,34 +77,44 @@ struct uma__backend {
 const struct uma__backend *uma__backend_arena(void);
 void	uma__backend_set(const struct uma__backend *be);
 
-/* Allocate and free pages through the backend in use. */
+/*
+ * Through the backend in use, counted under `use`: a run with `req`'s
+ * constraints (NULL: any page-aligned run) or an errno; a whole run back;
+ * a run made newlen bytes long in place (0 or ENOMEM).
+ */
+int	uma__vm_alloc_run(size_t len, const struct uma__pgreq *req, int use,
+	    int flags, void **memp);
+void	uma__vm_free_run(void *mem, size_t len, int use);
+int	uma__vm_resize_run(void *mem, size_t len, size_t newlen, int use);
+
+/* A slab's pages (UMA_PAGES_SLAB), or NULL; and back. */
 void	*uma__page_alloc(size_t npages, int flags);
 void	uma__page_free(void *mem, size_t npages);
 
-/*
- * A run of `len` bytes (a page multiple) straight from the arena's map,
- * with vmmap_alloc's constraints (align, [low, high), boundary): large
- * malloc and contigmalloc.  Zero-filled.  Returns 0 or vmmap_alloc's
- * errno.  uma__vm_free_run takes back exactly such a run.
- */
-int	uma__vm_alloc_run(size_t len, size_t align, uintptr_t low,
-	    uintptr_t high, size_t boundary, void **memp);
-void	uma__vm_free_run(void *mem, size_t len);
+/* A run changes hands: its pages count under `to` instead of `from`. */
+void	uma__vm_run_use(size_t len, int from, int to);
+
+/* Pages counted under `use`. */
+uint64_t uma__vm_pages_used(int use);
+
+/* A zero-filled run for uma's own use (UMA_PAGES_META): 0 or an errno. */
+static inline int
+uma__vm_meta_alloc(size_t len, void **memp)
+{
+	return (uma__vm_alloc_run(len, NULL, UMA_PAGES_META, 0, memp));
+}
+
+static inline void
+uma__vm_meta_free(void *mem, size_t len)
+{
+	uma__vm_free_run(mem, len, UMA_PAGES_META);
+}
 
 /* Make a run two runs, [mem, mem + at) and the rest; 0 or an errno. */
 int	uma__vm_split_run(void *mem, size_t len, size_t at);
 
 /* Make adjacent runs [mem, mem + len) and the len2 after it one. */
 void	uma__vm_merge_runs(void *mem, size_t len, size_t len2);
-
-/*
- * Make the run [mem, mem + len) newlen bytes long in place (page
- * multiples): a shrink drops the tail's pages and gives the tail back; a
- * growth takes the free pages right after the run (zero-filled), mapping
- * more of the arena if the run is at its top.  Returns 0 or ENOMEM (no
- * room after the run).
- */
-int	uma__vm_resize_run(void *mem, size_t len, size_t newlen);
 
 /*
  * Move the pages of the run [src, src + srclen) into the run [dst, dst +
@@ -77,22 +124,23 @@ int	uma__vm_resize_run(void *mem, size_t len, size_t newlen);
  * Returns 0 (src is given back) or the errno of mremap (dst is given back,
  * src is unchanged): a src that spans mappings fails.
  */
-int	uma__vm_move_run(void *src, size_t srclen, void *dst, size_t dstlen);
+int	uma__vm_move_run(void *src, size_t srclen, void *dst, size_t dstlen,
+	    int use);
 
 /*
  * uma__vm_resize_run for a run that uma__vm_move_run made a mapping of
  * its own: the mapping grows with it.  Returns 0, ENOMEM (no room after
  * the run) or the errno of the remapping (the run is unchanged).
  */
-int	uma__vm_extend_run(void *mem, size_t len, size_t newlen);
+int	uma__vm_extend_run(void *mem, size_t len, size_t newlen, int use);
 
 /*
  * Replace the pages of [mem, mem + len), part of a run, with fresh zero
  * ones that join the arena's mapping again (after uma__vm_move_run).
- * false: the range could not be mapped again; it is lost, and must not be
- * given back.
+ * false: the range could not be mapped again; it is lost (no longer
+ * counted under `use`), and must not be given back.
  */
-bool	uma__vm_reset_run(void *mem, size_t len);
+bool	uma__vm_reset_run(void *mem, size_t len, int use);
 
 /*
  * The address-space or data limit (RLIMIT_AS, RLIMIT_DATA: the smaller)

@@ -25,6 +25,7 @@
 #include "slab.h"
 #include "stats.h"
 #include "threads.h"
+#include "zone.h"
 #include "zone_ctor.h"
 
 #define	UMA_ZONE_PUBLIC	(UMA_ZONE_UNMANAGED | UMA_ZONE_ZINIT |		\
@@ -594,4 +595,35 @@ uma_ncpus(void)
 {
 	uma_ensure_started();
 	return (uma.ug_ncpus);
+}
+
+/* ---- holdings (zone.h) ------------------------------------------------ */
+
+static struct uma__zone_holding holdings[UMA_ZONE_HOLDINGS];
+static _Atomic int nholdings;
+
+/* See zone.h */
+void
+uma__zone_hold(uma_zone_t holder, uma_zone_t held,
+    void *(*held_item)(void *item))
+{
+	int n = atomic_load_explicit(&nholdings, memory_order_relaxed);
+
+	if (n == UMA_ZONE_HOLDINGS)
+		uma__panic("uma: more than %d zone holdings",
+		    UMA_ZONE_HOLDINGS);
+	holdings[n] = (struct uma__zone_holding){ holder, held, held_item, n };
+	atomic_store_explicit(&nholdings, n + 1, memory_order_release);
+}
+
+/* See zone.h */
+const struct uma__zone_holding *
+uma__zone_holding(uma_zone_t zone)
+{
+	int n = atomic_load_explicit(&nholdings, memory_order_acquire);
+
+	for (int i = 0; i < n; i++)
+		if (holdings[i].kh_holder == zone)
+			return (&holdings[i]);
+	return (NULL);
 }

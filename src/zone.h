@@ -19,4 +19,24 @@ uma_zone_t uma__zcreate_class(const char *name, size_t size,
 	    uma_cache_t caches, uint8_t cls, uint32_t bucket_mult,
 	    uint64_t cache_items) UMA_HIDDEN;
 
+/*
+ * Zone `holder` keeps one item of zone `held` with each of its items,
+ * found by held_item(item): the mbuf packet zone's packets keep their
+ * clusters.  Held by a cached item, that item is free memory, not in use:
+ * the kmem report moves it (kmem.c); a reclaim gives it back with its
+ * holder.  Set once, at the holder's creation.
+ */
+#define	UMA_ZONE_HOLDINGS	4
+struct uma__zone_holding {
+	uma_zone_t	 kh_holder;
+	uma_zone_t	 kh_held;
+	void		*(*kh_item)(void *item);
+	int		 kh_index;	/* 0 .. UMA_ZONE_HOLDINGS - 1 */
+};
+void	uma__zone_hold(uma_zone_t holder, uma_zone_t held,
+	    void *(*held_item)(void *item)) UMA_HIDDEN;
+/* The holding of `zone`, if it is a holder; else NULL. */
+const struct uma__zone_holding *uma__zone_holding(uma_zone_t zone)
+	    UMA_HIDDEN;
+
 #endif /* !_UMA_ZONE_H_ */

@@ -23,7 +23,7 @@ and checked:
 
 It prints the layers with each file's includes and calls, and exits 1 with
 one line per violation.  --dot writes the file graph for Graphviz
-(`dot -Tsvg`), one rank per layer.  CI runs it (.ci/run).
+(`dot -Tsvg`), one rank per layer.  The test suite runs it (ctest layers).
 """
 
 import argparse
@@ -37,7 +37,7 @@ import tempfile
 LAYERS = [
     ("leaves", ["lock", "queue", "kthread", "panic", "sysctl",
                 "sysctl_int", "tunable", "uma_int"]),
-    ("pages", ["vmmap", "rseq", "vm", "vmhash"]),
+    ("pages", ["vmmap", "rseq", "vm", "vm_int", "vm_run", "vmhash"]),
     ("slab", ["slab", "debug"]),
     ("keg", ["keg"]),
     ("zone back end", ["limit", "import", "internal", "zone_ctor"]),

@@ -50,27 +50,46 @@ static _Atomic long budget = -1;	/* pages uma may hold; -1: any */
 static _Atomic long refuse_next;	/* refuse this many requests */
 static _Atomic long refusals;
 
-static void *
-os_alloc(size_t npages, int flags, void *arg)
+/* Does the OS refuse `npages` more pages now? */
+static bool
+os_refuses(size_t npages)
 {
 	long b = atomic_load(&budget), n = atomic_load(&refuse_next);
 
 	if ((n > 0 && atomic_compare_exchange_strong(&refuse_next, &n,
 	    n - 1)) || (b >= 0 && (long)(uma__vm_pages() + npages) > b)) {
 		atomic_fetch_add(&refusals, 1);
-		return (NULL);
+		return (true);
 	}
-	return (arena->ub_alloc(npages, flags, arena->ub_arg));
+	return (false);
+}
+
+static int
+os_alloc(size_t len, const struct uma__pgreq *req, int flags, void **memp,
+    void *arg)
+{
+	if (os_refuses(len / UMA_PAGE_SIZE))
+		return (ENOMEM);
+	return (arena->ub_alloc(len, req, flags, memp, arena->ub_arg));
+}
+
+static int
+os_resize(void *mem, size_t len, size_t newlen, void *arg)
+{
+	if (newlen > len && os_refuses((newlen - len) / UMA_PAGE_SIZE))
+		return (ENOMEM);
+	return (arena->ub_resize(mem, len, newlen, arena->ub_arg));
 }
 
 static void
-os_free(void *mem, size_t npages, void *arg)
+os_free(void *mem, size_t len, void *arg)
 {
-	arena->ub_free(mem, npages, arena->ub_arg);
+	arena->ub_free(mem, len, arena->ub_arg);
 }
 
 static const struct uma__backend os_backend = {
 	.ub_alloc = os_alloc,
+	.ub_resize = os_resize,
 	.ub_free = os_free,
 };
 

@@ -59,8 +59,9 @@ static _Atomic long fail_at;		/* 0 = never */
 static _Atomic int fail_mode;
 static _Atomic long injected;
 
-static void *
-fault_alloc(size_t npages, int flags, void *arg)
+/* Is this request for pages (the Nth since installed) to be refused? */
+static bool
+fault_now(void)
 {
 	long n = atomic_fetch_add(&page_calls, 1) + 1;
 	long at = atomic_load(&fail_at);
@@ -68,19 +69,38 @@ fault_alloc(size_t npages, int flags, void *arg)
 	if (at != 0 && (n == at ||
 	    (atomic_load(&fail_mode) == FAIL_FROM && n > at))) {
 		atomic_fetch_add(&injected, 1);
-		return (NULL);
+		return (true);
 	}
-	return (arena->ub_alloc(npages, flags, arena->ub_arg));
+	return (false);
+}
+
+static int
+fault_alloc(size_t len, const struct uma__pgreq *req, int flags,
+    void **memp, void *arg)
+{
+	if (fault_now())
+		return (ENOMEM);
+	return (arena->ub_alloc(len, req, flags, memp, arena->ub_arg));
+}
+
+/* A growth takes pages and may be refused; a shrink always passes. */
+static int
+fault_resize(void *mem, size_t len, size_t newlen, void *arg)
+{
+	if (newlen > len && fault_now())
+		return (ENOMEM);
+	return (arena->ub_resize(mem, len, newlen, arena->ub_arg));
 }
 
 static void
-fault_free(void *mem, size_t npages, void *arg)
+fault_free(void *mem, size_t len, void *arg)
 {
-	arena->ub_free(mem, npages, arena->ub_arg);
+	arena->ub_free(mem, len, arena->ub_arg);
 }
 
 static const struct uma__backend fault_backend = {
 	.ub_alloc = fault_alloc,
+	.ub_resize = fault_resize,
 	.ub_free = fault_free,
 };
 

@@ -72,7 +72,7 @@ type_live(uint64_t *bytes, uint64_t *blocks)
 static uint64_t
 kmem_large(void)
 {
-	return (atomic_load(&uma__kmem_runs.kr_large));
+	return (uma__vm_pages_used(UMA_PAGES_LARGE) * UMA_PAGE_SIZE);
 }
 
 /*
