@@ -24,6 +24,13 @@
 #include "threads.h"
 #include "zone_fast.h"
 
+/* The gate word, for the miss paths: a plain load (atomics are not). */
+static inline uint32_t
+zone_gate(uma_zone_t zone)
+{
+	return (atomic_load_explicit(&zone->uz_gate, memory_order_relaxed));
+}
+
 #define	UMA_LIMIT_RECHECK_NS	(10 * 1000 * 1000)	/* a sleeper's period */
 
 /* An allocation returns NULL: a failure, unless the caller said M_UMA_QUIET. */
@@ -61,7 +68,7 @@ zalloc_ctor(uma_zone_t zone, void *item, void *udata, int flags, bool cached)
 	if (!(zone->uz_flags & (UMA_ZFLAG_INTERNAL | UMA_ZFLAG_CACHE)))
 		uma__dbg_alloc(zone, item);
 #endif
-	if (zone->uz_gate & UZ_GATE_TRASH)
+	if (zone_gate(zone) & UZ_GATE_TRASH)
 		uma__trash_check(zone, item);
 	if (zone->uz_ctor != NULL) {
 		error = zone->uz_ctor(item, zone->uz_size, udata, flags);
@@ -169,7 +176,7 @@ zalloc_item(uma_zone_t zone, void *udata, int flags)
 		zalloc_failed(zone, flags);
 		return (NULL);
 	}
-	if (zone->uz_gate & (UZ_GATE_CTOR | UZ_GATE_TRASH) || flags & M_ZERO)
+	if (zone_gate(zone) & (UZ_GATE_CTOR | UZ_GATE_TRASH) || flags & M_ZERO)
 		item = zalloc_ctor(zone, item, udata, flags, false);
 	if (item != NULL)
 		atomic_fetch_add_explicit(&zone->uz_allocs, 1,
@@ -195,13 +202,13 @@ zalloc_slow(uma_zone_t zone, void *udata, int flags)
 	if (__predict_false(!atomic_load_explicit(&zone->uz_used,
 	    memory_order_relaxed)))
 		atomic_store(&zone->uz_used, true);
-	if (!(zone->uz_gate & UZ_GATE_NOCACHE)) {
+	if (!(zone_gate(zone) & UZ_GATE_NOCACHE)) {
 		item = uma__cache_alloc_slow(zone, flags, &error);
 		if (item != NULL) {
 #ifdef UMA_TSAN
 			__tsan_acquire(item);
 #endif
-			if (zone->uz_gate & (UZ_GATE_CTOR | UZ_GATE_TRASH) ||
+			if (zone_gate(zone) & (UZ_GATE_CTOR | UZ_GATE_TRASH) ||
 			    flags & M_ZERO)
 				item = zalloc_ctor(zone, item, udata, flags,
 				    true);
@@ -228,16 +235,20 @@ uma__zalloc_miss(uma_zone_t zone, void *udata, int flags)
 {
 	void *item;
 
-	/* The gate is read again after the pop: fewer registers to keep. */
-	if (zone->uz_gate & UZ_GATE_LOCKED)
+	/*
+	 * Locked mode is uma's as a whole (the gate's LOCKED bit mirrors it):
+	 * one compare with memory.  The gate is read after the pop: fewer
+	 * registers to keep.
+	 */
+	if (!uma.ug_rseq)
 		item = uma__cache_pop_fallback(zone);
-	else if (!(zone->uz_gate & UZ_GATE_ALLOC) && !(flags & M_ZERO))
+	else if (!(zone_gate(zone) & UZ_GATE_ALLOC) && !(flags & M_ZERO))
 		return (zalloc_slow(zone, udata, flags));
 	else
 		item = cache_pop_hit(zone->uz_cpu);
 	if (item == NULL)
 		return (zalloc_slow(zone, udata, flags));
-	if (zone->uz_gate & (UZ_GATE_CTOR | UZ_GATE_TRASH) || flags & M_ZERO)
+	if (zone_gate(zone) & (UZ_GATE_CTOR | UZ_GATE_TRASH) || flags & M_ZERO)
 		return (zalloc_ctor(zone, item, udata, flags, true));
 	return (item);
 }
@@ -294,7 +305,7 @@ zfree_miss(uma_zone_t zone, void *item, void *udata, bool checked)
 	if (!(zone->uz_flags & (UMA_ZFLAG_INTERNAL | UMA_ZFLAG_CACHE)))
 		uma__dbg_free(zone, item);
 #endif
-	gate = zone->uz_gate;	/* after the dtor: fewer registers to keep */
+	gate = zone_gate(zone);	/* after the dtor: fewer registers to keep */
 	if (gate & UZ_GATE_TRASH)
 		uma__trash_fill(zone, item);
 	if (!(gate & (UZ_GATE_NOCACHE | UZ_GATE_SLEEPERS))) {
