@@ -410,3 +410,46 @@ UMA_TEST(zone_bucket_kegs_use_one_page_slabs)
 	pthread_rwlock_unlock(&uma.ug_lock);
 	CHECK_EQ(n, 7);
 }
+
+/* Whether items a (of size) and b (of size) touch a common cache line. */
+static bool
+share_line(const void *a, const void *b, size_t size)
+{
+	uintptr_t a0 = (uintptr_t)a / UMA_CACHELINE;
+	uintptr_t a1 = ((uintptr_t)a + size - 1) / UMA_CACHELINE;
+	uintptr_t b0 = (uintptr_t)b / UMA_CACHELINE;
+	uintptr_t b1 = ((uintptr_t)b + size - 1) / UMA_CACHELINE;
+
+	return (a0 <= b1 && b0 <= a1);
+}
+
+/*
+ * A fill orders its items so that two taken one after the other (by two
+ * threads on one CPU, say, which then run on two) never share a cache
+ * line; whole lines on line boundaries are left as they come.  Each
+ * size's fill also hands out every item it took, once.
+ */
+UMA_TEST(zone_bucket_fill_spreads_lines)
+{
+	static const size_t sizes[] = { 8, 16, 24, 32, 40, 48, 56, 80, 96,
+	    100, 120, 200 };
+	uma_bucket_t b;
+	uma_zone_t z;
+	int error;
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		z = scaled_zone("bucket-spread", sizes[s]);
+		CHECK((b = uma__bucket_fill(z, true, M_WAITOK, &error)) != NULL);
+		CHECK(b->ub_cnt > 8);
+		for (int i = 0; i + 1 < b->ub_cnt; i++)
+			CHECK(!share_line(b->ub_bucket[i], b->ub_bucket[i + 1],
+			    z->uz_size));
+		for (int i = 0; i < b->ub_cnt; i++)
+			for (int j = i + 1; j < b->ub_cnt; j++)
+				CHECK(b->ub_bucket[i] != b->ub_bucket[j]);
+		uma__bucket_put(z, b);
+		check_conserved(z, 0);
+		uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
+		uma_zdestroy(z);
+	}
+}
