@@ -153,9 +153,14 @@ malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 	return (item);
 }
 
-/* uma_free's hit path: push to the item's class zone's CPU cache. */
+/*
+ * uma_free's hit path: push to the item's class zone's CPU cache, betting
+ * that the item is of class `bet` (or, for -1, of this thread's last
+ * allocation's).  A lost bet costs a branch, never correctness: the page
+ * tag decides.
+ */
 static inline __attribute__((always_inline)) void
-free_fast(void *addr, struct malloc_type *mtp, bool zcounted)
+free_fast_bet(void *addr, struct malloc_type *mtp, bool zcounted, int bet)
 {
 	uma_cache_t hcaches;
 	unsigned hint, tag;
@@ -177,7 +182,7 @@ free_fast(void *addr, struct malloc_type *mtp, bool zcounted)
 	 * the compiler, which would otherwise recompute it from the equal
 	 * (and late) class in the branch below.
 	 */
-	hint = uma__malloc_hint;
+	hint = bet < 0 ? uma__malloc_hint : (unsigned)bet;
 	hcaches = malloc_class_caches(hint);
 	__asm__("" : "+r" (hcaches));
 	if (__predict_true(idx == (int)hint)) {
@@ -190,6 +195,28 @@ free_fast(void *addr, struct malloc_type *mtp, bool zcounted)
 counted:
 	if (!zcounted)
 		mstat_class(mtp, MSTAT_FREE + (size_t)idx);
+}
+
+/* The bet: the class of this thread's last allocation. */
+static inline __attribute__((always_inline)) void
+free_fast(void *addr, struct malloc_type *mtp, bool zcounted)
+{
+	free_fast_bet(addr, mtp, zcounted, -1);
+}
+
+/*
+ * A free that is told the size (C23 free_sized, C++'s sized delete): the
+ * bet is the class of that size, right whenever the caller is, and known
+ * before the item's page tag is loaded.  A wrong size (or a block that
+ * realloc shrank in place, legitimately in a larger class) loses the bet
+ * and is freed as an unsized free would be.
+ */
+static inline __attribute__((always_inline)) void
+free_fast_sized(void *addr, size_t size, struct malloc_type *mtp,
+    bool zcounted)
+{
+	free_fast_bet(addr, mtp, zcounted, size <= MALLOC_TABSIZE ?
+	    malloc_class_index(size) : -1);
 }
 
 #endif /* !_UMA_MALLOC_FAST_H_ */

@@ -72,7 +72,7 @@ EOF
     $(pkg-config --cflags --libs memstat) || fail "building against memstat"
 "$prefix/ms" > /dev/null || fail "a memstat program did not run"
 
-for page in man1/umastat.1 man3/uma.3 man3/memstat.3; do
+for page in man1/umastat.1 man3/uma.3 man3/memstat.3 man3/libuma-malloc.3; do
 	[ -n "$(find "$prefix" -path "*/man/$page")" ] || fail "no $page"
 done
 

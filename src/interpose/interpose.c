@@ -73,6 +73,110 @@ free(void *ptr)
 	free_fast(ptr, M_LIBC, true);
 }
 
+/* C23: free with the size the block was allocated with. */
+IP_EXPORT void
+free_sized(void *ptr, size_t size)
+{
+	free_fast_sized(ptr, size, M_LIBC, true);
+}
+
+/* The alignment tells nothing more: an aligned block's class is its own. */
+IP_EXPORT void
+free_aligned_sized(void *ptr, size_t alignment, size_t size)
+{
+	(void)alignment;
+	(void)size;
+	free_fast(ptr, M_LIBC, true);
+}
+
+/*
+ * C++'s operator delete, by its mangled names.  libstdc++'s operator new
+ * is malloc (its loop with the new handler stays libstdc++'s: it throws),
+ * and its delete is free, which leaves the size a C++14 compiler passes
+ * unused and costs a call more.  Here the sized ones bet on the size's
+ * class (free_fast_sized), as tcmalloc, jemalloc and mimalloc use it.  A
+ * program that replaces operator delete keeps its own: the executable's
+ * definition comes before a preloaded one.  The forms: delete p and
+ * delete[] p; with the size (C++14's sized deallocation, which g++ passes
+ * by default); nothrow; std::align_val_t (an aligned block's class is its
+ * own: the alignment tells nothing more).
+ */
+#define	IP_UNUSED	__attribute__((unused))
+
+IP_EXPORT void
+_ZdlPv(void *ptr)
+{
+	free_fast(ptr, M_LIBC, true);
+}
+
+IP_EXPORT void
+_ZdaPv(void *ptr)
+{
+	free_fast(ptr, M_LIBC, true);
+}
+
+IP_EXPORT void
+_ZdlPvm(void *ptr, size_t size)
+{
+	free_fast_sized(ptr, size, M_LIBC, true);
+}
+
+IP_EXPORT void
+_ZdaPvm(void *ptr, size_t size)
+{
+	free_fast_sized(ptr, size, M_LIBC, true);
+}
+
+IP_EXPORT void
+_ZdlPvRKSt9nothrow_t(void *ptr, IP_UNUSED const void *nt)
+{
+	free_fast(ptr, M_LIBC, true);
+}
+
+IP_EXPORT void
+_ZdaPvRKSt9nothrow_t(void *ptr, IP_UNUSED const void *nt)
+{
+	free_fast(ptr, M_LIBC, true);
+}
+
+IP_EXPORT void
+_ZdlPvSt11align_val_t(void *ptr, IP_UNUSED size_t al)
+{
+	free_fast(ptr, M_LIBC, true);
+}
+
+IP_EXPORT void
+_ZdaPvSt11align_val_t(void *ptr, IP_UNUSED size_t al)
+{
+	free_fast(ptr, M_LIBC, true);
+}
+
+IP_EXPORT void
+_ZdlPvmSt11align_val_t(void *ptr, IP_UNUSED size_t size, IP_UNUSED size_t al)
+{
+	free_fast(ptr, M_LIBC, true);
+}
+
+IP_EXPORT void
+_ZdaPvmSt11align_val_t(void *ptr, IP_UNUSED size_t size, IP_UNUSED size_t al)
+{
+	free_fast(ptr, M_LIBC, true);
+}
+
+IP_EXPORT void
+_ZdlPvSt11align_val_tRKSt9nothrow_t(void *ptr, IP_UNUSED size_t al,
+    IP_UNUSED const void *nt)
+{
+	free_fast(ptr, M_LIBC, true);
+}
+
+IP_EXPORT void
+_ZdaPvSt11align_val_tRKSt9nothrow_t(void *ptr, IP_UNUSED size_t al,
+    IP_UNUSED const void *nt)
+{
+	free_fast(ptr, M_LIBC, true);
+}
+
 IP_EXPORT void
 cfree(void *ptr)
 {
