@@ -398,7 +398,9 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
  * A full bucket is about to leave this CPU for the zone, where any CPU may
  * hand its items out: make sure each is an item of this zone's keg.  This
  * is where release builds catch foreign pointers and frees to the wrong
- * zone (see zone_fast.h).
+ * zone (see zone_fast.h).  malloc's class zones need none: each of their
+ * items was checked against its page tag before it was pushed
+ * (malloc_fast.h), and nothing else frees into them.
  */
 static void
 cache_bucket_check(uma_zone_t zone, uma_bucket_t b)
@@ -406,6 +408,9 @@ cache_bucket_check(uma_zone_t zone, uma_bucket_t b)
 	uintptr_t base = uma_vm_base, size = uma_vm_size, off, bad = 0;
 	uint32_t id = zone->uz_keg->uk_id;
 	int i, n = b->ub_cnt;
+
+	if (zone->uz_flags & UMA_ZFLAG_CLASS)
+		return;
 
 	/*
 	 * The common case in one branch-free pass over the bucket: every
