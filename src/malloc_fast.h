@@ -19,6 +19,15 @@
 extern uint8_t uma__malloc_class_index[MALLOC_TABSIZE / 16 + 1] UMA_HIDDEN;
 
 /*
+ * Past it, to MALLOC_MAXSIZE, the classes are multiples of 2 KiB: one
+ * byte per 2 KiB (uma__malloc_slow; a scan of the classes there cost 36
+ * instructions an allocation).
+ */
+#define	MALLOC_MID_SHIFT	11
+extern uint8_t uma__malloc_class_index_mid[MALLOC_MAXSIZE >>
+    MALLOC_MID_SHIFT] UMA_HIDDEN;
+
+/*
  * The class zones' per-CPU caches, in one run at a power-of-2 stride:
  * free() computes the caches of the page's class from its tag, with no
  * load on the way from the item to the cache word it pushes to.
@@ -54,6 +63,15 @@ static inline int
 malloc_class_index(size_t size)
 {
 	return (uma__malloc_class_index[(size + 15) >> 4]);
+}
+
+/* Any size up to MALLOC_MAXSIZE. */
+static inline int
+malloc_class_index_any(size_t size)
+{
+	if (size <= MALLOC_TABSIZE)
+		return (malloc_class_index(size));
+	return (uma__malloc_class_index_mid[(size - 1) >> MALLOC_MID_SHIFT]);
 }
 
 static inline uma_cache_t
