@@ -9,7 +9,8 @@
 #
 # Environment: REPS (3), RSS (max|median), WORKLOADS (all that
 # `malloc_workloads --list` prints), ALLOCS (uma glibc jemalloc tcmalloc
-# mimalloc), TIMEOUT (seconds a run may take, 20: a run cut short counts
+# mimalloc; also uma-base: the libuma-malloc.so of the build UMA_BASE
+# names, for a before/after in one run), TIMEOUT (seconds a run may take, 20: a run cut short counts
 # as TIMEOUT seconds and is marked ">"), RAW (a file to keep the raw
 # lines in).  Progress goes to stderr, the tables to stdout.
 set -eu
@@ -50,6 +51,7 @@ allocs=
 for a in $wanted; do
 	case $a in
 	uma) lib=$b/libuma-malloc.so ;;
+	uma-base) lib=${UMA_BASE:?uma-base needs UMA_BASE=BUILD_DIR}/libuma-malloc.so ;;
 	glibc) allocs="$allocs glibc="; continue ;;
 	jemalloc) lib=$(find_lib libjemalloc.so.2) ;;
 	tcmalloc) lib=$(find_lib libtcmalloc_minimal.so.4) ;;
@@ -186,7 +188,7 @@ function table(title, what,    i, j, w, a, best, bp, r, line) {
 		best = 0; bp = ""
 		for (i = 1; i <= na; i++) {
 			a = aorder[i]
-			if (a == "uma" || none(w, a, what)) continue
+			if (a ~ /^uma/ || none(w, a, what)) continue
 			if (bp == "" || val(w, a, what) < best) { best = val(w, a, what); bp = a }
 		}
 		for (i = 1; i <= na; i++) {

@@ -114,6 +114,18 @@ uma__bucket_scale(uma_zone_t zone, uint32_t mult)
 		zone->uz_bucket_size = start;
 }
 
+/* See bucket.h */
+void
+uma__bucket_reach(uma_zone_t zone, uint32_t bytes)
+{
+	uint32_t n = bytes / zone->uz_keg->uk_rsize;
+
+	if (n > BUCKET_MAX)
+		n = BUCKET_MAX;
+	if (n > zone->uz_bucket_size_max)
+		zone->uz_bucket_size_max = n;
+}
+
 /*
  * The hand-off slots.  Where one CPU empties buckets and another fills
  * them (a producer and a consumer), every bucket crosses between them

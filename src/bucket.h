@@ -19,6 +19,8 @@ void	uma__bucket_drain(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
 void	uma__bucket_cache_reclaim(uma_zone_t zone, bool trim) UMA_HIDDEN;
 void	uma__bucket_select(uma_zone_t zone) UMA_HIDDEN;
 void	uma__bucket_scale(uma_zone_t zone, uint32_t mult) UMA_HIDDEN;
+/* ... and to `bytes` of items, if that is more (before its first use). */
+void	uma__bucket_reach(uma_zone_t zone, uint32_t bytes) UMA_HIDDEN;
 uma_bucket_t uma__bucket_fill(uma_zone_t zone, bool cold, int flags,
 	    int *errorp) UMA_HIDDEN;
 void	uma__bucket_wss_update(uma_zone_t zone) UMA_HIDDEN;

@@ -179,7 +179,8 @@ uma_zcreate(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor,
  */
 uma_zone_t
 uma__zcreate_class(const char *name, size_t size, uma_cache_t caches,
-    uint8_t cls, uint32_t bucket_mult, uint64_t cache_items)
+    uint8_t cls, uint32_t bucket_mult, uint32_t bucket_bytes,
+    uint64_t cache_items)
 {
 	uma_zone_t zone;
 
@@ -190,6 +191,7 @@ uma__zcreate_class(const char *name, size_t size, uma_cache_t caches,
 	/* Before its first allocation: no slab is tagged yet. */
 	zone->uz_keg->uk_slabflags = cls;
 	uma__bucket_scale(zone, bucket_mult);
+	uma__bucket_reach(zone, bucket_bytes);
 	uma__bucket_cache_max(zone, cache_items);
 	return (zone);
 }

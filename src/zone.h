@@ -11,13 +11,13 @@
  * caches are at `caches` (zeroed memory for uma.ug_ncpus caches after
  * UMA_CACHE_GUARD zeroed ones), whose pages carry class tag `cls`
  * (vm.h), whose buckets may grow to `bucket_mult` times uma's choice
- * (bucket.c, uma__bucket_scale) and whose bucket cache keeps at most
- * `cache_items` items.  Pointer-aligned items, no colour: malloc's free()
+ * (bucket.c, uma__bucket_scale) or to `bucket_bytes` of items if that is
+ * more, and whose bucket cache keeps at most `cache_items` items.  Pointer-aligned items, no colour: malloc's free()
  * computes an item's start from the page tag.
  */
 uma_zone_t uma__zcreate_class(const char *name, size_t size,
 	    uma_cache_t caches, uint8_t cls, uint32_t bucket_mult,
-	    uint64_t cache_items) UMA_HIDDEN;
+	    uint32_t bucket_bytes, uint64_t cache_items) UMA_HIDDEN;
 
 /*
  * Zone `holder` keeps one item of zone `held` with each of its items,
