@@ -72,14 +72,14 @@ contigmalloc(unsigned long size, struct malloc_type *mtp, int flags,
 	 * gives up after reclaiming (its M_WAITOK may fail).
 	 */
 	for (int refused = 0; (mem = uma__malloc_large(len, alignment, low,
-	    high, boundary, true, &error)) == NULL; refused++)
+	    high, boundary, true, M_ZERO, &error)) == NULL; refused++)
 		if (error != ENOMEM || flags & M_NOWAIT ||
 		    !contig_window_in_arena(len, low, high) ||
 		    !uma__lowmem_retry(refused)) {
 			errno = error;
 			return (NULL);
 		}
-	/* Runs come zero-filled from the arena: M_ZERO costs nothing. */
+	/* Zero-filled always (malloc.h): freed pages reused are cleared. */
 	if (flags & M_NODUMP)
 		uma__malloc_large_nodump(uma__malloc_large_find(mem));
 	mstat_large(mtp, 0, len);

@@ -14,7 +14,9 @@
  *     a zone's bucket cache, or free in its slab, each at the keg's item
  *     size; a keg's pages less its items and inline headers are waste;
  *   - a live large or contigmalloc run, or a cached large run (the page
- *     layer counts every page it hands out by its use: vm.h);
+ *     layer counts every page it hands out by its use: vm.h), or a freed
+ *     page the page layer keeps resident for the next run (vm_dirty.c),
+ *     counted with the cached runs;
  *   - uma's own: every page of its internal kegs (zones, kegs, per-CPU
  *     caches, buckets, off-page headers, large-run descriptors), inline
  *     slab headers, its runs (malloc's class caches and type counters),
@@ -158,7 +160,7 @@ void
 uma__kmem_stats(struct uma_kmem_stats *uks)
 {
 	struct kmem_held held[UMA_ZONE_HOLDINGS];
-	uint64_t outside, sum = 0;
+	uint64_t outside, dirty, sum = 0;
 	uma_zone_t zone;
 	uma_keg_t keg;
 
@@ -187,12 +189,18 @@ uma__kmem_stats(struct uma_kmem_stats *uks)
 	    UMA_PAGE_SIZE;
 	uks->uks_inuse_contig = uma__vm_pages_used(UMA_PAGES_CONTIG) *
 	    UMA_PAGE_SIZE;
-	uks->uks_large_cache = uma__vm_pages_used(UMA_PAGES_CACHED) *
-	    UMA_PAGE_SIZE;
+	/*
+	 * Freed runs kept for reuse: malloc's cached large runs, and the
+	 * freed pages the page layer keeps resident (vm_dirty.c), which
+	 * are in committed too.
+	 */
+	dirty = uma__vm_dirty_pages();
+	uks->uks_large_cache = (uma__vm_pages_used(UMA_PAGES_CACHED) +
+	    dirty) * UMA_PAGE_SIZE;
 	outside = kmem_outside();
 	uks->uks_metadata += uma__vm_pages_used(UMA_PAGES_META) *
 	    UMA_PAGE_SIZE + outside;
-	uks->uks_arena_committed = uma__vm_pages() * UMA_PAGE_SIZE;
+	uks->uks_arena_committed = (uma__vm_pages() + dirty) * UMA_PAGE_SIZE;
 	uks->uks_committed = uks->uks_arena_committed + outside;
 	uks->uks_reserved = uma_vm_size;
 #define	X(f, k, d)	sum += uks->uks_##f;

@@ -270,6 +270,7 @@ struct walk_runs {
 	struct malloc_large **wr_ml;	/* descriptors; old ones tagged 1 */
 	size_t		 wr_n, wr_cap;
 	uint64_t	 wr_bytes[NAGES];
+	uint64_t	 wr_dirty, wr_dirty_old;	/* the page layer's, bytes */
 };
 
 static void
@@ -294,6 +295,10 @@ walk_runs_read(struct walk_runs *wr)
 	if (wr->wr_ml == MAP_FAILED)
 		return (ENOMEM);
 	uma__malloc_large_cache_walk(walk_run_one, wr);
+	wr->wr_dirty_old = uma__vm_dirty_old_pages() * UMA_PAGE_SIZE;
+	wr->wr_dirty = uma__vm_dirty_pages() * UMA_PAGE_SIZE;
+	if (wr->wr_dirty < wr->wr_dirty_old)
+		wr->wr_dirty = wr->wr_dirty_old;
 	return (0);
 }
 
@@ -308,6 +313,10 @@ walk_large(struct walk *w, const struct walk_runs *wr)
 		w->w_large[STAGE_LARGE] += wr->wr_bytes[a];
 		w->w_large_aged[a] += wr->wr_bytes[a];
 	}
+	/* The freed pages the page layer keeps count with the runs. */
+	w->w_large[STAGE_LARGE] += wr->wr_dirty;
+	w->w_large_aged[AGE_OLD] += wr->wr_dirty_old;
+	w->w_large_aged[AGE_NEW] += wr->wr_dirty - wr->wr_dirty_old;
 	for (size_t i = 0; i < wr->wr_n; i++) {
 		p = (uintptr_t)wr->wr_ml[i];
 		age = p & 1 ? AGE_OLD : AGE_NEW;

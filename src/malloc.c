@@ -252,7 +252,7 @@ malloc_startup_once(void)
 	while (((size_t)1 << uma__malloc_caches_shift) < (size_t)(uma.ug_ncpus +
 	    UMA_CACHE_GUARD) * sizeof(struct uma_cache))
 		uma__malloc_caches_shift++;
-	/* Arena runs come zeroed (vm.c drops pages given back). */
+	/* Meta runs come zero-filled (uma__vm_meta_alloc). */
 	mem = uma__malloc_meta_wait(roundup2((size_t)MALLOC_NCLASSES <<
 	    uma__malloc_caches_shift, UMA_PAGE_SIZE), "size-class caches");
 	uma__malloc_caches = (char *)mem + UMA_CACHE_GUARD *

@@ -99,12 +99,13 @@ size_t	uma__malloc_alloc_size(const char *what, const void *addr)
 /* malloc_large.c */
 void	uma__malloc_large_startup(void) UMA_HIDDEN;
 /*
- * A fresh, zero-filled run of roundup(size) bytes with vmmap_alloc's
- * constraints (contigmalloc and cache misses).  NULL with *errorp set.
+ * A fresh run of roundup(size) bytes with vmmap_alloc's constraints
+ * (contigmalloc and cache misses), zero-filled for M_ZERO in `flags`.
+ * NULL with *errorp set.
  */
 void	*uma__malloc_large(size_t size, size_t align, uintptr_t low,
-	    uintptr_t high, size_t boundary, bool contig, int *errorp)
-	    UMA_HIDDEN;
+	    uintptr_t high, size_t boundary, bool contig, int flags,
+	    int *errorp) UMA_HIDDEN;
 /*
  * A run for malloc: from the run cache if one fits (zero-filled only for
  * M_ZERO), else fresh.  *lenp gets its length, which the type counts.

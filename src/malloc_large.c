@@ -471,15 +471,16 @@ uma__malloc_large_startup(void)
  */
 static int
 large_run_alloc(size_t len, const struct uma__pgreq *req, int use,
-    void **memp)
+    int flags, void **memp)
 {
 	int error;
 
-	error = uma__vm_alloc_run(len, req, use, M_NOWAIT, memp);
+	flags = M_NOWAIT | (flags & M_ZERO);
+	error = uma__vm_alloc_run(len, req, use, flags, memp);
 	if (error == ENOMEM && __atomic_load_n(&large_cache_bytes,
 	    __ATOMIC_RELAXED) != 0) {
 		uma__malloc_large_reclaim(false);
-		error = uma__vm_alloc_run(len, req, use, M_NOWAIT, memp);
+		error = uma__vm_alloc_run(len, req, use, flags, memp);
 	}
 	return (error);
 }
@@ -509,7 +510,7 @@ large_publish(struct malloc_large *ml)
 /* See malloc_int.h */
 void *
 uma__malloc_large(size_t size, size_t align, uintptr_t low, uintptr_t high,
-    size_t boundary, bool contig, int *errorp)
+    size_t boundary, bool contig, int flags, int *errorp)
 {
 	struct malloc_large *ml;
 	size_t len;
@@ -528,7 +529,8 @@ uma__malloc_large(size_t size, size_t align, uintptr_t low, uintptr_t high,
 		return (NULL);
 	}
 	error = large_run_alloc(len, &(struct uma__pgreq){ align, low, high,
-	    boundary }, contig ? UMA_PAGES_CONTIG : UMA_PAGES_LARGE, &mem);
+	    boundary }, contig ? UMA_PAGES_CONTIG : UMA_PAGES_LARGE, flags,
+	    &mem);
 	if (error != 0) {
 		uma_zfree(large_zone, ml);
 		*errorp = error;
@@ -560,7 +562,8 @@ uma__malloc_large_alloc(size_t size, size_t align, int flags, size_t *lenp)
 		*lenp = ml->ml_size;
 		return (large_publish(ml));
 	}
-	mem = uma__malloc_large(size, align, 0, UINTPTR_MAX, 0, false, &error);
+	mem = uma__malloc_large(size, align, 0, UINTPTR_MAX, 0, false, flags,
+	    &error);
 	if (mem == NULL) {
 		errno = error;
 		return (NULL);
@@ -631,7 +634,8 @@ large_move(struct malloc_large *ml, size_t room)
 	size_t size = ml->ml_size;
 	bool remap;
 
-	if (large_run_alloc(room, NULL, ml->ml_use, &dst) != 0)
+	/* Past the block's bytes a moved run reads as zeros. */
+	if (large_run_alloc(room, NULL, ml->ml_use, M_ZERO, &dst) != 0)
 		return (ENOMEM);
 	remap = size >= LARGE_REMAP_MIN && (ml->ml_remapped ||
 	    atomic_load_explicit(&large_remapped_runs, memory_order_relaxed) <
@@ -646,7 +650,8 @@ large_move(struct malloc_large *ml, size_t room)
 		    __ATOMIC_RELAXED);
 	} else {
 		/* A failed move gave dst back. */
-		if (remap && large_run_alloc(room, NULL, ml->ml_use, &dst) != 0)
+		if (remap && large_run_alloc(room, NULL, ml->ml_use, M_ZERO,
+		    &dst) != 0)
 			return (ENOMEM);
 		memcpy(dst, old, size);
 		__atomic_fetch_add(&uma__realloc_copied, 1, __ATOMIC_RELAXED);

@@ -4,8 +4,8 @@
  *
  * Layer: zone, across every zone.  Walks the zone list under the read lock
  * and asks each layer to let go, top down: per-CPU caches (cache.c), the
- * bucket cache (bucket.c), then empty slabs (keg.c), whose pages the page
- * layer drops.
+ * bucket cache (bucket.c), then empty slabs (keg.c), whose pages go back
+ * to the OS at once (vm_dirty.c keeps only what programs free).
  *
  * Requests, as FreeBSD's: TRIM trims bucket caches to the working-set
  * estimate and frees empty slabs; DRAIN frees every cached bucket and every
@@ -36,6 +36,7 @@
 #include "kthread.h"
 #include "reclaim.h"
 #include "sysctl_int.h"
+#include "vm.h"
 
 static struct {
 	pthread_mutex_t	 lock;
@@ -126,6 +127,15 @@ reclaim_all_locked(int req, bool periodic)
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
 		if (keg->uk_flags & UMA_ZFLAG_INTERNAL)
 			uma__keg_drain(keg);
+	/*
+	 * Last, the freed pages the page layer keeps: all of them, or each
+	 * period those unused for a whole period (vm_dirty.c).  What the
+	 * caches gave back above went at once (the callers' bypass).
+	 */
+	if (periodic)
+		uma__vm_decay();
+	else
+		uma__vm_purge();
 }
 
 static bool
@@ -141,8 +151,10 @@ uma_zone_reclaim(uma_zone_t zone, int req)
 {
 	if (!req_valid(req))
 		return;
+	uma__vm_dirty_bypass(true);
 	uma__zone_trim(zone, req);
 	uma__keg_drain(zone->uz_keg);
+	uma__vm_dirty_bypass(false);
 }
 
 /*
@@ -155,10 +167,12 @@ uma_reclaim(int req)
 	if (!req_valid(req) || !__atomic_load_n(&uma.ug_ready,
 	    __ATOMIC_ACQUIRE))
 		return;
+	uma__vm_dirty_bypass(true);
 	reclaim_hooks(false);
 	pthread_rwlock_rdlock(&uma.ug_lock);
 	reclaim_all_locked(req, false);
 	pthread_rwlock_unlock(&uma.ug_lock);
+	uma__vm_dirty_bypass(false);
 }
 
 static void *
@@ -176,10 +190,12 @@ timeout_main(void *arg)
 		ts.tv_nsec = 0;
 		while (nanosleep(&ts, &ts) != 0)
 			;
+		uma__vm_dirty_bypass(true);
 		reclaim_hooks(true);
 		pthread_rwlock_rdlock(&uma.ug_lock);
 		reclaim_all_locked(UMA_RECLAIM_TRIM, true);
 		pthread_rwlock_unlock(&uma.ug_lock);
+		uma__vm_dirty_bypass(false);
 	}
 	return (NULL);
 }

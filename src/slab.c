@@ -131,8 +131,14 @@ slab_pages_alloc(uma_keg_t keg, int flags, uint8_t *pflag)
 	char *mem;
 
 	*pflag = 0;
+	/*
+	 * Pages freed a moment ago come as they are: items are not zero-
+	 * filled (M_ZERO does that per item), but the debug trash check
+	 * takes an item never freed for one of zeros.
+	 */
 	if (!(keg->uk_flags & UMA_ZFLAG_FOREIGN))
-		return (uma__page_alloc(keg->uk_ppera, flags));
+		return (uma__page_alloc(keg->uk_ppera, (flags & ~M_ZERO) |
+		    (UMA_DEBUG > 1 ? M_ZERO : 0)));
 	mem = keg->uk_allocf(LIST_FIRST(&keg->uk_zones),
 	    (size_t)keg->uk_ppera * UMA_PAGE_SIZE, UMA_ANYDOMAIN, pflag, flags);
 	if (mem != NULL && (((uintptr_t)mem & UMA_PAGE_MASK) != 0 ||
@@ -224,9 +230,8 @@ uma__slab_alloc(uma_keg_t keg, int flags, int *errorp)
 		}
 	} else
 		slab = (uma_slab_t)(mem + keg->uk_pgoff);
-	/* The arena's pages come zeroed; an allocf's may not. */
-	if (keg->uk_flags & (UMA_ZFLAG_OFFPAGE | UMA_ZFLAG_FOREIGN))
-		memset(slab, 0, keg->uk_hdrsize);
+	/* Neither the arena's pages nor an allocf's come zeroed. */
+	memset(slab, 0, keg->uk_hdrsize);
 	slab->us_keg = keg;
 	slab->us_flags = (uint16_t)(keg->uk_slabflags | pflag << 8);
 	slab->us_colour = slab_colour(keg);

@@ -108,7 +108,8 @@ vm_map_locked(size_t len)
 		if (vm_table_commit(uma_vm_slabtab, from * sizeof(void *),
 		    to * sizeof(void *)) != 0 ||
 		    vm_table_commit(uma_vm_pagetag, from * sizeof(uint32_t),
-		    to * sizeof(uint32_t)) != 0)
+		    to * sizeof(uint32_t)) != 0 ||
+		    vm_table_commit(uma__vm.dirty, from, to) != 0)
 			return (ENOMEM);
 		uma__vm.tabend = uma__vm.end + len;
 	}
@@ -157,7 +158,7 @@ static bool
 vm_release_locked(size_t keep)
 {
 	size_t tail = vmmap_tail_free(&uma__vm.map), len;
-	uintptr_t top;
+	uintptr_t top, lo, hi;
 
 	if (tail <= keep)
 		return (false);
@@ -166,6 +167,8 @@ vm_release_locked(size_t keep)
 	if ((uma__vm.reserved ? mprotect((void *)top, len, PROT_NONE) :
 	    munmap((void *)top, len)) != 0)
 		return (false);
+	/* Its pages are gone: nothing there is kept any more. */
+	(void)uma__vm_dirty_take_locked(top, len, &lo, &hi);
 	uma__vm.end = top;
 	if (vmmap_set_end(&uma__vm.map, top) != 0)
 		uma__panic("uma: the arena's top %p is in use", (void *)top);
@@ -175,16 +178,24 @@ vm_release_locked(size_t keep)
 /*
  * Give back the free top of the arena when it is VM_TRIM_MIN or more and
  * two pieces, keeping one piece: a program that frees and allocates at
- * the top does not map and unmap in turn.  Its pages are gone already.
+ * the top does not map and unmap in turn.  Only the part above the
+ * highest page kept for reuse (vm_dirty.c) goes: that one decays.
  */
 void
 uma__vm_trim_locked(void)
 {
-	size_t tail = vmmap_tail_free(&uma__vm.map), keep;
+	size_t tail = vmmap_tail_free(&uma__vm.map), keep, clean = 0;
+	size_t top = (uma__vm.end - uma_vm_base) >> UMA_PAGE_SHIFT;
 
 	keep = roundup2((uma__vm.end - uma_vm_base) / 8, VM_PIECE_MIN);
-	if (tail >= VM_TRIM_MIN && tail >= 2 * keep)
-		vm_release_locked(keep);
+	if (tail < VM_TRIM_MIN || tail < 2 * keep)
+		return;
+	while (clean < tail >> UMA_PAGE_SHIFT &&
+	    uma__vm.dirty[top - clean - 1] == 0)
+		clean++;
+	clean <<= UMA_PAGE_SHIFT;
+	if (clean >= VM_TRIM_MIN && clean >= 2 * keep)
+		vm_release_locked(keep + tail - clean);
 }
 
 /*
@@ -221,16 +232,23 @@ uma__vm_alloc_locked(size_t len, size_t align, uintptr_t low, uintptr_t high,
 	}
 }
 
-/* Take a run out of the map and give it back (pages already dropped). */
+/*
+ * Take a run out of the map and give it back: if `keep`, its pages stay as
+ * they are, marked as freed (vm_dirty.c), until they are reused or given
+ * back; else the caller dropped them.
+ */
 void
-uma__vm_unmap_run(void *mem, size_t len)
+uma__vm_unmap_run(void *mem, size_t len, bool keep)
 {
 	pthread_mutex_lock(&uma__vm.lock);
 	if (vmmap_free(&uma__vm.map, (uintptr_t)mem, len) != 0)
 		uma__panic("uma: page run %p (%zu bytes) was not allocated",
 		    mem, len);
+	uma__vm_dirty_mark_locked((uintptr_t)mem, len, keep);
 	uma__vm_trim_locked();
 	pthread_mutex_unlock(&uma__vm.lock);
+	if (keep)
+		uma__vm_dirty_limit();
 }
 
 
@@ -479,12 +497,15 @@ uma__vm_startup(void)
 		return (ENOMEM);
 	uma_vm_slabtab = vm_table_reserve(sizeof(void *));
 	uma_vm_pagetag = vm_table_reserve(sizeof(uint32_t));
+	uma__vm.dirty = vm_table_reserve(sizeof(uint8_t));
+	uma__vm.epoch = 1;
 	uma__vm.end = uma__vm.tabend = uma_vm_base;
 	/* A first piece, or a few pages if a limit is that close. */
-	error = uma_vm_slabtab == NULL || uma_vm_pagetag == NULL ? ENOMEM :
-	    vm_map_locked(uma_vm_size < VM_PIECE_MIN ? uma_vm_size :
-	    VM_PIECE_MIN);
-	if (error != 0 && uma_vm_slabtab != NULL && uma_vm_pagetag != NULL)
+	error = uma_vm_slabtab == NULL || uma_vm_pagetag == NULL ||
+	    uma__vm.dirty == NULL ? ENOMEM : vm_map_locked(uma_vm_size <
+	    VM_PIECE_MIN ? uma_vm_size : VM_PIECE_MIN);
+	if (error != 0 && uma_vm_slabtab != NULL && uma_vm_pagetag != NULL &&
+	    uma__vm.dirty != NULL)
 		error = vm_map_locked(VM_FIRST_MIN);
 	/* Keep the first page unused: no item is ever at the arena base. */
 	if (error == 0)
@@ -494,10 +515,13 @@ uma__vm_startup(void)
 			munmap(uma_vm_slabtab, vm_table_bytes(sizeof(void *)));
 		if (uma_vm_pagetag != NULL)
 			munmap(uma_vm_pagetag, vm_table_bytes(sizeof(uint32_t)));
+		if (uma__vm.dirty != NULL)
+			munmap(uma__vm.dirty, vm_table_bytes(sizeof(uint8_t)));
 		munmap((void *)uma_vm_base, uma__vm.reserved ? uma_vm_size :
 		    uma__vm.end - uma_vm_base);
 		uma_vm_slabtab = NULL;
 		uma_vm_pagetag = NULL;
+		uma__vm.dirty = NULL;
 		uma_vm_base = uma_vm_size = 0;
 		return (ENOMEM);
 	}

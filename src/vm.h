@@ -57,7 +57,8 @@ struct uma__pgreq {
  * contigmalloc, malloc's class caches and type counters alike.  Lengths
  * are page multiples; nothing here sleeps or aborts.
  *   ub_alloc	a run of `len` bytes meeting `req`, in the arena, zero-
- *		filled: 0, or ENOMEM (no room) or EINVAL (impossible req);
+ *		filled if `flags` has M_ZERO (else it may hold what a freed
+ *		run left): 0, or ENOMEM (no room) or EINVAL (impossible req);
  *   ub_resize	[mem, mem + len) becomes newlen bytes long in place: a
  *		growth takes the pages right after it (zero-filled), a shrink
  *		gives its tail back: 0 or ENOMEM (no room after the run);
@@ -98,17 +99,8 @@ void	uma__vm_run_use(size_t len, int from, int to);
 uint64_t uma__vm_pages_used(int use);
 
 /* A zero-filled run for uma's own use (UMA_PAGES_META): 0 or an errno. */
-static inline int
-uma__vm_meta_alloc(size_t len, void **memp)
-{
-	return (uma__vm_alloc_run(len, NULL, UMA_PAGES_META, 0, memp));
-}
-
-static inline void
-uma__vm_meta_free(void *mem, size_t len)
-{
-	uma__vm_free_run(mem, len, UMA_PAGES_META);
-}
+int	uma__vm_meta_alloc(size_t len, void **memp);
+void	uma__vm_meta_free(void *mem, size_t len);
 
 /* Make a run two runs, [mem, mem + at) and the rest; 0 or an errno. */
 int	uma__vm_split_run(void *mem, size_t len, size_t at);
@@ -159,6 +151,22 @@ uint64_t uma__vm_lost(void);
 
 /* Page counts the backend has handed out and not taken back. */
 uint64_t uma__vm_pages(void);
+
+/*
+ * Freed pages the page layer keeps resident for the next run of any use
+ * (vm_dirty.c): how many, and how many of them the next decay gives back.
+ * uma__vm_decay is the periodic trim's step: it gives back those freed
+ * before the previous step.  uma__vm_purge gives back all of them.
+ */
+uint64_t uma__vm_dirty_pages(void);
+uint64_t uma__vm_dirty_old_pages(void);
+void	uma__vm_decay(void);
+void	uma__vm_purge(void);
+/*
+ * While on, the pages this thread frees go back to the OS at once, not
+ * kept: reclaim.c's passes that give back what the caches judged idle.
+ */
+void	uma__vm_dirty_bypass(bool on);
 
 /*
  * The page layer's own memory outside the arena, in bytes: the map's node

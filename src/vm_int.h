@@ -41,6 +41,13 @@ struct uma__vm {
 	size_t		 limit;		/* RLIMIT_AS or _DATA at start-up, or 0 */
 	_Atomic uint64_t lost;		/* bytes never to be handed out again */
 	_Atomic uint64_t fails;		/* requests the arena could not serve */
+	/* Freed pages kept resident (vm_dirty.c). */
+	uint8_t		*dirty;		/* per page: 0, or its free's epoch */
+	_Atomic uint64_t ndirty;	/* pages marked */
+	uint64_t	 wss;		/* recent peak of pages handed out */
+	uint64_t	 purged;	/* pages given back by vm_dirty.c */
+	_Atomic uint64_t owed;		/* clean pages handed out since */
+	uint8_t		 epoch;		/* 1..254: the decay period's */
 };
 extern struct uma__vm uma__vm UMA_HIDDEN;
 
@@ -51,6 +58,34 @@ int	uma__vm_grow_locked(size_t need) UMA_HIDDEN;
 void	uma__vm_trim_locked(void) UMA_HIDDEN;
 int	uma__vm_alloc_locked(size_t len, size_t align, uintptr_t low,
 	    uintptr_t high, size_t boundary, uintptr_t *addrp) UMA_HIDDEN;
-void	uma__vm_unmap_run(void *mem, size_t len) UMA_HIDDEN;
+void	uma__vm_unmap_run(void *mem, size_t len, bool keep) UMA_HIDDEN;
+
+/*
+ * vm_dirty.c, the freed pages kept resident.  _locked: uma__vm.lock held.
+ *   mark	a run freed: its pages are marked with this epoch (but those
+ *		marked fresh, which are clean), or none if not `keep` (its
+ *		pages were dropped);
+ *   bypassed	this thread is reclaiming (uma__vm_dirty_bypass);
+ *   fresh	a run in use is about to be freed, and its pages are new
+ *		mappings (vm_run.c's moves): the free marks none of them;
+ *   absent	a run in use is about to be freed: its pages not resident
+ *		are marked fresh (no lock: it takes it);
+ *   take	a run (or a growth) handed out takes its pages' marks;
+ *		returns how many, and [*lop, *hip) bounds them;
+ *   zero	zero-fill [lo, hi) (no lock: the run is the caller's);
+ *   limit	after a free: give back the highest past the cap (no lock);
+ *   owe	after a run took `clean` pages that were not kept ones:
+ *		give as many kept ones back (no lock).
+ */
+void	uma__vm_dirty_mark_locked(uintptr_t addr, size_t len, bool keep)
+	    UMA_HIDDEN;
+bool	uma__vm_dirty_bypassed(void) UMA_HIDDEN;
+void	uma__vm_dirty_fresh_locked(uintptr_t addr, size_t len) UMA_HIDDEN;
+void	uma__vm_dirty_absent(uintptr_t addr, size_t len) UMA_HIDDEN;
+size_t	uma__vm_dirty_take_locked(uintptr_t addr, size_t len,
+	    uintptr_t *lop, uintptr_t *hip) UMA_HIDDEN;
+void	uma__vm_dirty_zero(uintptr_t lo, uintptr_t hi) UMA_HIDDEN;
+void	uma__vm_dirty_limit(void) UMA_HIDDEN;
+void	uma__vm_dirty_owe(size_t clean) UMA_HIDDEN;
 
 #endif /* !_UMA_VM_INT_H_ */

@@ -15,40 +15,72 @@
 
 #include "vm_int.h"
 
-/* See vm.h: the arena backend. */
+/*
+ * See vm.h: the arena backend.  A run may be made of pages freed a moment
+ * ago (vm_dirty.c): those are zero-filled only for M_ZERO.  The most pages
+ * handed out at once is the working set vm_dirty.c's cap follows.
+ */
 static int
 arena_alloc(size_t len, const struct uma__pgreq *req, int flags,
     void **memp, void *arg)
 {
-	uintptr_t addr;
+	uintptr_t addr, lo, hi;
+	uint64_t used;
+	size_t dirty = 0;
 	int error;
 
 	pthread_mutex_lock(&uma__vm.lock);
 	error = uma__vm_alloc_locked(len, req->pr_align, req->pr_low, req->pr_high,
 	    req->pr_boundary, &addr);
+	if (error == 0) {
+		dirty = uma__vm_dirty_take_locked(addr, len, &lo, &hi);
+		used = atomic_load_explicit(&uma__vm.pages,
+		    memory_order_relaxed) + (len >> UMA_PAGE_SHIFT);
+		if (used > uma__vm.wss)
+			__atomic_store_n(&uma__vm.wss, used, __ATOMIC_RELAXED);
+	}
 	pthread_mutex_unlock(&uma__vm.lock);
-	if (error == 0)
-		*memp = (void *)addr;
-	return (error);
+	if (error != 0)
+		return (error);
+	if (dirty != 0 && (flags & M_ZERO))
+		uma__vm_dirty_zero(lo, hi);
+	if (dirty < len >> UMA_PAGE_SHIFT)
+		uma__vm_dirty_owe((len >> UMA_PAGE_SHIFT) - dirty);
+	*memp = (void *)addr;
+	return (0);
 }
+
+/*
+ * Its pages stay resident, for the next run (vm_dirty.c); those of a run
+ * of VM_ABSENT_MIN or more that were never touched are not counted so.
+ * A reclaim's go back at once: the range may be handed out as soon as
+ * the map has it, so its contents go first.
+ */
+#define	VM_ABSENT_MIN	((size_t)64 << 10)
 
 static void
 arena_free(void *mem, size_t len, void *arg)
 {
-	/* Drop the contents first: the range may be handed out at once. */
-	uma__vm_drop(mem, len);
-	uma__vm_unmap_run(mem, len);
+	bool keep = !uma__vm_dirty_bypassed();
+
+	if (!keep)
+		uma__vm_drop(mem, len);
+	else if (len >= VM_ABSENT_MIN)
+		uma__vm_dirty_absent((uintptr_t)mem, len);
+	uma__vm_unmap_run(mem, len, keep);
 }
 
+/*
+ * A growth takes the free pages after the run (zero-filled: freed ones
+ * are cleared), a shrink leaves its tail to be reused like a freed run.
+ */
 static int
 arena_resize(void *mem, size_t len, size_t newlen, void *arg)
 {
-	uintptr_t a = (uintptr_t)mem;
+	uintptr_t a = (uintptr_t)mem, lo = 0, hi = 0;
 	size_t tail;
 	int error;
 
-	if (newlen < len)
-		uma__vm_drop((char *)mem + newlen, len - newlen);
 	pthread_mutex_lock(&uma__vm.lock);
 	error = vmmap_resize(&uma__vm.map, a, len, newlen);
 	if (error == ENOMEM) {
@@ -58,14 +90,21 @@ arena_resize(void *mem, size_t len, size_t newlen, void *arg)
 		    uma__vm_grow_locked(newlen - len - tail) == 0)
 			error = vmmap_resize(&uma__vm.map, a, len, newlen);
 	}
-	if (error == 0 && newlen < len)
+	if (error == 0 && newlen < len) {
+		uma__vm_dirty_mark_locked(a + newlen, len - newlen, true);
 		uma__vm_trim_locked();
+	} else if (error == 0)
+		(void)uma__vm_dirty_take_locked(a + len, newlen - len, &lo,
+		    &hi);
 	if (error == 0)
 		uma__vm_top_locked(a, newlen);
 	pthread_mutex_unlock(&uma__vm.lock);
 	if (error == EINVAL)
 		uma__panic("uma: page run %p (%zu bytes) was not allocated",
 		    mem, len);
+	uma__vm_dirty_zero(lo, hi);
+	if (error == 0 && newlen < len)
+		uma__vm_dirty_limit();
 	return (error);
 }
 
@@ -164,6 +203,19 @@ uma__page_free(void *mem, size_t npages)
 }
 
 /* See vm.h */
+int
+uma__vm_meta_alloc(size_t len, void **memp)
+{
+	return (uma__vm_alloc_run(len, NULL, UMA_PAGES_META, M_ZERO, memp));
+}
+
+void
+uma__vm_meta_free(void *mem, size_t len)
+{
+	uma__vm_free_run(mem, len, UMA_PAGES_META);
+}
+
+/* See vm.h */
 void
 uma__vm_run_use(size_t len, int from, int to)
 {
@@ -207,18 +259,27 @@ uma__vm_merge_runs(void *mem, size_t len, size_t len2)
 /*
  * Make sure [mem, mem + len), a range of the arena the map has handed
  * out, is mapped; false if part of it is another mapping or cannot be
- * mapped, and the range must never be handed out again.
+ * mapped, and the range must never be handed out again.  A range mapped
+ * anew holds nothing: if it is to be freed next (`freeing`), its pages
+ * are marked fresh (vm_dirty.c), so that the free does not count them as
+ * resident.
  */
 static bool
-vm_refill(void *mem, size_t len)
+vm_refill(void *mem, size_t len, bool freeing)
 {
 	void *p;
 
 	if (msync(mem, len, MS_ASYNC) == 0)	/* ENOMEM: a hole in it */
 		return (true);
 	p = mmap(mem, len, VM_RW, VM_ANON | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p == mem)
+	if (p == mem && !freeing)
 		return (true);
+	if (p == mem) {
+		pthread_mutex_lock(&uma__vm.lock);
+		uma__vm_dirty_fresh_locked((uintptr_t)mem, len);
+		pthread_mutex_unlock(&uma__vm.lock);
+		return (true);
+	}
 	if (p != MAP_FAILED)
 		munmap(p, len);
 	return (false);
@@ -248,7 +309,7 @@ uma__vm_move_run(void *src, size_t srclen, void *dst, size_t dstlen,
 	if (mremap(src, srclen, dstlen, MREMAP_MAYMOVE | MREMAP_FIXED,
 	    dst) == MAP_FAILED) {
 		error = errno;
-		if (vm_refill(dst, dstlen))
+		if (vm_refill(dst, dstlen, true))
 			uma__vm_free_run(dst, dstlen, use);
 		else {
 			vm_count(-(int64_t)(dstlen >> UMA_PAGE_SHIFT), use);
@@ -257,7 +318,7 @@ uma__vm_move_run(void *src, size_t srclen, void *dst, size_t dstlen,
 		return (error);
 	}
 	/* src is a fresh hole now: mapped again, it goes back as any run. */
-	if (vm_refill(src, srclen))
+	if (vm_refill(src, srclen, true))
 		uma__vm_free_run(src, srclen, use);
 	else {
 		vm_count(-(int64_t)(srclen >> UMA_PAGE_SHIFT), use);
@@ -284,7 +345,7 @@ uma__vm_extend_run(void *mem, size_t len, size_t newlen, int use)
 	    mremap(mem, len, newlen, 0) == mem)
 		return (0);
 	error = errno;
-	if (vm_refill(tail, newlen - len)) {
+	if (vm_refill(tail, newlen - len, true)) {
 		uma__vm_resize_run(mem, newlen, len, use);
 		return (error);
 	}
@@ -303,7 +364,7 @@ uma__vm_reset_run(void *mem, size_t len, int use)
 	if (mmap(mem, len, VM_RW, VM_ANON | MAP_FIXED, -1, 0) == mem)
 		return (true);
 	/* The kernel may have unmapped it before it failed. */
-	if (vm_refill(mem, len)) {
+	if (vm_refill(mem, len, false)) {
 		uma__vm_drop(mem, len);
 		return (true);
 	}

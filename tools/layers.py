@@ -37,7 +37,8 @@ import tempfile
 LAYERS = [
     ("leaves", ["lock", "queue", "kthread", "panic", "sysctl",
                 "sysctl_int", "tunable", "uma_int"]),
-    ("pages", ["vmmap", "rseq", "vm", "vm_int", "vm_run", "vmhash"]),
+    ("pages", ["vmmap", "rseq", "vm", "vm_int", "vm_run", "vm_dirty",
+               "vmhash"]),
     ("slab", ["slab", "debug"]),
     ("keg", ["keg"]),
     ("zone back end", ["limit", "import", "internal", "zone_ctor"]),

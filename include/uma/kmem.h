@@ -50,7 +50,8 @@
 	    "free items in the zones' bucket caches")			\
 	X(free_kegs, "free_kegs", "free items in slabs")		\
 	X(large_cache, "large_cache",					\
-	    "freed malloc runs kept for reuse")				\
+	    "freed runs kept for reuse: malloc's large runs, and freed " \
+	    "pages not given back yet")					\
 	X(metadata, "metadata",						\
 	    "uma's own memory: zones, kegs, slab headers, buckets, per-CPU " \
 	    "caches, malloc counters, the arena map and page tables")	\
@@ -99,7 +100,7 @@ struct uma_kmem_stats {
 	X(reclaim_free_slabs, "reclaim_free_slabs",			\
 	    "of it, wholly free slabs")					\
 	X(reclaim_large_cache, "reclaim_large_cache",			\
-	    "of it, the large-run cache")				\
+	    "of it, the large-run cache and freed pages kept")		\
 	X(reclaim_buckets, "reclaim_buckets",				\
 	    "of it, slabs freed by draining the bucket caches")	\
 	X(reclaim_pcpu, "reclaim_pcpu",					\
