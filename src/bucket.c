@@ -262,6 +262,8 @@ uma__bucket_fetch(uma_zone_t zone)
 		zone->uz_nitems -= b->ub_cnt;
 		if (zone->uz_nitems < zone->uz_imin)
 			zone->uz_imin = zone->uz_nitems;
+		if (zone->uz_nitems < zone->uz_idle)
+			zone->uz_idle = zone->uz_nitems;
 	}
 	pthread_mutex_unlock(&zone->uz_lock);
 	return (b);
@@ -451,7 +453,7 @@ uma__bucket_cache_reclaim(uma_zone_t zone, bool trim)
 		zone->uz_nitems -= b->ub_cnt;
 		TAILQ_INSERT_TAIL(&drain, b, ub_link);
 	}
-	zone->uz_imax = zone->uz_imin = zone->uz_nitems;
+	zone->uz_imax = zone->uz_imin = zone->uz_idle = zone->uz_nitems;
 	if (!trim && zone->uz_bucket_size > zone->uz_bucket_size_min)
 		zone->uz_bucket_size--;
 	pthread_mutex_unlock(&zone->uz_lock);
@@ -460,6 +462,47 @@ uma__bucket_cache_reclaim(uma_zone_t zone, bool trim)
 		uma__bucket_drain(zone, b);
 		uma__bucket_free(zone, b);
 	}
+}
+
+/*
+ * The idle pass (reclaim.c): the oldest buckets, as many items as no
+ * fetch took since the last pass, go back to the keg; all of them, and
+ * those in the hand-off slots, if `all` (no CPU allocated from the zone
+ * since).  Returns the items given back.
+ */
+uint64_t
+uma__bucket_cache_idle(uma_zone_t zone, bool all)
+{
+	struct bucketlist drain = TAILQ_HEAD_INITIALIZER(drain);
+	uint64_t idle, n = 0;
+	uma_bucket_t b;
+
+	pthread_mutex_lock(&zone->uz_lock);
+	while (all && (b = slot_take(zone->uz_fslot, UZ_FSLOTS)) != NULL) {
+		atomic_fetch_sub_explicit(&zone->uz_nslot, b->ub_cnt,
+		    memory_order_relaxed);
+		TAILQ_INSERT_HEAD(&zone->uz_buckets, b, ub_link);
+		zone->uz_nitems += b->ub_cnt;
+	}
+	idle = all ? zone->uz_nitems : zone->uz_idle < zone->uz_nitems ?
+	    zone->uz_idle : zone->uz_nitems;
+	while (n < idle &&
+	    (b = TAILQ_LAST(&zone->uz_buckets, bucketlist)) != NULL) {
+		TAILQ_REMOVE(&zone->uz_buckets, b, ub_link);
+		zone->uz_nitems -= b->ub_cnt;
+		n += b->ub_cnt;
+		TAILQ_INSERT_TAIL(&drain, b, ub_link);
+	}
+	if (zone->uz_imin > zone->uz_nitems)
+		zone->uz_imin = zone->uz_nitems;
+	zone->uz_idle = zone->uz_nitems;
+	pthread_mutex_unlock(&zone->uz_lock);
+	while ((b = TAILQ_FIRST(&drain)) != NULL) {
+		TAILQ_REMOVE(&drain, b, ub_link);
+		uma__bucket_drain(zone, b);
+		uma__bucket_free(zone, b);
+	}
+	return (n);
 }
 
 /*

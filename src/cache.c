@@ -597,6 +597,23 @@ uma__cache_drain(uma_zone_t zone)
 	}
 }
 
+/*
+ * See cache.h: the allocs fields of every CPU's word, summed without a
+ * lock.  Only compared with an earlier sum: a change means a pop.
+ */
+uint64_t
+uma__cache_pops(uma_zone_t zone)
+{
+	uint64_t sum = 0;
+
+	if (!cache_own(zone))
+		return (0);
+	for (int cpu = 0; cpu < uma.ug_ncpus; cpu++)
+		sum += uc_word_allocs(atomic_load_explicit(
+		    &zone->uz_cpu[cpu].uc_word, memory_order_relaxed));
+	return (sum);
+}
+
 /* Widen every CPU's allocs field; the timeout calls this each period. */
 void
 uma__cache_fold(uma_zone_t zone)

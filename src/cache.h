@@ -16,6 +16,8 @@ void	uma__cache_unwind(uma_zone_t zone) UMA_HIDDEN;
 int	uma__cache_free_slow(uma_zone_t zone, void *item) UMA_HIDDEN;
 void	uma__cache_drain(uma_zone_t zone) UMA_HIDDEN;
 void	uma__cache_fold(uma_zone_t zone) UMA_HIDDEN;
+/* A sum that changes whenever a CPU pops an item of the zone. */
+uint64_t uma__cache_pops(uma_zone_t zone) UMA_HIDDEN;
 void	uma__cache_counts(uma_zone_t zone, int cpu, uint64_t *allocs,
 	    uint64_t *frees, uint64_t *cached) UMA_HIDDEN;
 void	*uma__cache_pop_fallback(uma_zone_t zone) UMA_HIDDEN;

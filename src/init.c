@@ -102,6 +102,7 @@ uma_startup_once(void)
 	uma.ug_rseq = uma__rseq_startup() != 0;
 	uma__internal_startup();
 	uma__bucket_startup();
+	uma__reclaim_startup();
 	uma__atfork(uma_fork_prepare, uma_fork_parent, uma_fork_child);
 	__atomic_store_n(&uma.ug_ready, true, __ATOMIC_RELEASE);
 }

@@ -296,8 +296,11 @@ keg_first_slab_locked(uma_keg_t keg, int flags)
 		return (NULL);
 	if ((slab = LIST_FIRST(&keg->uk_part_slab)) != NULL)
 		return (slab);
-	if ((slab = LIST_FIRST(&keg->uk_free_slab)) != NULL)
+	if ((slab = LIST_FIRST(&keg->uk_free_slab)) != NULL) {
 		kstat_add(&keg->uk_free_slabs, -1);
+		if (keg->uk_free_slabs < keg->uk_idle)
+			keg->uk_idle = keg->uk_free_slabs;
+	}
 	return (slab);
 }
 
@@ -368,6 +371,40 @@ uma__keg_fetch(uma_keg_t keg, void **store, int max, int flags,
 	pthread_mutex_unlock(&keg->uk_lock);
 	keg_spread(keg, store, n);
 	return (n);
+}
+
+/*
+ * Take up to `max` free slabs, beyond the reserve, off the free list into
+ * *q, counted out of the keg (uk_lock held); the caller gives them back
+ * after dropping the lock.
+ */
+static void
+keg_trim_free_locked(uma_keg_t keg, uint64_t max, struct slabhead *q)
+{
+	uma_slab_t slab;
+
+	UMA_MTX_ASSERT(&keg->uk_lock);
+	while (max-- > 0 && atomic_load_explicit(&keg->uk_free_items,
+	    memory_order_relaxed) >= keg->uk_reserve + keg->uk_ipers &&
+	    (slab = LIST_FIRST(&keg->uk_free_slab)) != NULL) {
+		LIST_REMOVE(slab, us_link);
+		LIST_INSERT_HEAD(q, slab, us_link);
+		kstat_add(&keg->uk_free_slabs, -1);
+		kstat_add(&keg->uk_free_items, -(int64_t)keg->uk_ipers);
+		kstat_add(&keg->uk_pages, -(int64_t)keg->uk_ppera);
+	}
+}
+
+/* Tear down the slabs of q (no lock held). */
+static void
+keg_free_slabs(uma_keg_t keg, struct slabhead *q)
+{
+	uma_slab_t slab;
+
+	while ((slab = LIST_FIRST(q)) != NULL) {
+		LIST_REMOVE(slab, us_link);
+		uma__slab_free(keg, slab);
+	}
 }
 
 /*
@@ -462,40 +499,52 @@ uma__keg_assert_valid_locked(uma_keg_t keg)
 	(void)nfree;
 }
 
+/* May the keg's free slabs go back (NOFREE, a foreign keg without freef)? */
+static bool
+keg_may_free(uma_keg_t keg)
+{
+	return (!(keg->uk_flags & UMA_ZONE_NOFREE || (keg->uk_flags &
+	    UMA_ZFLAG_FOREIGN && keg->uk_freef == NULL)));
+}
+
 /*
- * Give wholly free slabs back to the OS, keeping enough to cover the
- * reserve.  NOFREE kegs keep everything (type stability).
+ * Give wholly free slabs back to the page layer (which keeps their pages
+ * for a period, vm_dirty.c), keeping enough to cover the reserve.  NOFREE
+ * kegs keep everything (type stability).
  */
 void
 uma__keg_drain(uma_keg_t keg)
 {
 	struct slabhead freeq = LIST_HEAD_INITIALIZER(freeq);
-	uma_slab_t slab;
-	uint64_t keep;
 
 	pthread_mutex_lock(&keg->uk_lock);
 	uma__keg_assert_valid_locked(keg);
 	/* NOFREE, and pages of an allocf with no freef, stay. */
-	if (keg->uk_flags & UMA_ZONE_NOFREE || (keg->uk_flags &
-	    UMA_ZFLAG_FOREIGN && keg->uk_freef == NULL)) {
-		pthread_mutex_unlock(&keg->uk_lock);
-		return;
-	}
-	keep = keg->uk_reserve;
-	while ((slab = LIST_FIRST(&keg->uk_free_slab)) != NULL &&
-	    atomic_load_explicit(&keg->uk_free_items, memory_order_relaxed) >=
-	    keep + keg->uk_ipers) {
-		LIST_REMOVE(slab, us_link);
-		LIST_INSERT_HEAD(&freeq, slab, us_link);
-		kstat_add(&keg->uk_free_slabs, -1);
-		kstat_add(&keg->uk_free_items, -(int64_t)keg->uk_ipers);
-		kstat_add(&keg->uk_pages, -(int64_t)keg->uk_ppera);
-	}
+	if (keg_may_free(keg))
+		keg_trim_free_locked(keg, UINT64_MAX, &freeq);
+	keg->uk_idle = keg->uk_free_slabs;
 	pthread_mutex_unlock(&keg->uk_lock);
-	while ((slab = LIST_FIRST(&freeq)) != NULL) {
-		LIST_REMOVE(slab, us_link);
-		uma__slab_free(keg, slab);
-	}
+	keg_free_slabs(keg, &freeq);
+}
+
+/*
+ * See keg.h.  The free slabs no fetch took since the last pass, and
+ * `more` that a drain of the zone's idle buckets freed in this one, go
+ * back to the page layer, where any keg or a large run can use them.
+ */
+void
+uma__keg_release_idle(uma_keg_t keg, uint64_t more)
+{
+	struct slabhead freeq = LIST_HEAD_INITIALIZER(freeq);
+	uint64_t n;
+
+	pthread_mutex_lock(&keg->uk_lock);
+	n = keg->uk_idle + more;
+	if (keg_may_free(keg))
+		keg_trim_free_locked(keg, n, &freeq);
+	keg->uk_idle = keg->uk_free_slabs;
+	pthread_mutex_unlock(&keg->uk_lock);
+	keg_free_slabs(keg, &freeq);
 }
 
 /* Make `nslabs` slabs now, onto the free list.  Returns how many. */

@@ -334,6 +334,20 @@ malloc_lowmem(void)
 	return (true);
 }
 
+/*
+ * An allocation that took new pages may owe an idle pass (reclaim.h):
+ * run it here, where no lock of uma's is held, so that the memory other
+ * sizes left idle serves the next pages at once.  Not on the thread
+ * starting uma, as malloc_lowmem.
+ */
+static inline void
+malloc_idle_poll(void)
+{
+	if (__predict_false(atomic_load_explicit(&uma__reclaim_idle_wanted,
+	    memory_order_relaxed)) && !malloc_booting)
+		uma__reclaim_idle_run();
+}
+
 /* A class allocation; `missed`: the hit path (malloc_fast) missed. */
 static void *
 malloc_class_alloc(int idx, struct malloc_type *mtp, int flags, bool missed)
@@ -353,6 +367,7 @@ malloc_class_alloc(int idx, struct malloc_type *mtp, int flags, bool missed)
 		return (NULL);
 	}
 	mstat_class(mtp, (size_t)idx);
+	malloc_idle_poll();
 	return (item);
 }
 
@@ -396,6 +411,7 @@ malloc_large_alloc(size_t size, size_t align, struct malloc_type *mtp,
 	if (flags & M_NODUMP)
 		uma__malloc_large_nodump(uma__malloc_large_find(mem));
 	mstat_large(mtp, 0, len);
+	malloc_idle_poll();
 	return (mem);
 }
 

@@ -40,9 +40,12 @@
 
 static struct {
 	pthread_mutex_t	 lock;
+	pthread_cond_t	 cv;		/* the trim thread waits here */
 	bool		 started;
+	bool		 idle;		/* an idle pass is asked for */
 	int		 period;
-} timeout = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} timeout = { .lock = PTHREAD_MUTEX_INITIALIZER,
+    .cv = PTHREAD_COND_INITIALIZER };
 
 #define	RECLAIM_HOOKS	4
 
@@ -175,27 +178,132 @@ uma_reclaim(int req)
 	uma__vm_dirty_bypass(false);
 }
 
+/*
+ * The idle pass: the caches that nothing used while the process took new
+ * pages give them back, so that they serve it instead.  Each zone's
+ * bucket cache gives back the buckets no CPU fetched since the last pass,
+ * and each keg the free slabs no fill took, and the slabs those buckets
+ * emptied (FreeBSD's working-set trim, run by demand rather than by the
+ * clock).  Freed large runs not reused since the last pass go too.  All
+ * of it goes to the page layer, which keeps the pages for the next runs.
+ * Without it, a program that freed its 252 MiB of 4 KiB blocks and then
+ * allocated other sizes peaked at twice what it used (bench reuse), and
+ * one that dropped a hash table of small values kept it (bench redis).
+ */
+_Atomic bool uma__reclaim_idle_wanted;
+static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+reclaim_idle(void)
+{
+	uma_zone_t zone;
+	uma_keg_t keg;
+	uint64_t freed, pops;
+	bool all;
+
+	reclaim_hooks(true);
+	pthread_rwlock_rdlock(&uma.ug_lock);
+	TAILQ_FOREACH_REVERSE(zone, &uma.ug_zones, uma_zonelist, uz_all) {
+		if (zone->uz_flags & (UMA_ZFLAG_INTERNAL |
+		    UMA_ZONE_UNMANAGED))
+			continue;
+		freed = atomic_load_explicit(&zone->uz_keg->uk_free_slabs,
+		    memory_order_relaxed);
+		/*
+		 * A zone no CPU allocated from since the last pass gives
+		 * back its CPUs' caches too: their items, scattered over
+		 * many slabs, would keep those from going back.
+		 */
+		pops = uma__cache_pops(zone);
+		all = pops == zone->uz_idle_pops;
+		zone->uz_idle_pops = pops;
+		if (all)
+			uma__cache_drain(zone);
+		if (uma__bucket_cache_idle(zone, all) == 0 && !all)
+			continue;
+		freed = atomic_load_explicit(&zone->uz_keg->uk_free_slabs,
+		    memory_order_relaxed) - freed;
+		if ((int64_t)freed > 0)
+			uma__keg_release_idle(zone->uz_keg, freed);
+	}
+	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
+		uma__keg_release_idle(keg, 0);
+	pthread_rwlock_unlock(&uma.ug_lock);
+}
+
+/*
+ * The page layer handed out a few MiB of new pages (vm_dirty.c): an idle
+ * pass is due, which the next malloc slow path runs, or else the trim
+ * thread.  Any thread, in any allocation: it takes only the trim thread's
+ * own lock.
+ */
+static void
+reclaim_pressure(void)
+{
+	atomic_store_explicit(&uma__reclaim_idle_wanted, true,
+	    memory_order_relaxed);
+	pthread_mutex_lock(&timeout.lock);
+	if (timeout.started && !timeout.idle) {
+		timeout.idle = true;
+		pthread_cond_signal(&timeout.cv);
+	}
+	pthread_mutex_unlock(&timeout.lock);
+}
+
+/* At start-up: the page layer says when an idle pass is due. */
+void
+uma__reclaim_startup(void)
+{
+	uma__vm_pressure_hook(reclaim_pressure);
+}
+
+/* See reclaim.h */
+void
+uma__reclaim_idle_run(void)
+{
+	/* One pass at a time; a thread that finds one running goes on. */
+	if (pthread_mutex_trylock(&idle_lock) == 0) {
+		if (atomic_exchange_explicit(&uma__reclaim_idle_wanted, false,
+		    memory_order_relaxed))
+			reclaim_idle();
+		pthread_mutex_unlock(&idle_lock);
+	}
+}
+
 static void *
 timeout_main(void *arg)
 {
-	struct timespec ts;
+	struct timespec next, now;
+	bool idle;
 
 	/*
 	 * For top -H and /proc/PID/task/TID/comm.  Not pthread_setname_np:
 	 * its snprintf maps 150 KiB of libc into a small program.
 	 */
 	prctl(PR_SET_NAME, "uma-trim");
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	next.tv_sec += timeout.period;
 	for (;;) {
-		ts.tv_sec = timeout.period;
-		ts.tv_nsec = 0;
-		while (nanosleep(&ts, &ts) != 0)
+		pthread_mutex_lock(&timeout.lock);
+		while (!timeout.idle && pthread_cond_clockwait(&timeout.cv,
+		    &timeout.lock, CLOCK_MONOTONIC, &next) != ETIMEDOUT)
 			;
-		uma__vm_dirty_bypass(true);
-		reclaim_hooks(true);
-		pthread_rwlock_rdlock(&uma.ug_lock);
-		reclaim_all_locked(UMA_RECLAIM_TRIM, true);
-		pthread_rwlock_unlock(&uma.ug_lock);
-		uma__vm_dirty_bypass(false);
+		idle = timeout.idle;
+		timeout.idle = false;
+		pthread_mutex_unlock(&timeout.lock);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec || (now.tv_sec == next.tv_sec &&
+		    now.tv_nsec >= next.tv_nsec)) {
+			next = now;
+			next.tv_sec += timeout.period;
+			uma__vm_dirty_bypass(true);
+			reclaim_hooks(true);
+			pthread_rwlock_rdlock(&uma.ug_lock);
+			reclaim_all_locked(UMA_RECLAIM_TRIM, true);
+			pthread_rwlock_unlock(&uma.ug_lock);
+			uma__vm_dirty_bypass(false);
+		} else if (idle)
+			uma__reclaim_idle_run();
 	}
 	return (NULL);
 }
@@ -224,5 +332,8 @@ void
 uma__timeout_child(void)
 {
 	pthread_mutex_init(&timeout.lock, NULL);
+	pthread_mutex_init(&idle_lock, NULL);
+	pthread_cond_init(&timeout.cv, NULL);
 	timeout.started = false;
+	timeout.idle = false;
 }

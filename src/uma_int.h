@@ -246,6 +246,7 @@ struct uma_keg {
 	_Atomic uint64_t uk_pages;	/* counters: written under uk_lock, */
 	_Atomic uint64_t uk_free_items;	/* read without it */
 	_Atomic uint64_t uk_free_slabs;
+	uint64_t	 uk_idle;	/* fewest free slabs since the idle pass */
 	uint32_t	 uk_reserve;	/* free items kept for M_USE_RESERVE */
 
 	uma_init	 uk_init;
@@ -441,6 +442,8 @@ struct uma_zone {
 	uint64_t	 uz_imax;	/* working-set estimate, per period */
 	uint64_t	 uz_imin;
 	uint64_t	 uz_wss;
+	uint64_t	 uz_idle;	/* fewest uz_nitems since the idle pass */
+	uint64_t	 uz_idle_pops;	/* uma__cache_pops at the idle pass */
 	_Atomic uint32_t uz_puts;	/* full buckets handed in (bucket_grow) */
 	_Atomic uint32_t uz_fill_puts;	/* uz_puts at the last fill */
 

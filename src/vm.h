@@ -169,6 +169,14 @@ void	uma__vm_purge(void);
 void	uma__vm_dirty_bypass(bool on);
 
 /*
+ * fn runs (in the allocating thread, no lock of the page layer held)
+ * whenever the page layer has handed out a few more MiB of pages that no
+ * freed run could give: memory that caches above might hold idle.  It
+ * must only take leaf locks of its own (reclaim.c wakes the trim thread).
+ */
+void	uma__vm_pressure_hook(void (*fn)(void));
+
+/*
  * The page layer's own memory outside the arena, in bytes: the map's node
  * pages and the resident pages of the vtoslab and tag tables.  For the
  * kmem report; takes the map's lock for an instant and asks the kernel.

@@ -45,6 +45,10 @@ static int dirty_min_mb = 32;
 UMA_SYSCTL_INT(sysctl_dirty_min_mb, "vm.uma_dirty_min_mb", &dirty_min_mb,
     UMA_CTLFLAG_RWTUN, 0, 1 << 20,
     "MiB of freed pages kept resident for reuse, whatever the working set");
+static int pressure_mb = 1;
+UMA_SYSCTL_INT(sysctl_idle_pass_mb, "vm.uma_idle_pass_mb", &pressure_mb,
+    UMA_CTLFLAG_RWTUN, 0, 1 << 20,
+    "MiB of new pages between two idle passes of the caches (0: none)");
 UMA_SYSCTL_U64(sysctl_dirty_purged, "vm.uma_dirty_purged", &uma__vm.purged,
     UMA_CTLFLAG_RD, 0, UINT64_MAX,
     "Freed pages the page layer has given back to the OS");
@@ -307,7 +311,17 @@ uma__vm_dirty_owe(size_t clean)
 	    __ATOMIC_RELAXED) << 20) >> UMA_PAGE_SHIFT;
 	uint64_t n = atomic_load_explicit(&uma__vm.ndirty,
 	    memory_order_relaxed), owed;
+	void (*hook)(void);
 
+	uint64_t every = ((uint64_t)__atomic_load_n(&pressure_mb,
+	    __ATOMIC_RELAXED) << 20) >> UMA_PAGE_SHIFT, before;
+
+	before = atomic_fetch_add_explicit(&uma__vm.fresh, clean,
+	    memory_order_relaxed);
+	if (every != 0 && before / every != (before + clean) / every &&
+	    (hook = atomic_load_explicit(&uma__vm.pressure,
+	    memory_order_acquire)) != NULL)
+		hook();
 	if (n <= min)
 		return;
 	owed = atomic_fetch_add_explicit(&uma__vm.owed, clean,
@@ -317,6 +331,13 @@ uma__vm_dirty_owe(size_t clean)
 	owed = atomic_exchange_explicit(&uma__vm.owed, 0,
 	    memory_order_relaxed);
 	dirty_purge(false, owed < n - min ? owed : n - min);
+}
+
+/* See vm.h */
+void
+uma__vm_pressure_hook(void (*fn)(void))
+{
+	atomic_store_explicit(&uma__vm.pressure, fn, memory_order_release);
 }
 
 /* See vm.h */

@@ -47,6 +47,8 @@ struct uma__vm {
 	uint64_t	 wss;		/* recent peak of pages handed out */
 	uint64_t	 purged;	/* pages given back by vm_dirty.c */
 	_Atomic uint64_t owed;		/* clean pages handed out since */
+	_Atomic uint64_t fresh;		/* clean pages handed out, ever */
+	void		(*_Atomic pressure)(void);	/* uma__vm_pressure_hook */
 	uint8_t		 epoch;		/* 1..254: the decay period's */
 };
 extern struct uma__vm uma__vm UMA_HIDDEN;

@@ -123,7 +123,7 @@ check_truth(const char *what)
 static void
 quiet(void)
 {
-	setenv("UMA_TUNABLES", "vm.uma_timeout=86400", 1);
+	setenv("UMA_TUNABLES", "vm.uma_timeout=86400,vm.uma_idle_pass_mb=0", 1);
 	test_pin_one_cpu();
 }
 

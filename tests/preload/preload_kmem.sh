@@ -24,7 +24,7 @@ sys.stdout.write("ready\n")
 sys.stdout.flush()
 time.sleep(120)
 PY
-LD_PRELOAD=$lib UMA_EXPORT=1 UMA_TUNABLES=vm.uma_timeout=86400 \
+LD_PRELOAD=$lib UMA_EXPORT=1 UMA_TUNABLES=vm.uma_timeout=86400,vm.uma_idle_pass_mb=0 \
     python3 "$tmp/work.py" > "$tmp/out" 2>&1 &
 pid=$!
 i=0
