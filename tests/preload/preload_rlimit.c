@@ -3,7 +3,8 @@
  * limit as they do on glibc: a program that needs 10 MiB runs under
  * `ulimit -v 65536`, one that needs 100 MiB under `ulimit -d 204800`, and
  * one that asks for more than the limit gets NULL with ENOMEM (never an
- * abort), then frees and allocates again.  Each case runs rlimit_child in
+ * abort), then frees and allocates again, and memory freed in blocks of
+ * one size serves blocks of other sizes at once.  Each case runs rlimit_child in
  * a child process that set the limit before exec, so that uma starts
  * under it, both on malloc(3) with libuma-malloc.so preloaded and on
  * uma_malloc(9) through libuma.
@@ -104,4 +105,22 @@ UMA_TEST(rlimit_data_200m_libuma_exhaustion_is_enomem_then_recovers)
 {
 	CHECK_EQ(run_limited(RLIMIT_DATA, 200 * MB, VIA_LIBUMA, "exhaust",
 	    "160"), 0);
+}
+
+/*
+ * 112 MiB of 4 KiB blocks freed, then 112 MiB of 1 KiB blocks under a
+ * 192 MiB address-space limit: the second size must take the memory the
+ * first freed (the two together do not fit), at once (the peak resident
+ * set stays near 112 MiB: rlimit_child reuse).
+ */
+UMA_TEST(rlimit_as_192m_preloaded_freed_memory_serves_other_sizes)
+{
+	CHECK_EQ(run_limited(RLIMIT_AS, 192 * MB, VIA_PRELOAD, "reuse",
+	    "112"), 0);
+}
+
+UMA_TEST(rlimit_as_192m_libuma_freed_memory_serves_other_sizes)
+{
+	CHECK_EQ(run_limited(RLIMIT_AS, 192 * MB, VIA_LIBUMA, "reuse", "112"),
+	    0);
 }

@@ -12,6 +12,13 @@
  *	with NULL and ENOMEM, after at least MIN_MIB MiB; the same with
  *	small blocks and with a block grown by realloc (which must leave
  *	the block as it was); then free it all, and 10 MiB must come again
+ *   rlimit_child reuse MIB
+ *	allocate MIB MiB in 4 KiB blocks, write every one, free them all,
+ *	then MIB MiB in 1 KiB blocks and 1 MiB in 64 B blocks: the freed
+ *	memory must serve the other sizes at once, so that the peak
+ *	resident set (VmHWM) stays within a quarter above MIB MiB (more
+ *	means the second size took new pages until the limit, and only a
+ *	low-memory drain made room)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -127,6 +134,54 @@ exhaust(size_t min_mib)
 	need(10);
 }
 
+/* The process's peak resident set, in bytes (VmHWM). */
+static size_t
+peak_rss(void)
+{
+	char line[256];
+	size_t kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	REQUIRE(f != NULL);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %zu kB", &kib) == 1)
+			break;
+	fclose(f);
+	REQUIRE(kib > 0);
+	return (kib << 10);
+}
+
+/* n blocks of `size`, each written whole, then freed; NULL is a failure. */
+static void
+phase(size_t n, size_t size)
+{
+	for (size_t i = 0; i < n; i++) {
+		blocks[i] = ALLOC(size);
+		REQUIRE(blocks[i] != NULL);
+		memset(blocks[i], (int)(i + size), size);
+	}
+	for (size_t i = 0; i < n; i++) {
+		REQUIRE(((unsigned char *)blocks[i])[size - 1] ==
+		    (unsigned char)(i + size));
+		FREE(blocks[i]);
+	}
+}
+
+static void
+reuse(size_t mib)
+{
+	size_t peak;
+
+	REQUIRE(mib * MB / 1024 <= MAXBLOCKS);
+	phase(mib * MB / 4096, 4096);
+	phase(mib * MB / 1024, 1024);
+	phase(MB / 64, 64);
+	peak = peak_rss();
+	printf("%zu MiB of 4 KiB blocks, then of 1 KiB and 64 B ones: peak "
+	    "%zu MiB\n", mib, peak / MB);
+	REQUIRE(peak <= mib * MB + mib * MB / 4);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -135,8 +190,10 @@ main(int argc, char **argv)
 		need(strtoul(argv[2], NULL, 10));
 	else if (argc == 3 && strcmp(argv[1], "exhaust") == 0)
 		exhaust(strtoul(argv[2], NULL, 10));
+	else if (argc == 3 && strcmp(argv[1], "reuse") == 0)
+		reuse(strtoul(argv[2], NULL, 10));
 	else {
-		fprintf(stderr, "usage: rlimit_child need MIB | exhaust MIN\n");
+		fprintf(stderr, "usage: rlimit_child need MIB | exhaust MIN | reuse MIB\n");
 		return (2);
 	}
 	return (0);
