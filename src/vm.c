@@ -158,17 +158,17 @@ static bool
 vm_release_locked(size_t keep)
 {
 	size_t tail = vmmap_tail_free(&uma__vm.map), len;
-	uintptr_t top, lo, hi;
+	uintptr_t top;
 
 	if (tail <= keep)
 		return (false);
 	len = tail - keep;
 	top = uma__vm.end - len;
+	/* Freed pages kept there go first: PROT_NONE would keep them. */
+	uma__vm_dirty_forget_locked(top, len);
 	if ((uma__vm.reserved ? mprotect((void *)top, len, PROT_NONE) :
 	    munmap((void *)top, len)) != 0)
 		return (false);
-	/* Its pages are gone: nothing there is kept any more. */
-	(void)uma__vm_dirty_take_locked(top, len, &lo, &hi);
 	uma__vm.end = top;
 	if (vmmap_set_end(&uma__vm.map, top) != 0)
 		uma__panic("uma: the arena's top %p is in use", (void *)top);

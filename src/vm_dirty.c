@@ -194,6 +194,20 @@ uma__vm_dirty_take_locked(uintptr_t addr, size_t len, uintptr_t *lop,
 
 /* See vm_int.h */
 void
+uma__vm_dirty_forget_locked(uintptr_t addr, size_t len)
+{
+	uintptr_t lo, hi;
+	size_t n;
+
+	n = uma__vm_dirty_take_locked(addr, len, &lo, &hi);
+	if (n == 0)
+		return;
+	uma__vm_drop((void *)lo, hi - lo);
+	atomic_fetch_add_explicit(&uma__vm.purged, n, memory_order_relaxed);
+}
+
+/* See vm_int.h */
+void
 uma__vm_dirty_zero(uintptr_t lo, uintptr_t hi)
 {
 	if (hi > lo)

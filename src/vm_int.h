@@ -74,6 +74,8 @@ void	uma__vm_unmap_run(void *mem, size_t len, bool keep) UMA_HIDDEN;
  *		are marked fresh (no lock: it takes it);
  *   take	a run (or a growth) handed out takes its pages' marks;
  *		returns how many, and [*lop, *hip) bounds them;
+ *   forget	the arena's top [addr, addr + len) goes: its kept pages are
+ *		given back and unmarked;
  *   zero	zero-fill [lo, hi) (no lock: the run is the caller's);
  *   limit	after a free: give back the highest past the cap (no lock);
  *   owe	after a run took `clean` pages that were not kept ones:
@@ -86,6 +88,7 @@ void	uma__vm_dirty_fresh_locked(uintptr_t addr, size_t len) UMA_HIDDEN;
 void	uma__vm_dirty_absent(uintptr_t addr, size_t len) UMA_HIDDEN;
 size_t	uma__vm_dirty_take_locked(uintptr_t addr, size_t len,
 	    uintptr_t *lop, uintptr_t *hip) UMA_HIDDEN;
+void	uma__vm_dirty_forget_locked(uintptr_t addr, size_t len) UMA_HIDDEN;
 void	uma__vm_dirty_zero(uintptr_t lo, uintptr_t hi) UMA_HIDDEN;
 void	uma__vm_dirty_limit(void) UMA_HIDDEN;
 void	uma__vm_dirty_owe(size_t clean) UMA_HIDDEN;
