@@ -47,6 +47,15 @@ static struct {
 } timeout = { .lock = PTHREAD_MUTEX_INITIALIZER,
     .cv = PTHREAD_COND_INITIALIZER };
 
+/*
+ * One reclaim at a time: one that ran beside an idle pass (below) would
+ * miss the buckets the pass holds between taking them from their zone
+ * and giving their items to the keg, and a uma_reclaim(DRAIN) must leave
+ * no free slab.  An idle pass that finds it taken is not needed.
+ * Recursive: a reclaim's frees may come back into a low-memory pass.
+ */
+static pthread_mutex_t reclaim_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
 #define	RECLAIM_HOOKS	4
 
 static struct {
@@ -154,10 +163,12 @@ uma_zone_reclaim(uma_zone_t zone, int req)
 {
 	if (!req_valid(req))
 		return;
+	pthread_mutex_lock(&reclaim_lock);
 	uma__vm_dirty_bypass(true);
 	uma__zone_trim(zone, req);
 	uma__keg_drain(zone->uz_keg);
 	uma__vm_dirty_bypass(false);
+	pthread_mutex_unlock(&reclaim_lock);
 }
 
 /*
@@ -170,12 +181,14 @@ uma_reclaim(int req)
 	if (!req_valid(req) || !__atomic_load_n(&uma.ug_ready,
 	    __ATOMIC_ACQUIRE))
 		return;
+	pthread_mutex_lock(&reclaim_lock);
 	uma__vm_dirty_bypass(true);
 	reclaim_hooks(false);
 	pthread_rwlock_rdlock(&uma.ug_lock);
 	reclaim_all_locked(req, false);
 	pthread_rwlock_unlock(&uma.ug_lock);
 	uma__vm_dirty_bypass(false);
+	pthread_mutex_unlock(&reclaim_lock);
 }
 
 /*
@@ -191,7 +204,6 @@ uma_reclaim(int req)
  * one that dropped a hash table of small values kept it (bench redis).
  */
 _Atomic bool uma__reclaim_idle_wanted;
-static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 reclaim_idle(void)
@@ -261,12 +273,12 @@ uma__reclaim_startup(void)
 void
 uma__reclaim_idle_run(void)
 {
-	/* One pass at a time; a thread that finds one running goes on. */
-	if (pthread_mutex_trylock(&idle_lock) == 0) {
+	/* A thread that finds a pass or a reclaim running goes on. */
+	if (pthread_mutex_trylock(&reclaim_lock) == 0) {
 		if (atomic_exchange_explicit(&uma__reclaim_idle_wanted, false,
 		    memory_order_relaxed))
 			reclaim_idle();
-		pthread_mutex_unlock(&idle_lock);
+		pthread_mutex_unlock(&reclaim_lock);
 	}
 }
 
@@ -296,12 +308,14 @@ timeout_main(void *arg)
 		    now.tv_nsec >= next.tv_nsec)) {
 			next = now;
 			next.tv_sec += timeout.period;
+			pthread_mutex_lock(&reclaim_lock);
 			uma__vm_dirty_bypass(true);
 			reclaim_hooks(true);
 			pthread_rwlock_rdlock(&uma.ug_lock);
 			reclaim_all_locked(UMA_RECLAIM_TRIM, true);
 			pthread_rwlock_unlock(&uma.ug_lock);
 			uma__vm_dirty_bypass(false);
+			pthread_mutex_unlock(&reclaim_lock);
 		} else if (idle)
 			uma__reclaim_idle_run();
 	}
@@ -332,7 +346,7 @@ void
 uma__timeout_child(void)
 {
 	pthread_mutex_init(&timeout.lock, NULL);
-	pthread_mutex_init(&idle_lock, NULL);
+	reclaim_lock = (pthread_mutex_t)PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 	pthread_cond_init(&timeout.cv, NULL);
 	timeout.started = false;
 	timeout.idle = false;
