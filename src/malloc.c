@@ -345,7 +345,7 @@ malloc_idle_poll(void)
 {
 	if (__predict_false(atomic_load_explicit(&uma__reclaim_idle_wanted,
 	    memory_order_relaxed)) && !malloc_booting)
-		uma__reclaim_idle_run();
+		uma__reclaim_idle_run(true);
 }
 
 /* A class allocation; `missed`: the hit path (malloc_fast) missed. */

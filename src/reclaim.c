@@ -205,8 +205,25 @@ uma_reclaim(int req)
  */
 _Atomic bool uma__reclaim_idle_wanted;
 
+/*
+ * Does giving back the zone's free items call the caller's code (a zone
+ * or keg fini, a cache zone's release, a page allocator's free)?  That
+ * code may take a lock the allocating thread holds: only the trim thread
+ * runs it.
+ */
+static bool
+zone_calls_out(uma_zone_t zone)
+{
+	uma_keg_t keg = zone->uz_keg;
+
+	return (zone->uz_fini != NULL || keg->uk_fini != NULL ||
+	    (zone->uz_flags | keg->uk_flags) & (UMA_ZFLAG_CACHE |
+	    UMA_ZFLAG_FOREIGN));
+}
+
+/* `here`: in an allocating thread (malloc), not the trim thread. */
 static void
-reclaim_idle(void)
+reclaim_idle(bool here)
 {
 	uma_zone_t zone;
 	uma_keg_t keg;
@@ -217,7 +234,7 @@ reclaim_idle(void)
 	pthread_rwlock_rdlock(&uma.ug_lock);
 	TAILQ_FOREACH_REVERSE(zone, &uma.ug_zones, uma_zonelist, uz_all) {
 		if (zone->uz_flags & (UMA_ZFLAG_INTERNAL |
-		    UMA_ZONE_UNMANAGED))
+		    UMA_ZONE_UNMANAGED) || (here && zone_calls_out(zone)))
 			continue;
 		freed = atomic_load_explicit(&zone->uz_keg->uk_free_slabs,
 		    memory_order_relaxed);
@@ -239,7 +256,9 @@ reclaim_idle(void)
 			uma__keg_release_idle(zone->uz_keg, freed);
 	}
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
-		uma__keg_release_idle(keg, 0);
+		if (!here || (keg->uk_fini == NULL &&
+		    !(keg->uk_flags & UMA_ZFLAG_FOREIGN)))
+			uma__keg_release_idle(keg, 0);
 	pthread_rwlock_unlock(&uma.ug_lock);
 }
 
@@ -271,13 +290,17 @@ uma__reclaim_startup(void)
 
 /* See reclaim.h */
 void
-uma__reclaim_idle_run(void)
+uma__reclaim_idle_run(bool here)
 {
-	/* A thread that finds a pass or a reclaim running goes on. */
+	/*
+	 * A thread that finds a pass or a reclaim running goes on.  The
+	 * zones a pass in a malloc leaves out wait for one the trim thread
+	 * runs first, or for the periodic trim.
+	 */
 	if (pthread_mutex_trylock(&reclaim_lock) == 0) {
 		if (atomic_exchange_explicit(&uma__reclaim_idle_wanted, false,
 		    memory_order_relaxed))
-			reclaim_idle();
+			reclaim_idle(here);
 		pthread_mutex_unlock(&reclaim_lock);
 	}
 }
@@ -317,7 +340,7 @@ timeout_main(void *arg)
 			uma__vm_dirty_bypass(false);
 			pthread_mutex_unlock(&reclaim_lock);
 		} else if (idle)
-			uma__reclaim_idle_run();
+			uma__reclaim_idle_run(false);
 	}
 	return (NULL);
 }

@@ -26,11 +26,12 @@ void	uma__reclaim_hook(void (*fn)(bool periodic)) UMA_HIDDEN;
  * The idle pass (reclaim.c): the caches that nothing used while the
  * process took a few MiB of new pages give them back.  When
  * uma__reclaim_idle_wanted says one is due, a caller that holds no lock
- * of uma's (malloc's slow paths) runs it with uma__reclaim_idle_run; the
- * trim thread does otherwise.
+ * of uma's (malloc's slow paths) runs it with uma__reclaim_idle_run(true),
+ * leaving out the zones whose give-back calls the caller's code; the trim
+ * thread does otherwise, all of them.
  */
 extern _Atomic bool uma__reclaim_idle_wanted UMA_HIDDEN;
-void	uma__reclaim_idle_run(void) UMA_HIDDEN;
+void	uma__reclaim_idle_run(bool here) UMA_HIDDEN;
 void	uma__reclaim_startup(void) UMA_HIDDEN;
 
 #endif /* !_UMA_RECLAIM_H_ */
