@@ -443,7 +443,6 @@ struct uma_zone {
 	uint64_t	 uz_imin;
 	uint64_t	 uz_wss;
 	uint64_t	 uz_idle;	/* fewest uz_nitems since the idle pass */
-	uint64_t	 uz_idle_pops;	/* uma__cache_pops at the idle pass */
 	_Atomic uint32_t uz_puts;	/* full buckets handed in (bucket_grow) */
 	_Atomic uint32_t uz_fill_puts;	/* uz_puts at the last fill */
 
@@ -481,6 +480,8 @@ struct uma_zone {
 	uma_import	 uz_import;
 	uma_release	 uz_release;
 	void		*uz_arg;
+
+	uint64_t	 uz_idle_pops;	/* uma__cache_pops at the idle pass */
 };
 
 /* Globals of uma (init.c). */
