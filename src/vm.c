@@ -30,9 +30,10 @@
  * A piece the kernel refuses is an ENOMEM for the request that needed it,
  * never an abort.
  *
- * Pages given back are dropped with MADV_DONTNEED (or replaced by fresh
- * ones), so they cost nothing until reused and read as zeros when they
- * are: every run the map hands out is zero-filled.
+ * Pages given back stay resident for a while, for the next run of any use
+ * (vm_dirty.c), then are dropped with MADV_DONTNEED (or replaced by fresh
+ * ones), so that they cost nothing until reused; a run the map hands out
+ * is zero-filled only where the backend's caller asks (M_ZERO).
  *
  * The backend, the pages' count by use and the runs realloc moves are in
  * vm_run.c.
