@@ -246,7 +246,6 @@ struct uma_keg {
 	_Atomic uint64_t uk_pages;	/* counters: written under uk_lock, */
 	_Atomic uint64_t uk_free_items;	/* read without it */
 	_Atomic uint64_t uk_free_slabs;
-	uint64_t	 uk_idle;	/* fewest free slabs since the idle pass */
 	uint32_t	 uk_reserve;	/* free items kept for M_USE_RESERVE */
 
 	uma_init	 uk_init;
@@ -270,6 +269,7 @@ struct uma_keg {
 	const char	*uk_name;	/* the primary zone's name */
 	LIST_HEAD(, uma_zone) uk_zones;	/* primary first */
 	LIST_ENTRY(uma_keg) uk_link;
+	uint64_t	 uk_idle;	/* fewest free slabs since the idle pass */
 };
 typedef struct uma_keg *uma_keg_t;
 
