@@ -19,11 +19,11 @@
 extern uint8_t uma__malloc_class_index[MALLOC_TABSIZE / 16 + 1] UMA_HIDDEN;
 
 /*
- * Past it, to MALLOC_MAXSIZE, the classes are multiples of 2 KiB: one
- * byte per 2 KiB (uma__malloc_slow; a scan of the classes there cost 36
+ * Past it, to MALLOC_MAXSIZE, the classes are multiples of 1 KiB: one
+ * byte per 1 KiB (uma__malloc_slow; a scan of the classes there cost 36
  * instructions an allocation).
  */
-#define	MALLOC_MID_SHIFT	11
+#define	MALLOC_MID_SHIFT	10
 extern uint8_t uma__malloc_class_index_mid[MALLOC_MAXSIZE >>
     MALLOC_MID_SHIFT] UMA_HIDDEN;
 

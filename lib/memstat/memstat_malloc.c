@@ -20,7 +20,7 @@
 
 /*
  * The size classes of the source read last: bit i of a size mask is class
- * i, and only the source knows its classes (uma's 44 are not FreeBSD's
+ * i, and only the source knows its classes (uma's 48 are not FreeBSD's
  * 14).  Read from its vm.malloc.zone_count and vm.malloc.zone_sizes, as
  * FreeBSD's memstat_malloc_zone_init() does, with every malloc stream;
  * empty until then, and after a source that has no table.

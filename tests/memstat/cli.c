@@ -36,7 +36,11 @@ zone(const char *name, uint32_t size, uint32_t limit, uint64_t allocs,
 	return (uth);
 }
 
-/* uma's malloc size classes, as its vm.malloc.zone_sizes gives them. */
+/*
+ * The size-class table a saved file carries (vm.malloc.zone_sizes): here
+ * that of a uma with 44 classes, before 1152, 2304, 4608 and 9216 came.
+ * A saved file is read with its own table, whatever the reader's.
+ */
 static const int32_t uma_classes[44] = {
 	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448,
 	512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584,

@@ -1,6 +1,6 @@
 /*
  * e2e_malloc_sizes.c - libmemstat's malloc size classes are the source's:
- * all 44 of uma's classes, read live from this process and again from a
+ * all 48 of uma's classes, read live from this process and again from a
  * file saved from it, and printed by `umastat -f FILE -m`.
  */
 #include <stdio.h>
@@ -16,14 +16,14 @@
 
 MALLOC_DEFINE(M_SIZES, "e2e_sizes", "one item of every size class");
 
-#define	NCLASSES	44
+#define	NCLASSES	48
 
-/* uma's classes, as malloc.h documents them: 4 steps per doubling. */
+/* uma's classes, as malloc_int.h documents them. */
 static const size_t classes[NCLASSES] = {
 	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448,
-	512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584,
-	4096, 5120, 6144, 7168, 8192, 10240, 12288, 14336, 16384, 20480,
-	24576, 28672, 32768, 40960, 49152, 57344, 65536,
+	512, 640, 768, 896, 1024, 1152, 1280, 1536, 1792, 2048, 2304, 2560,
+	3072, 3584, 4096, 4608, 5120, 6144, 7168, 8192, 9216, 10240, 12288,
+	14336, 16384, 20480, 24576, 28672, 32768, 40960, 49152, 57344, 65536,
 };
 
 static char dir[] = "/tmp/memstat_e2e_sizes.XXXXXX";
@@ -40,7 +40,7 @@ use_every_class(void)
 	}
 }
 
-/* The table libmemstat holds now, and the type's mask, are all 44. */
+/* The table libmemstat holds now, and the type's mask, are all 48. */
 static void
 check_table(struct memory_type_list *list)
 {
@@ -58,7 +58,7 @@ check_table(struct memory_type_list *list)
 	CHECK_EQ(memstat_get_count(mtp), NCLASSES);
 }
 
-UMA_TEST(memstat_malloc_sizes_are_the_sources_44_classes)
+UMA_TEST(memstat_malloc_sizes_are_the_sources_classes)
 {
 	struct memory_type_list *list = memstat_mtl_alloc();
 

@@ -34,7 +34,7 @@ struct mts {
 
 /* The sizes the workload asks for, and the class sizes it gets. */
 static const size_t sizes[NSIZES] = { 1, 24, 100, 200, 700, 3000, 9000, 40000 };
-static const size_t classes[NSIZES] = { 16, 32, 112, 224, 768, 3072, 10240,
+static const size_t classes[NSIZES] = { 16, 32, 112, 224, 768, 3072, 9216,
     40960 };
 
 static pthread_barrier_t bar;
