@@ -5,8 +5,9 @@
  * Layer: a leaf: it knows nodes and handlers, nothing of what they read.
  * Each node is declared beside its data (sysctl_int.h), so a handler that
  * reads zones lives with the code that knows them.  Static nodes are kept
- * sorted by name in a static array, filled by the UMA_SYSCTL_*
- * constructors; subtrees answer for their prefix.  No malloc.
+ * sorted by name in a static array, filled from the linker set the
+ * UMA_SYSCTL_* macros make, at the first lookup; subtrees answer for their
+ * prefix.  No malloc.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,19 +20,39 @@
 
 static const struct uma__sysctl_oid *oids[SYSCTL_MAXOIDS];	/* sorted */
 static int noids;
+static pthread_once_t oids_once = PTHREAD_ONCE_INIT;
 
-void
-uma__sysctl_register(const struct uma__sysctl_oid *oid)
+/* The linker set (sysctl_int.h); weak: a program may link no node. */
+extern const struct uma__sysctl_oid *const __start_uma_sysctl_set[]
+    __attribute__((weak, visibility("hidden")));
+extern const struct uma__sysctl_oid *const __stop_uma_sysctl_set[]
+    __attribute__((weak, visibility("hidden")));
+
+static void
+oids_sort(void)
 {
+	const struct uma__sysctl_oid *const *p;
+	const struct uma__sysctl_oid *oid;
 	int i;
 
-	if (noids == SYSCTL_MAXOIDS)
-		uma__panic("uma: more than %d sysctl nodes", SYSCTL_MAXOIDS);
-	for (i = noids; i > 0 && strcmp(oids[i - 1]->oid_name,
-	    oid->oid_name) > 0; i--)
-		oids[i] = oids[i - 1];
-	oids[i] = oid;
-	noids++;
+	for (p = __start_uma_sysctl_set; p < __stop_uma_sysctl_set; p++) {
+		oid = *p;
+		if (noids == SYSCTL_MAXOIDS)
+			uma__panic("uma: more than %d sysctl nodes",
+			    SYSCTL_MAXOIDS);
+		for (i = noids; i > 0 && strcmp(oids[i - 1]->oid_name,
+		    oid->oid_name) > 0; i--)
+			oids[i] = oids[i - 1];
+		oids[i] = oid;
+		noids++;
+	}
+}
+
+/* The nodes, sorted, from their first use on. */
+static void
+oids_ready(void)
+{
+	pthread_once(&oids_once, oids_sort);
 }
 
 const struct uma__sysctl_oid *
@@ -39,6 +60,7 @@ uma__sysctl_find(const char *name)
 {
 	int lo = 0, hi, mid, c;
 
+	oids_ready();
 	hi = noids - 1;
 	while (lo <= hi) {
 		mid = (lo + hi) / 2;
@@ -59,6 +81,7 @@ sysctl_find_subtree(const char *name, const char **restp)
 {
 	size_t len;
 
+	oids_ready();
 	for (int i = 0; i < noids; i++) {
 		if (oids[i]->oid_type != 0)
 			continue;
@@ -251,6 +274,7 @@ uma_sysctl_list(int (*fn)(const struct uma_sysctl_info *, void *),
 	const struct uma__sysctl_oid *oid;
 	int error;
 
+	oids_ready();
 	for (int i = 0; i < noids; i++) {
 		oid = oids[i];
 		if (oid->oid_type == 0)

@@ -2,12 +2,15 @@
  * sysctl_int.h - how the layers put nodes in the sysctl tree (internal).
  *
  * Static nodes are declared where their data lives, with one macro each
- * (FreeBSD's SYSCTL_* macros).  Each macro adds its node to the tree from
- * a constructor of priority 101, i.e. before other constructors and
- * before main, so that boot tunables can be checked against the whole tree
- * before the first zone.  A node of a module that is not linked in does
- * not exist.  (A linker set would need no constructor, but GNU ld puts
- * __start_/__stop_ symbols in the dynamic symbol table.)
+ * (FreeBSD's SYSCTL_* macros).  Each macro puts a pointer to its node in
+ * the linker set uma_sysctl_set (FreeBSD's SYSCTL_SET), which sysctl.c
+ * reads at its first use: the tree is whole before any code runs, so that
+ * boot tunables are checked against all of it even when uma starts before
+ * its library's constructors have run (a preloaded libuma-malloc.so is
+ * initialized after the program's libraries, whose constructors may
+ * allocate).  sysctl.c declares the set's __start_/__stop_ symbols hidden,
+ * so they stay out of the dynamic symbol table.  A node of a module that
+ * is not linked in does not exist.
  *
  *   UMA_SYSCTL_INT(id, "vm.zone_warnings", &var, UMA_CTLFLAG_RWTUN, 0, 1,
  *       "Warn when a zone hits its limit");
@@ -74,12 +77,9 @@ struct uma__sysctl_oid {
 };
 
 #define	UMA__SYSCTL_SET(id)						\
-	__attribute__((constructor(101))) static void			\
-	uma_sysctl_reg_##id(void)					\
-	{								\
-		uma__sysctl_register(&(id));				\
-	}								\
-	struct uma__sysctl_swallow_semicolon_##id
+	static const struct uma__sysctl_oid *const uma_sysctl_set_##id	\
+	    __attribute__((section("uma_sysctl_set"), used,		\
+	    aligned(sizeof(void *)))) = &(id)
 
 #define	UMA_SYSCTL_INT(id, name, ptr, flags, min, max, descr)		\
 	static const struct uma__sysctl_oid id = { (name),		\
@@ -110,9 +110,6 @@ struct uma__sysctl_oid {
 	    UMA_CTLFLAG_RD, NULL, NULL, NULL, NULL, 0, 0, 0,		\
 	    (subreq), (sublist) };					\
 	UMA__SYSCTL_SET(id)
-
-/* Add a node (from the UMA_SYSCTL_* constructors only: no lock). */
-void	uma__sysctl_register(const struct uma__sysctl_oid *oid);
 
 /*
  * Append len bytes of the value.  With no room left it still counts them
