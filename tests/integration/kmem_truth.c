@@ -43,15 +43,16 @@ fill(void *p, size_t len)
 	return (p);
 }
 
-/* A program that writes all it holds writes the whole size class. */
-static size_t
-class_size(size_t size)
+/*
+ * A program that writes all it holds writes the whole size class: what
+ * malloc_usable_size says of that very allocation (of a guarded one,
+ * MemGuard's, exactly the size asked for).
+ */
+static void *
+fill_usable(void *p)
 {
-	void *p = uma_malloc(size, M_KT, M_WAITOK);
-	size_t usable = uma_malloc_usable_size(p);
-
-	uma_free(p, M_KT);
-	return (usable);
+	CHECK(p != NULL);
+	return (fill(p, uma_malloc_usable_size(p)));
 }
 
 static uint64_t
@@ -123,7 +124,7 @@ check_truth(const char *what)
 static void
 quiet(void)
 {
-	setenv("UMA_TUNABLES", "vm.uma_timeout=86400,vm.uma_idle_pass_mb=0", 1);
+	test_tunables_add("vm.uma_timeout=86400,vm.uma_idle_pass_mb=0");
 	test_pin_one_cpu();
 }
 
@@ -173,11 +174,11 @@ UMA_TEST(kmem_truth_malloc_classes_and_large_runs)
 	quiet();
 	for (int s = 0; s < 6; s++)
 		for (int i = 0; i < N; i++)
-			p[s * N + i] = fill(uma_malloc(sizes[s], M_KT,
-			    M_WAITOK), class_size(sizes[s]));
+			p[s * N + i] = fill_usable(uma_malloc(sizes[s], M_KT,
+			    M_WAITOK));
 	for (int i = 0; i < 16; i++)
-		l[i] = fill(uma_malloc(100000 + i * 50000, M_KT, M_WAITOK),
-		    class_size(100000 + i * 50000));
+		l[i] = fill_usable(uma_malloc(100000 + i * 50000, M_KT,
+		    M_WAITOK));
 	/* The first half of each class, then a run of every third. */
 	for (int s = 0; s < 6; s++)
 		for (int i = 0; i < N; i++)
@@ -238,7 +239,7 @@ UMA_TEST(kmem_truth_oldest_is_the_next_periodic_trim)
 	double end;
 	int tries;
 
-	setenv("UMA_TUNABLES", "vm.uma_timeout=2", 1);
+	test_tunables_add("vm.uma_timeout=2");
 	z = uma_zcreate("truth_trim", 128, NULL, NULL, NULL, NULL,
 	    UMA_ALIGN_PTR, 0);
 	for (int i = 0; i < N; i++)

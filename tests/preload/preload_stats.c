@@ -92,7 +92,7 @@ worker(void *arg)
 		for (size_t i = 0; i < nitems(sizes); i++) {
 			p = malloc(sizes[i]);
 			CHECK(p != NULL);
-			memset(p, id, 8);
+			memset(p, id, sizes[i] < 8 ? sizes[i] : 8);
 			if (i == 0)
 				handoff[id][r] = p;	/* the next thread frees */
 			else if (r == ROUNDS - 1)
