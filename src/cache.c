@@ -28,6 +28,7 @@
 #include "bucket.h"
 #include "cache_fast.h"
 #include "debug.h"
+#include "memguard.h"
 
 _Static_assert(sizeof(struct uma_cache) == 128, "fast path indexes by << 7");
 _Static_assert(offsetof(struct uma_cache, uc_word) == 0, "asm offset");
@@ -310,6 +311,70 @@ cache_unload_locked(uma_cache_t c, uint64_t w, uma_bucket_t b, uma_bucket_t *abp
 	return (cache_set_alloc_locked(c, w, b, 0));
 }
 
+/*
+ * MemGuard's sampling countdown (memguard.h) is the allocs field itself:
+ * armed, the field stands k below 2^40, so that the k-th pop from now
+ * would carry out of the word and misses instead (cache_fast.h), with
+ * items in the bucket; uma__cache_sample_due tells that miss from an
+ * empty cache, so no hit path has an instruction for it.  The field is
+ * widened first (every pop so far stays counted) and uc_allocs_last
+ * follows the jump, so the statistics never see it.  A field already in
+ * the armed range counts on (`force`: re-arm after a sample).
+ */
+#define	UC_ALLOCS_WRAP	(1ull << UC_ALLOC_BITS)
+#define	UC_ALLOCS_ARMED	(UC_ALLOCS_WRAP - (1ull << 32))
+
+static uint64_t
+cache_sample_arm_locked(uma_zone_t zone, uma_cache_t c, uint64_t w,
+    bool force)
+{
+	uint64_t k;
+
+	UMA_LOCK_ASSERT(&c->uc_lock);
+
+	if (!force && uc_word_allocs(w) >= UC_ALLOCS_ARMED)
+		return (w);
+	if ((k = uma__memguard_countdown(zone)) == 0)
+		return (w);
+	cache_fold_locked(c, w);
+	w = uc_word_make(UC_ALLOCS_WRAP - k, uc_word_cnt(w), uc_word_room(w));
+	atomic_store_explicit(&c->uc_allocs_last, uc_word_allocs(w),
+	    memory_order_relaxed);
+	return (w);
+}
+
+/* Did this CPU's cache stop a pop at its sample?  No lock: a hint. */
+bool
+uma__cache_sample_due(uma_cache_t caches)
+{
+	int cpu = uma.ug_rseq ? uma__curcpu() : uma_curcpu_locked();
+	uint64_t w = atomic_load_explicit(&caches[cpu].uc_word,
+	    memory_order_relaxed);
+
+	return (uc_word_cnt(w) != 0 && uc_word_allocs(w) == UC_ALLOCS_WRAP - 1);
+}
+
+/* The same, under the CPU's lock, and if so arm the next sample. */
+bool
+uma__cache_sample_take(uma_zone_t zone)
+{
+	uma_cache_t c;
+	uint64_t w;
+	bool due;
+	int cpu;
+
+	c = cache_lock(zone, &cpu);
+	cache_seq_begin(c);
+	w = cache_close_locked(c, cpu);
+	due = uc_word_cnt(w) != 0 && uc_word_allocs(w) == UC_ALLOCS_WRAP - 1;
+	if (due)
+		w = cache_sample_arm_locked(zone, c, w, true);
+	cache_open_locked(c, w);
+	cache_seq_end(c);
+	uma_unlock(&c->uc_lock);
+	return (due);
+}
+
 /* Pop one item in the slow path: counted exactly like the fast path. */
 static void *
 cache_pop_locked(uma_cache_t c, uint64_t *wp)
@@ -372,6 +437,8 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 			b = NULL;
 		}
 		item = uc_word_cnt(w) > 0 ? cache_pop_locked(c, &w) : NULL;
+		if (uma__memguard_sampling())
+			w = cache_sample_arm_locked(zone, c, w, false);
 		cache_miss_note_locked(c, w, UC_MISS_ALLOC);
 		cache_open_locked(c, w);
 		cache_seq_end(c);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "debug.h"
+#include "memguard.h"
 #include "slab.h"
 #include "vmhash.h"
 
@@ -69,6 +70,8 @@ uma__item_check(uma_zone_t zone, void *item)
 
 	if (keg->uk_flags & UMA_ZFLAG_CACHE)
 		return (NULL);		/* the caller's items */
+	if (uma_memguard_contains(item))
+		uma__memguard_misuse(item, zone->uz_name);
 	if ((slab = uma_page_slab(item)) == NULL)
 		uma__misuse(zone, "free of %p, which uma never allocated",
 		    item);

@@ -15,6 +15,7 @@
 #include "init.h"
 #include "internal.h"
 #include "keg.h"
+#include "memguard.h"
 #include "reclaim.h"
 #include "rseq.h"
 #include "sysctl_int.h"
@@ -117,8 +118,10 @@ uma__booting(void)
 /*
  * uma's start-up, in its order: boot tunables (UMA_TUNABLES, UMA_EXPORT),
  * the arena, the CPU mode, uma's own zones; then, once that is complete
- * and no once-guard of uma's is held, the threads (fork handlers, uma-trim
- * and uma-export: threads.c decides which).  Starting them comes back
+ * and no once-guard of uma's is held, MemGuard if the tunables turned it
+ * on (its handler, and backtrace(3)'s first call, which loads a library
+ * and allocates), and the threads (fork handlers, uma-trim and
+ * uma-export: threads.c decides which).  Starting them comes back
  * through the malloc(3) interposer (pthread_create allocates, and
  * pthread_atfork reaches its __register_atfork), so it must find uma
  * ready; and nothing inside the boot may start anything that does.  A
@@ -133,6 +136,7 @@ uma__startup(void)
 	uma_booting_self = true;
 	pthread_once(&uma_once, uma_startup_once);
 	uma_booting_self = false;
+	uma__memguard_startup();
 	uma_threads_poll();
 }
 
@@ -159,6 +163,7 @@ uma_fork_prepare(void)
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
 		pthread_mutex_lock(&keg->uk_lock);
 	uma__vm_fork_prepare();
+	uma__memguard_fork_prepare();
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
 		pthread_mutex_lock(&zone->uz_limit_lock);
 }
@@ -171,6 +176,7 @@ uma_fork_parent(void)
 
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
 		pthread_mutex_unlock(&zone->uz_limit_lock);
+	uma__memguard_fork_parent();
 	uma__vm_fork_parent();
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
 		pthread_mutex_unlock(&keg->uk_lock);
@@ -201,6 +207,7 @@ uma_fork_child(void)
 			for (int i = 0; i < uma.ug_ncpus; i++)
 				uma_lock_init(&zone->uz_cpu[i].uc_lock);
 	}
+	uma__memguard_fork_child();
 	uma__vm_fork_child();
 	uma__keg_fork_child();
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)

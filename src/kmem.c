@@ -22,6 +22,9 @@
  *     slab headers, its runs (malloc's class caches and type counters),
  *     and outside the arena the map's nodes, the written pages of the
  *     vtoslab and tag tables and the closed guard caches;
+ *   - MemGuard's pages (uks_memguard, outside the arena): its objects
+ *     count where their zone or type says, the rest of their pages is
+ *     waste, its records and tables metadata;
  *   - other: the rest, by subtraction, so the parts add up exactly.
  * Quiet, "other" is 0 but for the pages of a keg destroyed with items
  * still out; busy, it is what moved between the reads.
@@ -34,6 +37,7 @@
 
 #include "kmem.h"
 #include "malloc_int.h"
+#include "memguard.h"
 #include "stats.h"
 #include "sysctl_int.h"
 #include "vm.h"
@@ -155,6 +159,25 @@ kmem_outside(void)
 	    UMA_CACHE_GUARD) * sizeof(struct uma_cache), UMA_PAGE_SIZE));
 }
 
+/*
+ * MemGuard's pages (memguard.h) are uma's too, outside the arena: its
+ * objects count where their zone or type says (in use; large runs here,
+ * the rest by the zones' statistics), the rest of their pages is waste,
+ * and its records and tables are metadata.
+ */
+static void
+kmem_memguard(struct uma_kmem_stats *uks)
+{
+	struct uma__mg_kmem mk;
+
+	uma__memguard_kmem(&mk);
+	uks->uks_memguard = mk.mk_pages + mk.mk_meta;
+	uks->uks_committed += uks->uks_memguard;
+	uks->uks_inuse_large += mk.mk_large;
+	uks->uks_waste += mk.mk_pages - mk.mk_acct;
+	uks->uks_metadata += mk.mk_meta;
+}
+
 /* See kmem.h */
 void
 uma__kmem_stats(struct uma_kmem_stats *uks)
@@ -202,6 +225,7 @@ uma__kmem_stats(struct uma_kmem_stats *uks)
 	    UMA_PAGE_SIZE + outside;
 	uks->uks_arena_committed = (uma__vm_pages() + dirty) * UMA_PAGE_SIZE;
 	uks->uks_committed = uks->uks_arena_committed + outside;
+	kmem_memguard(uks);
 	uks->uks_reserved = uma_vm_size;
 #define	X(f, k, d)	sum += uks->uks_##f;
 	UMA_KMEM_PARTS(X)

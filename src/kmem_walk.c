@@ -36,6 +36,7 @@
 
 #include "kmem.h"
 #include "malloc_int.h"
+#include "memguard.h"
 #include "stats.h"
 #include "vm.h"
 
@@ -78,6 +79,7 @@ struct walk {
 	void		*w_map;
 	size_t		 w_maplen;
 	uint64_t	 w_large[NSTAGES], w_large_aged[NAGES];
+	uint64_t	 w_guarded[NSTAGES], w_guarded_aged[NAGES];
 };
 
 static size_t
@@ -145,15 +147,27 @@ walk_item(struct walk *w, uma_keg_t keg, const void *item, int stage,
 	wk->wk_cached++;
 }
 
-/* A cached item of `zone`, and what it holds of another zone. */
+/*
+ * A cached item of `zone`, and what it holds of another zone: an item of
+ * a slab, or a guarded one (memguard.h), whose pages go back with it.
+ */
 static void
 walk_cached(struct walk *w, uma_zone_t zone,
     const struct uma__zone_holding *kh, void *item, int stage, int age)
 {
+	void *held;
+	size_t bytes;
+
 	walk_item(w, zone->uz_keg, item, stage, age);
-	if (kh != NULL && item != NULL)
-		walk_item(w, kh->kh_held->uz_keg, kh->kh_item(item), stage,
-		    age);
+	if (kh == NULL || item == NULL)
+		return;
+	held = kh->kh_item(item);
+	if (uma_memguard_contains(held)) {
+		bytes = uma__memguard_pages(held);
+		w->w_guarded[stage] += bytes;
+		w->w_guarded_aged[age] += bytes;
+	} else
+		walk_item(w, kh->kh_held->uz_keg, held, stage, age);
 }
 
 /*
@@ -526,9 +540,9 @@ walk_totals(struct walk *w, struct uma_kmem_stats_extended *ukx)
 	struct walk_keg *wk;
 
 	for (int s = 0; s < NSTAGES; s++)
-		freed[s] = w->w_large[s];
+		freed[s] = w->w_large[s] + w->w_guarded[s];
 	for (int a = 0; a < NAGES; a++)
-		aged[a] = w->w_large_aged[a];
+		aged[a] = w->w_large_aged[a] + w->w_guarded_aged[a];
 	for (size_t i = 0; i < w->w_nkegs; i++) {
 		if ((wk = &w->w_kegs[i])->wk_keg == NULL)
 			continue;

@@ -22,6 +22,7 @@
 #include "lowmem.h"
 #include "malloc_fast.h"
 #include "malloc_int.h"
+#include "memguard_malloc.h"
 #include "sysctl_int.h"
 
 /*
@@ -355,13 +356,21 @@ malloc_idle_poll(void)
 		uma__reclaim_idle_run(true);
 }
 
-/* A class allocation; `missed`: the hit path (malloc_fast) missed. */
+/*
+ * A class allocation of `size` bytes; `missed`: the hit path (malloc_fast)
+ * missed, perhaps at a MemGuard sample (memguard_malloc.h).
+ */
 static void *
-malloc_class_alloc(int idx, struct malloc_type *mtp, int flags, bool missed)
+malloc_class_alloc(size_t size, size_t align, int idx,
+    struct malloc_type *mtp, int flags, bool missed)
 {
 	uma_zone_t zone;
 	void *item = NULL;
 
+	if (__predict_false(malloc_sample_due(malloc_class_caches(
+	    (unsigned)idx))) && (item = uma__malloc_sample(size, align, idx,
+	    mtp, flags)) != NULL)
+		return (item);
 	zone = uma__malloc_class_zone(idx);
 	if (zone != NULL)
 		item = missed ? uma__zalloc_miss(zone, NULL, flags) :
@@ -380,16 +389,18 @@ malloc_class_alloc(int idx, struct malloc_type *mtp, int flags, bool missed)
 
 /* A class allocation that has not tried the hit path. */
 __attribute__((noinline)) void *
-uma__malloc_class_alloc(int idx, struct malloc_type *mtp, int flags)
+uma__malloc_class_alloc(size_t size, size_t align, int idx,
+    struct malloc_type *mtp, int flags)
 {
-	return (malloc_class_alloc(idx, mtp, flags, false));
+	return (malloc_class_alloc(size, align, idx, mtp, flags, false));
 }
 
 /* The hit path missed: on from where it stopped (zone_fast.h). */
 __attribute__((noinline)) void *
-uma__malloc_class_miss(int idx, struct malloc_type *mtp, int flags)
+uma__malloc_class_miss(size_t size, struct malloc_type *mtp, int flags)
 {
-	return (malloc_class_alloc(idx, mtp, flags, true));
+	return (malloc_class_alloc(size, 16, malloc_class_index(size), mtp,
+	    flags, true));
 }
 
 /*
@@ -423,6 +434,26 @@ malloc_large_alloc(size_t size, size_t align, struct malloc_type *mtp,
 }
 
 /*
+ * A guarded object (memguard_malloc.h) for an allocation of `size` bytes
+ * aligned to `align` in `mtp`, at the class malloc would have chosen; NULL:
+ * allocate as usual.
+ */
+static void *
+malloc_guarded(size_t size, size_t align, struct malloc_type *mtp,
+    bool sampled)
+{
+	int idx = -1;
+
+	if (size <= MALLOC_MAXSIZE) {
+		idx = uma__malloc_class(size > align ? size : align);
+		while (malloc_class_sizes[idx] & (align - 1))
+			idx++;
+	}
+	return (uma__malloc_guarded(size, align, idx, idx >= 0 ?
+	    uma__malloc_class_zone(idx) : NULL, mtp, sampled));
+}
+
+/*
  * A first call with this type (it is registered now) or a large request.
  * A thread that gets here while it is starting uma is re-entering from
  * libc: it is served from the bootstrap area.
@@ -447,9 +478,19 @@ uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 			errno = ENOMEM;
 			return (NULL);
 		}
+		/* A type MemGuard guards whole stays cold: malloc_type.c. */
+		if (uma__malloc_type_guarded(mtp) &&
+		    (p = malloc_guarded(size, 16, mtp, false)) != NULL)
+			return (p);
 	}
-	if (size > MALLOC_MAXSIZE)
+	if (size > MALLOC_MAXSIZE) {
+		if (__predict_false(uma__memguard_sampling()) &&
+		    (uma__memguard_alllarge(size) || uma__memguard_tick()) &&
+		    (p = malloc_guarded(size, UMA_PAGE_SIZE, mtp,
+		    !uma__memguard_alllarge(size))) != NULL)
+			return (p);
 		return (malloc_large_alloc(size, UMA_PAGE_SIZE, mtp, flags));
+	}
 	/*
 	 * Sizes past the hit path's table, and M_ZERO (calloc): the same
 	 * pop, with the class from the second table, and zeroed here, as
@@ -461,11 +502,13 @@ uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 	if (p != NULL) {
 		uma__malloc_hint = (uint8_t)idx;
 		mstat_class(mtp, (size_t)idx);
-	} else if ((p = uma__malloc_class_miss(idx, mtp, flags & ~M_ZERO)) ==
-	    NULL)
+	} else if ((p = uma__malloc_class_alloc(size, 16, idx, mtp,
+	    flags & ~M_ZERO)) == NULL)
 		return (NULL);
+	/* A guarded object is `size` bytes: its page ends there. */
 	if (flags & M_ZERO)
-		memset(p, 0, malloc_class_sizes[idx]);
+		memset(p, 0, uma_memguard_contains(p) ? size :
+		    malloc_class_sizes[idx]);
 	return (p);
 }
 
@@ -481,6 +524,7 @@ void *
 uma_malloc_aligned(size_t size, size_t align, struct malloc_type *mtp,
     int flags)
 {
+	void *p;
 	int idx;
 
 	if (align == 0 || (align & (align - 1)) != 0) {
@@ -491,9 +535,14 @@ uma_malloc_aligned(size_t size, size_t align, struct malloc_type *mtp,
 		return (uma_malloc(size, mtp, flags));
 	if (malloc_type_cold(mtp) && malloc_booting)
 		return (boot_alloc(size, align));
-	if (malloc_type_cold(mtp) && !uma__malloc_type_ready(mtp, flags)) {
-		errno = ENOMEM;
-		return (NULL);
+	if (malloc_type_cold(mtp)) {
+		if (!uma__malloc_type_ready(mtp, flags)) {
+			errno = ENOMEM;
+			return (NULL);
+		}
+		if (align <= UMA_PAGE_SIZE && uma__malloc_type_guarded(mtp) &&
+		    (p = malloc_guarded(size, align, mtp, false)) != NULL)
+			return (p);
 	}
 	if (align <= UMA_PAGE_SIZE && size <= MALLOC_MAXSIZE) {
 		/*
@@ -504,7 +553,7 @@ uma_malloc_aligned(size_t size, size_t align, struct malloc_type *mtp,
 		idx = uma__malloc_class(size > align ? size : align);
 		while (malloc_class_sizes[idx] & (align - 1))
 			idx++;
-		return (uma__malloc_class_alloc(idx, mtp, flags));
+		return (uma__malloc_class_alloc(size, align, idx, mtp, flags));
 	}
 	return (malloc_large_alloc(size, align, mtp, flags));
 }
@@ -555,6 +604,10 @@ uma__free_other(void *addr, struct malloc_type *mtp)
 
 	if (addr == NULL || boot_contains(addr))
 		return;
+	if (uma_memguard_contains(addr)) {
+		uma__free_guarded(addr, mtp);
+		return;
+	}
 	if (malloc_lookup("free", addr, &ml) < 0)
 		free_large(ml, mtp);
 }
@@ -575,6 +628,8 @@ uma__malloc_alloc_size(const char *what, const void *addr)
 
 	if (boot_contains(addr))
 		return (boot_size(addr));
+	if (uma_memguard_contains(addr))
+		return (uma__memguard_size(addr, what));
 	idx = malloc_lookup(what, addr, &ml);
 	return (idx < 0 ? ml->ml_size : malloc_class_sizes[idx]);
 }
@@ -646,13 +701,35 @@ realloc_large(struct malloc_large *ml, size_t size, struct malloc_type *mtp,
 }
 
 /*
+ * realloc of a guarded object is guarded again, whatever chose the first
+ * (FreeBSD's memguard_realloc): a sampled object stays a witness for its
+ * whole life.  If MemGuard cannot, the new object is an ordinary one.
+ */
+static void *
+realloc_guarded(void *addr, size_t size, struct malloc_type *mtp, int flags)
+{
+	size_t old = uma__memguard_size(addr, "realloc");
+	void *p;
+
+	p = malloc_guarded(size, 16, mtp, false);
+	if (p == NULL && (p = uma_malloc(size, mtp, flags & ~M_ZERO)) == NULL)
+		return (NULL);
+	memcpy(p, addr, size < old ? size : old);
+	if ((flags & M_ZERO) && size > old)
+		memset((char *)p + old, 0, size - old);
+	uma__free_guarded(addr, mtp);
+	return (p);
+}
+
+/*
  * See malloc.h.  A class item is kept while the new size fits and uses
  * more than half of it; classes are four to a doubling, so a block that
  * grows through them is copied O(log) times, O(its size) bytes in all.
  * A large run that stays large never copies more than once per quarter
  * of growth (realloc_large).  Other changes copy: into or out of the
  * classes (at most MALLOC_MAXSIZE bytes), contigmalloc runs, and blocks
- * from the bootstrap area.
+ * from the bootstrap area.  A guarded object is guarded again
+ * (realloc_guarded).
  */
 void *
 uma_realloc(void *addr, size_t size, struct malloc_type *mtp, int flags)
@@ -664,6 +741,8 @@ uma_realloc(void *addr, size_t size, struct malloc_type *mtp, int flags)
 
 	if (addr == NULL)
 		return (uma_malloc(size, mtp, flags));
+	if (uma_memguard_contains(addr))
+		return (realloc_guarded(addr, size, mtp, flags));
 	if (boot_contains(addr)) {
 		alloc = boot_size(addr);
 	} else {

@@ -51,10 +51,10 @@ extern __thread uint8_t uma__malloc_hint UMA_HIDDEN
 /* malloc.c: everything beyond the hit paths. */
 void	*uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 	    UMA_HIDDEN;
-void	*uma__malloc_class_alloc(int idx, struct malloc_type *mtp, int flags)
-	    UMA_HIDDEN;
-void	*uma__malloc_class_miss(int idx, struct malloc_type *mtp, int flags)
-	    UMA_HIDDEN;
+void	*uma__malloc_class_alloc(size_t size, size_t align, int idx,
+	    struct malloc_type *mtp, int flags) UMA_HIDDEN;
+void	*uma__malloc_class_miss(size_t size, struct malloc_type *mtp,
+	    int flags) UMA_HIDDEN;
 void	uma__free_other(void *addr, struct malloc_type *mtp) UMA_HIDDEN;
 int	uma__malloc_lookup_other(const char *what, const void *addr,
 	    struct malloc_large **mlp) UMA_HIDDEN;
@@ -164,7 +164,7 @@ malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 	idx = malloc_class_index(size);
 	item = uma__class_alloc_hit(malloc_class_caches((unsigned)idx));
 	if (__predict_false(item == NULL))
-		return (uma__malloc_class_miss(idx, mtp, flags));
+		return (uma__malloc_class_miss(size, mtp, flags));
 	uma__malloc_hint = (uint8_t)idx;
 	if (!zcounted)
 		mstat_class(mtp, (size_t)idx);

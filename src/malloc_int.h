@@ -200,6 +200,13 @@ size_t	uma__malloc_stream(void *buf, size_t len) UMA_HIDDEN;
 /* kern.malloc_count: types registered. */
 int	uma__malloc_count(void) UMA_HIDDEN;
 
+/*
+ * MemGuard (vm.memguard.desc): whether it guards `mtp` whole, and make
+ * every registered type follow the current desc (memguard_select.c).
+ */
+bool	uma__malloc_type_guarded(struct malloc_type *mtp) UMA_HIDDEN;
+void	uma__malloc_types_memguard(void) UMA_HIDDEN;
+
 /* Call fn on every registered type, under the type list lock. */
 int	uma__malloc_type_foreach(int (*fn)(struct malloc_type *, void *),
 	    void *arg) UMA_HIDDEN;

@@ -20,6 +20,7 @@
 #include "malloc_int.h"
 #include "lowmem.h"
 #include "malloc_mstat.h"
+#include "memguard.h"
 #include "stats.h"
 #include "sysctl_int.h"
 #include "vm.h"
@@ -80,12 +81,123 @@ static pthread_mutex_t mtype_all_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct mtype_run *mtype_all;
 static uint64_t *mtype_retired;		/* one record, or NULL */
 
+/*
+ * Types MemGuard guards whole (vm.memguard.desc names them).  Their
+ * counters are here, and their ks_handle is NULL, so that malloc_fast
+ * takes them for cold and every uma_malloc of them leaves the hit path
+ * for uma__malloc_slow, which guards it: the hit path has no test of
+ * its own for them.  Hiding and showing happen under mtype_guarded_mtx
+ * (a leaf, after malloc_mtx), with ks_handle changed inside it, so that
+ * a reader who finds ks_handle NULL and then takes the lock sees the
+ * counters in one place or the other.
+ */
+#define	MTYPE_GUARDED_MAX	8
+static pthread_mutex_t mtype_guarded_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	struct malloc_type *mg_type;
+	void		*mg_counts;
+} mtype_guarded[MTYPE_GUARDED_MAX];
+static int mtype_nguarded;	/* entries in use (atomic reads) */
+
+static uint64_t *
+mtype_counts_hidden(struct malloc_type *mtp)
+{
+	void *c;
+
+	pthread_mutex_lock(&mtype_guarded_mtx);
+	c = __atomic_load_n(&mtp->ks_handle, __ATOMIC_ACQUIRE);
+	for (int i = 0; c == NULL && i < MTYPE_GUARDED_MAX; i++)
+		if (mtype_guarded[i].mg_type == mtp)
+			c = mtype_guarded[i].mg_counts;
+	pthread_mutex_unlock(&mtype_guarded_mtx);
+	return (c);
+}
+
 /* The type's counters, or NULL before its first allocation. */
 static inline uint64_t *
 mtype_counts(struct malloc_type *mtp)
 {
-	return (__atomic_load_n((uint64_t **)&mtp->ks_handle,
-	    __ATOMIC_ACQUIRE));
+	uint64_t *c = __atomic_load_n((uint64_t **)&mtp->ks_handle,
+	    __ATOMIC_ACQUIRE);
+
+	if (__predict_false(c == NULL) &&
+	    __atomic_load_n(&mtype_nguarded, __ATOMIC_ACQUIRE) != 0)
+		c = mtype_counts_hidden(mtp);
+	return (c);
+}
+
+/* Guard `mtp` whole, or stop (mtype_guarded_mtx). */
+static void
+mtype_guard_locked(struct malloc_type *mtp, bool guard)
+{
+	int i, free = -1;
+
+	for (i = 0; i < MTYPE_GUARDED_MAX; i++) {
+		if (mtype_guarded[i].mg_type == mtp)
+			break;
+		if (mtype_guarded[i].mg_type == NULL && free < 0)
+			free = i;
+	}
+	if (guard && i == MTYPE_GUARDED_MAX && free >= 0 &&
+	    mtp->ks_handle != NULL) {
+		mtype_guarded[free].mg_type = mtp;
+		mtype_guarded[free].mg_counts = mtp->ks_handle;
+		__atomic_store_n(&mtype_nguarded, mtype_nguarded + 1,
+		    __ATOMIC_RELEASE);
+		__atomic_store_n(&mtp->ks_handle, NULL, __ATOMIC_RELEASE);
+	} else if (!guard && i < MTYPE_GUARDED_MAX) {
+		__atomic_store_n(&mtp->ks_handle, mtype_guarded[i].mg_counts,
+		    __ATOMIC_RELEASE);
+		mtype_guarded[i].mg_type = NULL;
+		__atomic_store_n(&mtype_nguarded, mtype_nguarded - 1,
+		    __ATOMIC_RELEASE);
+	}
+}
+
+/* Whether MemGuard guards `mtp` whole, as vm.memguard.desc says now. */
+static void
+mtype_memguard(struct malloc_type *mtp)
+{
+	bool guard = uma__memguard_desc_match(mtp->ks_shortdesc);
+
+	pthread_mutex_lock(&mtype_guarded_mtx);
+	mtype_guard_locked(mtp, guard);
+	pthread_mutex_unlock(&mtype_guarded_mtx);
+}
+
+/* See malloc_int.h */
+bool
+uma__malloc_type_guarded(struct malloc_type *mtp)
+{
+	bool found = false;
+
+	if (__atomic_load_n(&mtype_nguarded, __ATOMIC_ACQUIRE) == 0)
+		return (false);
+	pthread_mutex_lock(&mtype_guarded_mtx);
+	for (int i = 0; i < MTYPE_GUARDED_MAX && !found; i++)
+		found = mtype_guarded[i].mg_type == mtp;
+	pthread_mutex_unlock(&mtype_guarded_mtx);
+	return (found);
+}
+
+/* See malloc_int.h */
+void
+uma__malloc_types_memguard(void)
+{
+	struct malloc_type *mtp;
+
+	pthread_mutex_lock(&malloc_mtx);
+	/* Types guarded and no longer listed (unloaded) first. */
+	pthread_mutex_lock(&mtype_guarded_mtx);
+	for (int i = 0; i < MTYPE_GUARDED_MAX; i++)
+		if ((mtp = mtype_guarded[i].mg_type) != NULL &&
+		    !uma__memguard_desc_match(mtp->ks_shortdesc))
+			mtype_guard_locked(mtp, false);
+	pthread_mutex_unlock(&mtype_guarded_mtx);
+	for (mtp = kmemstatistics; mtp != NULL; mtp = mtp->ks_next)
+		if (mtype_counts(mtp) != NULL)
+			mtype_memguard(mtp);
+	pthread_mutex_unlock(&malloc_mtx);
 }
 
 static inline struct mtype_run *
@@ -235,6 +347,7 @@ uma__malloc_type_ready(struct malloc_type *mtp, int flags)
 		mtype_all_add(mr, mtp);
 		__atomic_store_n(&mtp->ks_handle, (char *)mr + MSTAT_RUN_OFF,
 		    __ATOMIC_RELEASE);
+		mtype_memguard(mtp);
 	}
 	mtype_link_locked(mtp);
 	pthread_mutex_unlock(&malloc_mtx);
@@ -269,6 +382,7 @@ malloc_type_create(const char *name)
 	mtype_all_add(mr, &mr->mr_type);
 	pthread_mutex_lock(&malloc_mtx);
 	mtype_link_locked(&mr->mr_type);
+	mtype_memguard(&mr->mr_type);
 	pthread_mutex_unlock(&malloc_mtx);
 	return (&mr->mr_type);
 }
@@ -286,6 +400,9 @@ malloc_type_destroy(struct malloc_type *mtp)
 	mr = mtype_run(mtp);
 	pthread_mutex_lock(&malloc_mtx);
 	linked = mtype_unlink_locked(mtp);
+	pthread_mutex_lock(&mtype_guarded_mtx);
+	mtype_guard_locked(mtp, false);
+	pthread_mutex_unlock(&mtype_guarded_mtx);
 	pthread_mutex_unlock(&malloc_mtx);
 	if (!linked)
 		uma__panic("uma: malloc_type_destroy(%p): not a registered "
@@ -591,11 +708,13 @@ uma__malloc_type_fork_prepare(void)
 {
 	pthread_mutex_lock(&malloc_mtx);
 	pthread_mutex_lock(&mtype_all_mtx);
+	pthread_mutex_lock(&mtype_guarded_mtx);
 }
 
 void
 uma__malloc_type_fork_parent(void)
 {
+	pthread_mutex_unlock(&mtype_guarded_mtx);
 	pthread_mutex_unlock(&mtype_all_mtx);
 	pthread_mutex_unlock(&malloc_mtx);
 }
@@ -603,6 +722,7 @@ uma__malloc_type_fork_parent(void)
 void
 uma__malloc_type_fork_child(void)
 {
+	pthread_mutex_init(&mtype_guarded_mtx, NULL);
 	pthread_mutex_init(&mtype_all_mtx, NULL);
 	pthread_mutex_init(&malloc_mtx, NULL);
 }

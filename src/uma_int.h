@@ -96,7 +96,10 @@
  *   the export endpoint's start/stop lock (export.c): its server thread
  *     reads zones under uma_lock like any reader;
  *   forks.lock (threads.c) and the timeout lock (reclaim.c): never held
- *     while calling into libc's registration or pthread_create.
+ *     while calling into libc's registration or pthread_create;
+ *   MemGuard's arena lock and desc lock (memguard.c, memguard_policy.c):
+ *     taken under uma_lock or malloc_mtx at most, and around no other
+ *     lock.
  * Functions named _locked assert their lock in UMA_DEBUG builds.
  */
 #ifndef _UMA_INT_H_
@@ -176,9 +179,22 @@
 #define	UZ_GATE_SLEEPERS 0x08	/* threads sleep at the limit: free to keg */
 #define	UZ_GATE_NOCACHE	0x10	/* no per-CPU cache (NOBUCKET, internal) */
 #define	UZ_GATE_LOCKED	0x20	/* caches in locked mode (no rseq) */
-#define	UZ_GATE_ALLOC	(UZ_GATE_CTOR | UZ_GATE_TRASH | UZ_GATE_LOCKED)
+#define	UZ_GATE_MEMGUARD 0x40	/* MemGuard guards every item (memguard.h) */
+/*
+ * Guarded items of the zone now live, counted in the gate itself: while
+ * any is, every free of the zone takes the miss entry, which tells a
+ * guarded item from a cached one; a guarded item must never reach a
+ * per-CPU cache.  The count goes up before the item is handed out, so a
+ * free of it (which the program orders after the allocation) sees it;
+ * its own free takes it down, so no other free can open the gate under
+ * it.  One word, so no bit can go stale beside a count.
+ */
+#define	UZ_GATE_GUARDED_ONE	0x10000u
+#define	UZ_GATE_GUARDED		0xffff0000u
+#define	UZ_GATE_ALLOC	(UZ_GATE_CTOR | UZ_GATE_TRASH | UZ_GATE_LOCKED | \
+	UZ_GATE_MEMGUARD)
 #define	UZ_GATE_FREE	(UZ_GATE_DTOR | UZ_GATE_TRASH | UZ_GATE_SLEEPERS | \
-	UZ_GATE_NOCACHE | UZ_GATE_LOCKED)
+	UZ_GATE_NOCACHE | UZ_GATE_LOCKED | UZ_GATE_MEMGUARD | UZ_GATE_GUARDED)
 
 /*
  * Debug levels (UMA_DEBUG, set by the build).  1, FreeBSD's INVARIANTS:

@@ -21,6 +21,7 @@
 #include "import.h"
 #include "limit.h"
 #include "lowmem.h"
+#include "memguard_zone.h"
 #include "threads.h"
 #include "zone_fast.h"
 
@@ -202,7 +203,13 @@ zalloc_slow(uma_zone_t zone, void *udata, int flags)
 	if (__predict_false(!atomic_load_explicit(&zone->uz_used,
 	    memory_order_relaxed)))
 		atomic_store(&zone->uz_used, true);
-	if (!(zone_gate(zone) & UZ_GATE_NOCACHE)) {
+	/* MemGuard's items bypass the caches; a zone it guards whole, too. */
+	if (__predict_false(zalloc_memguard_due(zone))) {
+		item = uma__zalloc_guarded(zone, udata, flags, &error);
+		if (item != NULL || error != 0)
+			return (item);
+	}
+	if (!(zone_gate(zone) & (UZ_GATE_NOCACHE | UZ_GATE_MEMGUARD))) {
 		item = uma__cache_alloc_slow(zone, flags, &error);
 		if (item != NULL) {
 #ifdef UMA_TSAN
@@ -286,19 +293,25 @@ zfree_item(uma_zone_t zone, void *item)
 
 /*
  * The free miss: the one check of the pointer (release builds check
- * nothing on the hit path; `checked`: the caller did), then the zone's
- * own stages, then a push if the hit path has not tried it (locked mode,
- * a dtor, debug work), else on past a full cache to the zone's bucket
- * cache; the keg when the zone has no caches or threads sleep at its
- * limit, or no bucket could be had.
+ * nothing on the hit path; `checked`: the caller did), where a guarded
+ * item turns off to MemGuard, then the zone's own stages, then a push if
+ * the hit path has not tried it (locked mode, a dtor, debug work, guarded
+ * items live), else on past a full cache to the zone's bucket cache; the
+ * keg when the zone has no caches, threads sleep at its limit or MemGuard
+ * guards it whole (its caches stay empty), or no bucket could be had.
  */
 static inline __attribute__((always_inline)) void
 zfree_miss(uma_zone_t zone, void *item, void *udata, bool checked)
 {
 	uint32_t gate;
 
-	if (!checked && (UMA_DEBUG > 0 || !uma__item_plausible(zone, item)))
+	if (!checked && (UMA_DEBUG > 0 || !uma__item_plausible(zone, item))) {
+		if (uma_memguard_contains(item)) {
+			uma__zfree_guarded(zone, item, udata);
+			return;
+		}
 		uma__item_check(zone, item);
+	}
 	if (zone->uz_dtor != NULL)
 		zone->uz_dtor(item, zone->uz_size, udata);
 #if UMA_DEBUG > 1
@@ -308,12 +321,12 @@ zfree_miss(uma_zone_t zone, void *item, void *udata, bool checked)
 	gate = zone_gate(zone);	/* after the dtor: fewer registers to keep */
 	if (gate & UZ_GATE_TRASH)
 		uma__trash_fill(zone, item);
-	if (!(gate & (UZ_GATE_NOCACHE | UZ_GATE_SLEEPERS))) {
+	if (!(gate & (UZ_GATE_NOCACHE | UZ_GATE_SLEEPERS | UZ_GATE_MEMGUARD))) {
 		if (gate & UZ_GATE_LOCKED) {
 			if (uma__cache_push_fallback(zone, item))
 				return;
-		} else if (gate & (UZ_GATE_DTOR | UZ_GATE_TRASH) &&
-		    cache_push_hit(zone->uz_cpu, item))
+		} else if (gate & (UZ_GATE_DTOR | UZ_GATE_TRASH |
+		    UZ_GATE_GUARDED) && cache_push_hit(zone->uz_cpu, item))
 			return;
 #ifdef UMA_TSAN
 		__tsan_release(item);

@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "limit.h"
+#include "memguard.h"
 #include "zone_ctor.h"
 
 /* See zone_ctor.h */
@@ -19,7 +20,7 @@ void
 uma__zone_set_gate(uma_zone_t zone)
 {
 	uma_keg_t keg = zone->uz_keg;
-	uint32_t gate = 0;
+	uint32_t gate = 0, old, kept;
 
 	if (zone->uz_ctor != NULL)
 		gate |= UZ_GATE_CTOR;
@@ -30,6 +31,8 @@ uma__zone_set_gate(uma_zone_t zone)
 		gate |= UZ_GATE_NOCACHE;
 	if (!uma.ug_rseq)
 		gate |= UZ_GATE_LOCKED;
+	if (uma__memguard_zone_selected(zone))
+		gate |= UZ_GATE_MEMGUARD;
 #if UMA_DEBUG > 1
 	/*
 	 * Trash only items whose "initialized" state is raw memory: no inits,
@@ -57,9 +60,15 @@ uma__zone_set_gate(uma_zone_t zone)
 	    (gate & ~UZ_GATE_LOCKED) == 0,
 	    "uma: class zone \"%s\" with a gate of its own (%#x)",
 	    zone->uz_name, gate);
-	atomic_store_explicit(&zone->uz_gate,
-	    gate | (atomic_load_explicit(&zone->uz_gate,
-	    memory_order_relaxed) & UZ_GATE_SLEEPERS), memory_order_relaxed);
+	/*
+	 * Sleepers (limit.c) and live guarded items (memguard_zone.c) are
+	 * counted into the gate by others, at any time: keep them.
+	 */
+	kept = UZ_GATE_SLEEPERS | UZ_GATE_GUARDED;
+	old = atomic_load_explicit(&zone->uz_gate, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(&zone->uz_gate, &old,
+	    gate | (old & kept), memory_order_relaxed, memory_order_relaxed))
+		;
 }
 
 /* See zone_ctor.h */

@@ -168,6 +168,8 @@ run_one(int i)
 	}
 	if (pid == 0) {
 		alarm(timeout);
+		if (test_setup != NULL)
+			test_setup();
 		tests[i].fn();
 		fflush(NULL);
 		_exit(0);
@@ -190,6 +192,25 @@ run_one(int i)
 		printf("FAIL %-50s exit %d\n", tests[i].name,
 		    WEXITSTATUS(status));
 	return (FAILED);
+}
+
+/* See harness.h */
+void
+test_tunables_add(const char *tunables)
+{
+	const char *old = getenv("UMA_TUNABLES");
+	char *buf;
+
+	if (old == NULL || *old == '\0') {
+		setenv("UMA_TUNABLES", tunables, 1);
+		return;
+	}
+	if (asprintf(&buf, "%s,%s", old, tunables) < 0) {
+		perror("asprintf");
+		exit(1);
+	}
+	setenv("UMA_TUNABLES", buf, 1);
+	free(buf);
 }
 
 /* Is `name` in the comma-separated `list` (NULL: empty)? */

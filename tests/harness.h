@@ -53,11 +53,24 @@ void	uma_test_skip(const char *why) __attribute__((noreturn));
 #define	SKIP(why)	uma_test_skip(why)
 
 /*
+ * A program may define test_setup(): it runs in each test's process,
+ * before the test.
+ */
+void	test_setup(void) __attribute__((weak));
+
+/*
  * Run fn(arg) in a child.  Returns 1 if the child died of SIGABRT and its
  * stderr contains every non-NULL string of `needles` (NULL-terminated);
  * prints what it saw otherwise.
  */
 int	expect_abort(void (*fn)(void *), void *arg, const char *const *needles);
+
+/*
+ * Add boot tunables ("name=value,...") to UMA_TUNABLES for a uma that has
+ * not started yet in this process: after what the environment already
+ * holds (a run of the suite under MemGuard sets some), and winning over it.
+ */
+void	test_tunables_add(const char *tunables);
 
 /* Resident set size of this process, in bytes (from /proc/self/statm). */
 size_t	test_rss(void);

@@ -69,7 +69,8 @@
 	UMA_KMEM_PARTS(X)						\
 	X(inuse, "inuse", "held by callers: the four inuse parts")	\
 	X(rss, "rss", "the process's resident set (/proc/self/statm)")	\
-	X(memguard, "memguard", "MemGuard's arena (none yet: 0)")
+	X(memguard, "memguard",						\
+	    "of committed, MemGuard's: guarded objects' pages, its records")
 
 struct uma_kmem_stats {
 	uint32_t	uks_version;	/* UMA_KMEM_STATS_VERSION */

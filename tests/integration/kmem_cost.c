@@ -46,7 +46,7 @@ UMA_TEST(kmem_cheap_reads_beside_a_hit_path_hammer)
 	pthread_t td;
 	uma_zone_t z;
 
-	setenv("UMA_TUNABLES", "vm.uma_timeout=86400,vm.uma_idle_pass_mb=0", 1);
+	test_tunables_add("vm.uma_timeout=86400,vm.uma_idle_pass_mb=0");
 	z = uma_zcreate("cost_hammer", 100, NULL, NULL, NULL, NULL,
 	    UMA_ALIGN_PTR, 0);
 	kmem_cheap(&base);

@@ -132,7 +132,7 @@ UMA_TEST(kmem_cheap_accounts_for_every_byte)
 	void *probe;
 
 	/* No periodic trim while the figures are compared. */
-	setenv("UMA_TUNABLES", "vm.uma_timeout=86400,vm.uma_idle_pass_mb=0", 1);
+	test_tunables_add("vm.uma_timeout=86400,vm.uma_idle_pass_mb=0");
 	rss0 = test_rss();
 	kmem_cheap(&k0);
 	zones_mix(&h);
@@ -192,7 +192,7 @@ UMA_TEST(kmem_extended_agrees_with_cheap_and_zones)
 	struct held h = { 0 };
 	int seen = 0;
 
-	setenv("UMA_TUNABLES", "vm.uma_timeout=86400,vm.uma_idle_pass_mb=0", 1);
+	test_tunables_add("vm.uma_timeout=86400,vm.uma_idle_pass_mb=0");
 	zones_mix(&h);
 	kmem_cheap(&k);
 	ukx = kmem_extended();

@@ -940,6 +940,6 @@ UMA_TEST(zone_api_fork_while_another_thread_allocates)
 
 UMA_TEST(zone_api_fork_while_another_thread_allocates_locked_mode)
 {
-	CHECK(setenv("UMA_TUNABLES", "vm.uma_rseq=0", 1) == 0);
+	test_tunables_add("vm.uma_rseq=0");
 	fork_while_busy();
 }

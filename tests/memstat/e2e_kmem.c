@@ -61,7 +61,7 @@ UMA_TEST(memstat_kmem_reads_the_records)
 	struct uma_kmem_stats uks;
 	size_t len = sizeof(uks);
 
-	setenv("UMA_TUNABLES", "vm.uma_timeout=86400,vm.uma_idle_pass_mb=0", 1);
+	test_tunables_add("vm.uma_timeout=86400,vm.uma_idle_pass_mb=0");
 	workload();
 	CHECK(memstat_kmem_read(k, memstat_source_self(), 0) == 0);
 	CHECK(!memstat_kmem_extended(k));
@@ -200,7 +200,7 @@ UMA_TEST(umastat_kmem_from_a_process_and_a_saved_file)
 	int ready;
 	pid_t pid;
 
-	setenv("UMA_TUNABLES", "vm.uma_timeout=86400,vm.uma_idle_pass_mb=0", 1);
+	test_tunables_add("vm.uma_timeout=86400,vm.uma_idle_pass_mb=0");
 	pid = e2e_start(dir, child, NULL, &ready, sizeof(ready), sock,
 	    sizeof(sock));
 	out = e2e_umastat(sock, "-k --json");

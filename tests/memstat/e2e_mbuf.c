@@ -167,7 +167,7 @@ exec_child(int fd, void *arg)
 	char fdbuf[16];
 
 	snprintf(fdbuf, sizeof(fdbuf), "%d", fd);
-	setenv("UMA_TUNABLES", "kern.ipc.nmbclusters=128", 1);
+	test_tunables_add("kern.ipc.nmbclusters=128");
 	setenv(ENV_FD, fdbuf, 1);
 	setenv(ENV_DIR, dir, 1);
 	execl("/proc/self/exe", "e2e_mbuf_child", (char *)NULL);

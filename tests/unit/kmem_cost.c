@@ -79,7 +79,8 @@ UMA_TEST(kmem_cheap_takes_no_cache_zone_or_keg_lock)
 	uma_zone_t z;
 	int done = 0;
 
-	setenv("UMA_TUNABLES", "vm.uma_rseq=0,vm.uma_timeout=86400,vm.uma_idle_pass_mb=0", 1);
+	test_tunables_add("vm.uma_rseq=0,vm.uma_timeout=86400,"
+	    "vm.uma_idle_pass_mb=0");
 	z = uma_zcreate("cost_locked", 96, NULL, NULL, NULL, NULL,
 	    UMA_ALIGN_PTR, 0);
 	for (int i = 0; i < 256; i++)

@@ -9,9 +9,20 @@
 #include <uma/sysctl.h>
 
 #include "harness.h"
+#include "memguard_test.h"
 #include "malloc_fast.h"
 #include "malloc_int.h"
 #include "stats.h"
+
+/*
+ * What is tested is usable sizes and addresses the classes hand back: no
+ * MemGuard samples (memguard_test.h).
+ */
+void
+test_setup(void)
+{
+	memguard_sampling_off();
+}
 
 MALLOC_DEFINE(M_TEST, "test", "unit test type");
 

@@ -12,8 +12,19 @@
 #include <uma/sysctl.h>
 
 #include "harness.h"
+#include "memguard_test.h"
 #include "malloc_int.h"
 #include "vm.h"
+
+/*
+ * What is tested is which runs the cache hands back, and its byte counts:
+ * no MemGuard samples (memguard_test.h).
+ */
+void
+test_setup(void)
+{
+	memguard_sampling_off();
+}
 
 MALLOC_DEFINE(M_LCACHE, "lcache_test", "large run cache");
 
@@ -308,7 +319,7 @@ UMA_TEST(malloc_large_cache_timeout_thread_gives_runs_back)
 	double end;
 
 	/* Before uma starts in this process (each test is a fresh child). */
-	setenv("UMA_TUNABLES", "vm.uma_timeout=1", 1);
+	test_tunables_add("vm.uma_timeout=1");
 	CHECK(fill_cache(4, MB) == 4 * MB);
 	end = test_now() + 10;
 	while (sysctl_u64("vm.malloc.large_cache_bytes") != 0 &&

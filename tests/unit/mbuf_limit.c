@@ -153,7 +153,7 @@ UMA_TEST(mbuf_limit_nmbclusters_boot_tunable)
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		setenv("UMA_TUNABLES", "kern.ipc.nmbclusters=64", 1);
+		test_tunables_add("kern.ipc.nmbclusters=64");
 		setenv("MBUF_LIMIT_CHILD", "1", 1);
 		execl("/proc/self/exe", "mbuf_limit",
 		    "mbuf_limit_nmbclusters_boot_tunable", (char *)NULL);
@@ -188,7 +188,7 @@ UMA_TEST(mbuf_limit_maxmbufmem_tunable_sets_defaults)
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		setenv("UMA_TUNABLES", "kern.ipc.maxmbufmem=67108864", 1);
+		test_tunables_add("kern.ipc.maxmbufmem=67108864");
 		setenv("MBUF_LIMIT_CHILD2", "1", 1);
 		execl("/proc/self/exe", "mbuf_limit",
 		    "mbuf_limit_maxmbufmem_tunable_sets_defaults", (char *)NULL);

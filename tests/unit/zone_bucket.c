@@ -13,12 +13,23 @@
 
 #include "bucket.h"
 #include "harness.h"
+#include "memguard_test.h"
 #include "init.h"
 #include "rseq.h"
 #include "stats.h"
 #include "uma_int.h"
 #include "vm.h"
 #include "zone_test.h"
+
+/*
+ * What is tested is how often a CPU's cache goes to its zone, and where
+ * each item sits: no MemGuard samples (memguard_test.h).
+ */
+void
+test_setup(void)
+{
+	memguard_sampling_off();
+}
 
 #define	NITEMS	5000	/* about 20 buckets of 64-byte items */
 

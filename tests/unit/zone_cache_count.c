@@ -10,8 +10,19 @@
 #include <uma/uma.h>
 
 #include "harness.h"
+#include "memguard_test.h"
 #include "uma_int.h"
 #include "zone_test.h"
+
+/*
+ * What is tested is the cache word's allocs field, which MemGuard's
+ * countdown moves: no MemGuard samples (memguard_test.h).
+ */
+void
+test_setup(void)
+{
+	memguard_sampling_off();
+}
 
 #define	PAIRS	10
 
@@ -81,6 +92,6 @@ UMA_TEST(zone_cache_count_wrap_is_folded_rseq)
 
 UMA_TEST(zone_cache_count_wrap_is_folded_locked_mode)
 {
-	CHECK(setenv("UMA_TUNABLES", "vm.uma_rseq=0", 1) == 0);
+	test_tunables_add("vm.uma_rseq=0");
 	wrap_is_counted();
 }

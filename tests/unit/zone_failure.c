@@ -17,9 +17,21 @@
 #include <uma/uma.h>
 
 #include "harness.h"
+#include "memguard_test.h"
 #include "stats.h"
 #include "vm.h"
 #include "zone_test.h"
+
+/*
+ * What is tested is what the keg holds: every item with a keg init is in a
+ * slab, and a guarded item is in none: no MemGuard samples
+ * (memguard_test.h).
+ */
+void
+test_setup(void)
+{
+	memguard_sampling_off();
+}
 
 #define	LIMIT		100000	/* large: only there to make zs_items count */
 #define	ATTEMPTS	350

@@ -13,8 +13,19 @@
 #include <uma/uma.h>
 
 #include "harness.h"
+#include "memguard_test.h"
 #include "stats.h"
 #include "zone_test.h"
+
+/*
+ * What is tested is what the shared keg holds, item by item: a guarded
+ * item is in no slab: no MemGuard samples (memguard_test.h).
+ */
+void
+test_setup(void)
+{
+	memguard_sampling_off();
+}
 
 static _Atomic int keg_init_ok, keg_fini_calls;
 static _Atomic int sec_init_ok, sec_fini_calls;

@@ -1,0 +1,54 @@
+/*
+ * memguard_test.h - what tests need of MemGuard (vm.memguard.*): its
+ * counters and knobs through uma_sysctlbyname, public headers only.
+ *
+ * The suite also runs with MemGuard sampling (tests/CMakeLists.txt, the
+ * memguard_* variants; or by hand with UMA_TUNABLES set).  A test of how
+ * uma's own caches hand objects back (the same address again, a usable
+ * size equal to the class size, how often a slow path runs) turns the
+ * sampling off for itself with memguard_sampling_off(): a guarded object
+ * goes past those caches by design.  Tests of exactness and misuse keep
+ * it on.
+ */
+#ifndef _UMA_TEST_MEMGUARD_H_
+#define	_UMA_TEST_MEMGUARD_H_
+
+#include <stdint.h>
+
+#include <uma/sysctl.h>
+
+#include "harness.h"
+
+static inline uint64_t
+memguard_counter(const char *name)
+{
+	uint64_t v = 0;
+	size_t len = sizeof(v);
+
+	CHECK(uma_sysctlbyname(name, &v, &len, NULL, 0) == 0);
+	CHECK_EQ(len, sizeof(v));
+	return (v);
+}
+
+static inline void
+memguard_set_int(const char *name, int v)
+{
+	CHECK(uma_sysctlbyname(name, NULL, NULL, &v, sizeof(v)) == 0);
+}
+
+/*
+ * Both ways: a boot tunable for a uma not started yet in this process
+ * (the last word on vm.memguard.frequency wins), and the run-time node
+ * for one that has.
+ */
+static inline void
+memguard_sampling_off(void)
+{
+	int zero = 0;
+
+	test_tunables_add("vm.memguard.frequency=0");
+	CHECK(uma_sysctlbyname("vm.memguard.frequency", NULL, NULL, &zero,
+	    sizeof(zero)) == 0);
+}
+
+#endif /* !_UMA_TEST_MEMGUARD_H_ */
