@@ -397,7 +397,15 @@ uma__malloc_class_alloc(size_t size, size_t align, int idx,
 
 /* The hit path missed: on from where it stopped (zone_fast.h). */
 __attribute__((noinline)) void *
-uma__malloc_class_miss(size_t size, struct malloc_type *mtp, int flags)
+uma__malloc_class_miss(int idx, struct malloc_type *mtp, int flags)
+{
+	return (malloc_class_alloc(malloc_class_sizes[idx], 16, idx, mtp,
+	    flags, true));
+}
+
+/* The same, with the size asked for (malloc_fast.h). */
+__attribute__((noinline)) void *
+uma__malloc_class_miss_size(size_t size, struct malloc_type *mtp, int flags)
 {
 	return (malloc_class_alloc(size, 16, malloc_class_index(size), mtp,
 	    flags, true));

@@ -53,7 +53,9 @@ void	*uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 	    UMA_HIDDEN;
 void	*uma__malloc_class_alloc(size_t size, size_t align, int idx,
 	    struct malloc_type *mtp, int flags) UMA_HIDDEN;
-void	*uma__malloc_class_miss(size_t size, struct malloc_type *mtp,
+void	*uma__malloc_class_miss(int idx, struct malloc_type *mtp, int flags)
+	    UMA_HIDDEN;
+void	*uma__malloc_class_miss_size(size_t size, struct malloc_type *mtp,
 	    int flags) UMA_HIDDEN;
 void	uma__free_other(void *addr, struct malloc_type *mtp) UMA_HIDDEN;
 int	uma__malloc_lookup_other(const char *what, const void *addr,
@@ -163,8 +165,15 @@ malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 		return (uma__malloc_slow(size, mtp, flags));
 	idx = malloc_class_index(size);
 	item = uma__class_alloc_hit(malloc_class_caches((unsigned)idx));
+	/*
+	 * A miss may be a MemGuard sample, which wants the size asked for.
+	 * The interposer's hit path keeps it at no cost (it stays in the
+	 * argument register); uma_malloc's would need a register saved, so
+	 * its samples get the class size.
+	 */
 	if (__predict_false(item == NULL))
-		return (uma__malloc_class_miss(size, mtp, flags));
+		return (zcounted ? uma__malloc_class_miss_size(size, mtp,
+		    flags) : uma__malloc_class_miss(idx, mtp, flags));
 	uma__malloc_hint = (uint8_t)idx;
 	if (!zcounted)
 		mstat_class(mtp, (size_t)idx);
