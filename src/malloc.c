@@ -288,6 +288,8 @@ malloc_startup_once(void)
 	}
 	uma__atfork(malloc_fork_prepare, malloc_fork_parent,
 	    malloc_fork_child);
+	__atomic_store_n(&uma__memguard_types_hook,
+	    uma__malloc_types_memguard, __ATOMIC_RELEASE);
 }
 
 /* See malloc_int.h */
@@ -357,6 +359,25 @@ malloc_idle_poll(void)
 }
 
 /*
+ * MemGuard's part of a class allocation, with sampling on: one of a page
+ * or more under MG_GUARD_ALLLARGE (whose classes miss at every pop), or
+ * a sample due on this CPU's cache (memguard_malloc.h).
+ */
+static __attribute__((noinline)) void *
+malloc_class_memguard(size_t size, size_t align, int idx,
+    struct malloc_type *mtp, int flags)
+{
+	void *p;
+
+	if (uma__memguard_alllarge(size) && (p = uma__malloc_guarded(size,
+	    align, idx, uma__malloc_class_zone(idx), mtp, false)) != NULL)
+		return (p);
+	if (uma__cache_sample_due(malloc_class_caches((unsigned)idx)))
+		return (uma__malloc_sample(size, align, idx, mtp, flags));
+	return (NULL);
+}
+
+/*
  * A class allocation of `size` bytes; `missed`: the hit path (malloc_fast)
  * missed, perhaps at a MemGuard sample (memguard_malloc.h).
  */
@@ -367,9 +388,9 @@ malloc_class_alloc(size_t size, size_t align, int idx,
 	uma_zone_t zone;
 	void *item = NULL;
 
-	if (__predict_false(malloc_sample_due(malloc_class_caches(
-	    (unsigned)idx))) && (item = uma__malloc_sample(size, align, idx,
-	    mtp, flags)) != NULL)
+	if (__predict_false(uma__memguard_sampling()) &&
+	    (item = malloc_class_memguard(size, align, idx, mtp, flags)) !=
+	    NULL)
 		return (item);
 	zone = uma__malloc_class_zone(idx);
 	if (zone != NULL)

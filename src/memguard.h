@@ -105,7 +105,13 @@ bool	uma__memguard_zone_selected(uma_zone_t zone) UMA_HIDDEN;
 bool	uma__memguard_desc_match(const char *name) UMA_HIDDEN;
 /* Is a malloc request of `size` guarded by MG_GUARD_ALLLARGE? */
 bool	uma__memguard_alllarge(size_t size) UMA_HIDDEN;
-/* vm.memguard.desc and .options (memguard_select.c owns their nodes). */
+/*
+ * Make every malloc type follow vm.memguard.desc: set by malloc when it
+ * starts (uma__malloc_types_memguard), NULL in a program without it.
+ */
+extern void (*uma__memguard_types_hook)(void) UMA_HIDDEN;
+
+/* vm.memguard.desc and .options, for their handlers (memguard_select.c). */
 void	uma__memguard_desc_get(char *buf, size_t len) UMA_HIDDEN;
 void	uma__memguard_desc_set(const char *desc) UMA_HIDDEN;
 int	uma__memguard_options_get(void) UMA_HIDDEN;

@@ -88,6 +88,16 @@ bool	uma__mg_wanted(void) UMA_HIDDEN;
 uint64_t uma__mg_phys_limit(void) UMA_HIDDEN;
 /* Physical memory, as FreeBSD's v_page_count * PAGE_SIZE. */
 uint64_t uma__mg_physmem(void) UMA_HIDDEN;
+/*
+ * The handlers of vm.memguard.desc and .options (memguard_select.c):
+ * store, then make zones and types follow.
+ */
+struct uma__sysctl_req;
+struct uma__sysctl_oid;
+int	uma__memguard_desc_handler(struct uma__sysctl_req *req,
+	    const struct uma__sysctl_oid *oid) UMA_HIDDEN;
+int	uma__memguard_options_handler(struct uma__sysctl_req *req,
+	    const struct uma__sysctl_oid *oid) UMA_HIDDEN;
 void	uma__mg_policy_fork_prepare(void) UMA_HIDDEN;
 void	uma__mg_policy_fork_parent(void) UMA_HIDDEN;
 void	uma__mg_policy_fork_child(void) UMA_HIDDEN;

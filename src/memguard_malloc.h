@@ -10,6 +10,7 @@
 #ifndef _UMA_MEMGUARD_MALLOC_H_
 #define	_UMA_MEMGUARD_MALLOC_H_
 
+#include "cache.h"
 #include "malloc_int.h"
 #include "memguard.h"
 
@@ -34,12 +35,5 @@ void	*uma__malloc_sample(size_t size, size_t align, int idx,
 
 /* free() of a guarded object, counted in `mtp`. */
 void	uma__free_guarded(void *addr, struct malloc_type *mtp) UMA_HIDDEN;
-
-/* Is a sample due on this CPU's caches of class idx?  (No lock.) */
-static inline bool
-malloc_sample_due(uma_cache_t caches)
-{
-	return (uma__memguard_sampling() && uma__cache_sample_due(caches));
-}
 
 #endif /* !_UMA_MEMGUARD_MALLOC_H_ */

@@ -38,6 +38,7 @@ struct mg_knobs uma__mg_knobs = {
 };
 struct mg_counters uma__mg_ctr;
 uint32_t uma__mg_sampling;
+void (*uma__memguard_types_hook)(void);
 
 static struct {
 	pthread_mutex_t	 desc_lock;
@@ -111,6 +112,15 @@ UMA_SYSCTL_INT(sysctl_mg_maxlive, "vm.memguard.frequency_maxlive",
 UMA_SYSCTL_INT(sysctl_mg_maxrate, "vm.memguard.frequency_maxrate",
     &uma__mg_knobs.mk_maxrate, UMA_CTLFLAG_RWTUN, 0, 1000000,
     "Most objects sampled a second (0: no cap)");
+UMA_SYSCTL_PROC(sysctl_mg_desc_node, "vm.memguard.desc", UMA_CTLTYPE_STRING,
+    UMA_CTLFLAG_RWTUN, "A", uma__memguard_desc_handler, NULL,
+    "Short description of the malloc type, or name of the zone, that "
+    "MemGuard guards (every allocation after it is set)");
+UMA_SYSCTL_PROC(sysctl_mg_options_node, "vm.memguard.options",
+    UMA_CTLTYPE_INT, UMA_CTLFLAG_RWTUN, "I", uma__memguard_options_handler,
+    NULL, "MemGuard options: 0x1 a guard page before each object too, 0x2 "
+    "guard every allocation of a page or more, 0x4 guard UMA_ZONE_NOFREE "
+    "zones");
 UMA_SYSCTL_PROC(sysctl_mg_phys_limit_node, "vm.memguard.phys_limit",
     UMA_CTLTYPE_U64, UMA_CTLFLAG_RD, "QU", sysctl_mg_phys_limit, NULL,
     "Limit on MemGuard's pages: objects under a page fall back past it");

@@ -3,7 +3,7 @@
  * zone's name or a malloc type's short description) and
  * vm.memguard.options, and making zones and types follow them.
  *
- * Layer: above malloc and the zones, which it tells (FreeBSD's
+ * Layer: above the zones' back end and reclaim, which it tells (FreeBSD's
  * memguard_sysctl_desc, plus what FreeBSD's memguard_cmp_zone and
  * memguard_cmp_mtp decide at each call, decided here once per change).
  * A zone of that name, or of a page or more under MG_GUARD_ALLLARGE,
@@ -11,13 +11,15 @@
  * the miss entries (zone_ctor.c gives the bit to zones made later);
  * its per-CPU and bucket caches are emptied, so that nothing already
  * cached is handed out unguarded.  A type of that name goes cold for the
- * hit path (malloc_type.c); types registered later are checked when they
- * get their counters.  The variables are MemGuard's (memguard.c), which
- * the zone and malloc layers below read.  Boot tunables only set them:
- * no zone or type exists yet.
+ * hit path (malloc_type.c, through uma__memguard_types_hook, which malloc
+ * sets when it starts: a program that never mallocs links none of it);
+ * types registered later are checked when they get their counters.  The
+ * nodes are declared beside their variables (memguard_policy.c), whose
+ * handlers these are, as stats.c declares the statistics' nodes: a
+ * program that links MemGuard links these.  Boot tunables only set the
+ * variables: no zone or type exists yet.
  */
-#include "malloc_int.h"
-#include "memguard.h"
+#include "memguard_int.h"
 #include "reclaim.h"
 #include "sysctl_int.h"
 #include "zone_ctor.h"
@@ -27,6 +29,7 @@
 static void
 memguard_apply(void)
 {
+	void (*types)(void);
 	uma_zone_t zone;
 	uint32_t was;
 
@@ -38,11 +41,14 @@ memguard_apply(void)
 			uma__zone_trim(zone, UMA_RECLAIM_DRAIN);
 	}
 	pthread_rwlock_unlock(&uma.ug_lock);
-	uma__malloc_types_memguard();
+	types = __atomic_load_n(&uma__memguard_types_hook, __ATOMIC_ACQUIRE);
+	if (types != NULL)
+		types();
 }
 
-static int
-sysctl_mg_desc(struct uma__sysctl_req *req,
+/* See memguard_int.h */
+int
+uma__memguard_desc_handler(struct uma__sysctl_req *req,
     const struct uma__sysctl_oid *oid)
 {
 	char desc[MG_DESC_LEN];
@@ -58,8 +64,9 @@ sysctl_mg_desc(struct uma__sysctl_req *req,
 	return (0);
 }
 
-static int
-sysctl_mg_options(struct uma__sysctl_req *req,
+/* See memguard_int.h */
+int
+uma__memguard_options_handler(struct uma__sysctl_req *req,
     const struct uma__sysctl_oid *oid)
 {
 	int v = uma__memguard_options_get(), error;
@@ -72,12 +79,3 @@ sysctl_mg_options(struct uma__sysctl_req *req,
 		memguard_apply();
 	return (0);
 }
-
-UMA_SYSCTL_PROC(sysctl_mg_desc_node, "vm.memguard.desc", UMA_CTLTYPE_STRING,
-    UMA_CTLFLAG_RWTUN, "A", sysctl_mg_desc, NULL,
-    "Short description of the malloc type, or name of the zone, that "
-    "MemGuard guards (every allocation after it is set)");
-UMA_SYSCTL_PROC(sysctl_mg_options_node, "vm.memguard.options",
-    UMA_CTLTYPE_INT, UMA_CTLFLAG_RWTUN, "I", sysctl_mg_options, NULL,
-    "MemGuard options: 0x1 a guard page before each object too, 0x2 guard "
-    "every allocation of a page or more, 0x4 guard UMA_ZONE_NOFREE zones");

@@ -7,8 +7,11 @@
  * uma's own caches hand objects back (the same address again, a usable
  * size equal to the class size, how often a slow path runs) turns the
  * sampling off for itself with memguard_sampling_off(): a guarded object
- * goes past those caches by design.  Tests of exactness and misuse keep
- * it on.
+ * goes past those caches by design; so does a test of uma's own words
+ * for a misuse, which MemGuard reports in its own for a sampled object.
+ * Tests of exactness keep it on.  uma_sysctlbyname is a weak reference
+ * here, so that a program run under libuma-malloc.so without linking
+ * uma finds it in the preloaded library.
  */
 #ifndef _UMA_TEST_MEMGUARD_H_
 #define	_UMA_TEST_MEMGUARD_H_
@@ -18,6 +21,8 @@
 #include <uma/sysctl.h>
 
 #include "harness.h"
+
+extern __typeof__(uma_sysctlbyname) uma_sysctlbyname __attribute__((weak));
 
 static inline uint64_t
 memguard_counter(const char *name)
@@ -47,6 +52,7 @@ memguard_sampling_off(void)
 	int zero = 0;
 
 	test_tunables_add("vm.memguard.frequency=0");
+	CHECK(uma_sysctlbyname != NULL);
 	CHECK(uma_sysctlbyname("vm.memguard.frequency", NULL, NULL, &zero,
 	    sizeof(zero)) == 0);
 }

@@ -10,6 +10,18 @@
 #include <uma/malloc.h>
 
 #include "harness.h"
+#include "memguard_test.h"
+
+/*
+ * What is tested is uma's own diagnosis of a misuse, which MemGuard gives
+ * in its own words for a sampled object: no MemGuard samples
+ * (memguard_test.h).
+ */
+void
+test_setup(void)
+{
+	memguard_sampling_off();
+}
 
 MALLOC_DEFINE(M_MISUSE, "misuse", "misuse tests");
 

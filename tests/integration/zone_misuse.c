@@ -10,6 +10,18 @@
 #include <uma/uma.h>
 
 #include "harness.h"
+#include "memguard_test.h"
+
+/*
+ * What is tested is uma's own diagnosis of a misuse, which MemGuard gives
+ * in its own words for a sampled item: no MemGuard samples
+ * (memguard_test.h).
+ */
+void
+test_setup(void)
+{
+	memguard_sampling_off();
+}
 
 static uma_zone_t
 zone_make(const char *name, size_t size)

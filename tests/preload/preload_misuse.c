@@ -10,6 +10,18 @@
 #include <sys/mman.h>
 
 #include "harness.h"
+#include "memguard_test.h"
+
+/*
+ * What is tested is uma's own diagnosis of a misuse, which MemGuard gives
+ * in its own words for a sampled object: no MemGuard samples
+ * (memguard_test.h).
+ */
+void
+test_setup(void)
+{
+	memguard_sampling_off();
+}
 
 static void *volatile sink;
 

@@ -1,0 +1,426 @@
+/*
+ * memguard_report.c - MemGuard catches what it is for, in a child that
+ * must die with one report on stderr naming the type or zone and the
+ * function that allocated: a write and a read after free, of a guarded
+ * malloc type and of a guarded zone; an overrun by one byte past a
+ * 100-byte and a 4096-byte object, an underrun with the guard page
+ * before; a double free; a free inside an object; realloc keeps
+ * guarding; objects of every size class and over 64 KiB.  And faults
+ * that are not MemGuard's reach the program's handler, or the default
+ * action, as before.  Release builds, public API only.  The program is
+ * linked with -rdynamic, so that the report names its functions.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <uma/malloc.h>
+#include <uma/memguard.h>
+#include <uma/uma.h>
+
+#include "harness.h"
+#include "memguard_test.h"
+
+MALLOC_DEFINE(M_MGTEST, "mg_test", "MemGuard's tests");
+
+#define	NCLASSES	44
+
+static const size_t classes[NCLASSES] = {
+	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448,
+	512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584,
+	4096, 5120, 6144, 7168, 8192, 10240, 12288, 14336, 16384, 20480,
+	24576, 28672, 32768, 40960, 49152, 57344, 65536,
+};
+
+/* Guard the type "mg_test" and the zone "mg_zone" (a fresh process). */
+static void
+guard_both(void)
+{
+	test_tunables_add("vm.memguard.desc=mg_test");
+}
+
+/* The functions a report must name: global, so -rdynamic exports them. */
+__attribute__((noinline)) char *
+mg_test_alloc(size_t size)
+{
+	char *p = uma_malloc(size, M_MGTEST, M_WAITOK);
+
+	CHECK(p != NULL);
+	CHECK(is_memguard_addr(p));
+	return (p);
+}
+
+__attribute__((noinline)) void *
+mg_test_zalloc(uma_zone_t z)
+{
+	void *p = uma_zalloc(z, M_WAITOK);
+
+	CHECK(p != NULL);
+	CHECK(is_memguard_addr(p));
+	return (p);
+}
+
+static uma_zone_t
+mg_zone(size_t size)
+{
+	uma_zone_t z = uma_zcreate("mg_zone", size, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, 0);
+
+	CHECK(z != NULL);
+	return (z);
+}
+
+/* Volatile accesses: the compiler must not drop them. */
+static void
+poke(char *p, ptrdiff_t off)
+{
+	((volatile char *)p)[off] = 1;
+}
+
+static char
+peek(const char *p, ptrdiff_t off)
+{
+	return (((const volatile char *)p)[off]);
+}
+
+static void
+type_write_after_free(void *arg)
+{
+	char *p = mg_test_alloc(100);
+
+	uma_free(p, M_MGTEST);
+	poke(p, 10);
+}
+
+UMA_TEST(memguard_type_write_after_free_reports)
+{
+	static const char *const n[] = { "MemGuard: use after free: write of",
+	    "at offset 10 of the 100-byte object", "malloc type \"mg_test\"",
+	    "allocated by thread", "mg_test_alloc", "freed by thread",
+	    "the access", NULL };
+
+	guard_both();
+	CHECK(expect_abort(type_write_after_free, NULL, n));
+}
+
+static void
+type_read_after_free(void *arg)
+{
+	char *p = mg_test_alloc(100);
+
+	uma_free(p, M_MGTEST);
+	(void)peek(p, 99);
+}
+
+UMA_TEST(memguard_type_read_after_free_reports)
+{
+	static const char *const n[] = { "use after free: read of",
+	    "at offset 99 of the 100-byte object", "malloc type \"mg_test\"",
+	    "mg_test_alloc", NULL };
+
+	guard_both();
+	CHECK(expect_abort(type_read_after_free, NULL, n));
+}
+
+static void
+zone_write_after_free(void *arg)
+{
+	uma_zone_t z = mg_zone(200);
+	char *p = mg_test_zalloc(z);
+
+	uma_zfree(z, p);
+	poke(p, 0);
+}
+
+UMA_TEST(memguard_zone_write_after_free_reports)
+{
+	static const char *const n[] = { "use after free: write of",
+	    "at offset 0 of the 200-byte object", "zone \"mg_zone\"",
+	    "mg_test_zalloc", "freed by thread", NULL };
+
+	test_tunables_add("vm.memguard.desc=mg_zone");
+	CHECK(expect_abort(zone_write_after_free, NULL, n));
+}
+
+static void
+zone_read_after_free(void *arg)
+{
+	uma_zone_t z = mg_zone(200);
+	char *p = mg_test_zalloc(z);
+
+	uma_zfree(z, p);
+	(void)peek(p, 150);
+}
+
+UMA_TEST(memguard_zone_read_after_free_reports)
+{
+	static const char *const n[] = { "use after free: read of",
+	    "at offset 150 of the 200-byte object", "zone \"mg_zone\"",
+	    "mg_test_zalloc", NULL };
+
+	test_tunables_add("vm.memguard.desc=mg_zone");
+	CHECK(expect_abort(zone_read_after_free, NULL, n));
+}
+
+/* One byte past 100: inside the page, found by the pattern at free. */
+static void
+overrun_100(void *arg)
+{
+	char *p = mg_test_alloc(100);
+
+	poke(p, 100);
+	uma_free(p, M_MGTEST);
+}
+
+UMA_TEST(memguard_overrun_by_one_past_100_bytes_reports)
+{
+	static const char *const n[] = { "MemGuard: overrun: write of",
+	    "at offset 100 of the 100-byte object", "(1 byte past its end)",
+	    "found when it was freed", "mg_test_alloc", NULL };
+
+	guard_both();
+	CHECK(expect_abort(overrun_100, NULL, n));
+}
+
+/* One byte past 4096: the guard page after, at once. */
+static void
+overrun_4096(void *arg)
+{
+	char *p = mg_test_alloc(4096);
+
+	poke(p, 4096);
+}
+
+UMA_TEST(memguard_overrun_by_one_past_4096_bytes_faults)
+{
+	static const char *const n[] = { "MemGuard: overrun: write of",
+	    "at offset 4096 of the 4096-byte object", "(1 byte past its end)",
+	    "mg_test_alloc", "the access", "MemGuard: signal 11", NULL };
+
+	guard_both();
+	CHECK(expect_abort(overrun_4096, NULL, n));
+}
+
+/* The guard page before (MG_GUARD_AROUND, the default option). */
+static void
+underrun_4096(void *arg)
+{
+	char *p = mg_test_alloc(4096);
+
+	(void)peek(p, -1);
+}
+
+UMA_TEST(memguard_underrun_with_guard_around_faults)
+{
+	static const char *const n[] = { "MemGuard: underrun: read of",
+	    "at offset -1 of the 4096-byte object", "(1 byte before its start)",
+	    "mg_test_alloc", NULL };
+
+	test_tunables_add("vm.memguard.desc=mg_test,vm.memguard.options=1");
+	CHECK(expect_abort(underrun_4096, NULL, n));
+}
+
+/* A byte before a small object is in its page: the pattern tells. */
+static void
+underrun_100(void *arg)
+{
+	char *p = mg_test_alloc(100);
+
+	poke(p, -3);
+	uma_free(p, M_MGTEST);
+}
+
+UMA_TEST(memguard_underrun_before_100_bytes_reports)
+{
+	static const char *const n[] = { "MemGuard: underrun: write of",
+	    "at offset -3 of the 100-byte object", "(3 bytes before its start)",
+	    "found when it was freed", NULL };
+
+	guard_both();
+	CHECK(expect_abort(underrun_100, NULL, n));
+}
+
+static void
+double_free_type(void *arg)
+{
+	char *p = mg_test_alloc(64);
+
+	uma_free(p, M_MGTEST);
+	uma_free(p, M_MGTEST);
+}
+
+UMA_TEST(memguard_double_free_of_type_reports)
+{
+	static const char *const n[] = { "MemGuard: double free: free(",
+	    "the 64-byte object", "malloc type \"mg_test\"", "already freed",
+	    "mg_test_alloc", "freed by thread", "this call", NULL };
+
+	guard_both();
+	CHECK(expect_abort(double_free_type, NULL, n));
+}
+
+static void
+double_free_zone(void *arg)
+{
+	uma_zone_t z = mg_zone(48);
+	void *p = mg_test_zalloc(z);
+
+	uma_zfree(z, p);
+	uma_zfree(z, p);
+}
+
+UMA_TEST(memguard_double_free_of_zone_item_reports)
+{
+	static const char *const n[] = { "MemGuard: double free: uma_zfree(",
+	    "the 48-byte object", "zone \"mg_zone\"", "already freed",
+	    "mg_test_zalloc", NULL };
+
+	test_tunables_add("vm.memguard.desc=mg_zone");
+	CHECK(expect_abort(double_free_zone, NULL, n));
+}
+
+static void
+free_inside(void *arg)
+{
+	char *p = mg_test_alloc(100);
+
+	uma_free(p + 8, M_MGTEST);
+}
+
+UMA_TEST(memguard_free_inside_an_object_reports)
+{
+	static const char *const n[] = { "MemGuard: invalid free: free(",
+	    "is 8 bytes inside the 100-byte object", NULL };
+
+	guard_both();
+	CHECK(expect_abort(free_inside, NULL, n));
+}
+
+/*
+ * realloc of a guarded object guards the new one even when nothing else
+ * would (the type is no longer selected); the old one is freed.
+ */
+static void
+realloc_guarded(void *arg)
+{
+	char *p = mg_test_alloc(100), *q;
+
+	CHECK(uma_sysctlbyname("vm.memguard.desc", NULL, NULL, "", 1) == 0);
+	memset(p, 7, 100);
+	q = uma_realloc(p, 5000, M_MGTEST, M_WAITOK);
+	CHECK(q != NULL && q != p && is_memguard_addr(q));
+	CHECK(q[0] == 7 && q[99] == 7);
+	CHECK_EQ(uma_malloc_usable_size(q), 5000);
+	if (arg != NULL) {
+		poke(q, 5000);		/* the new one: an overrun */
+		uma_free(q, M_MGTEST);
+	} else
+		(void)peek(p, 0);	/* the old one: freed */
+}
+
+UMA_TEST(memguard_realloc_keeps_guarding)
+{
+	static const char *const old[] = { "use after free: read of",
+	    "at offset 0 of the 100-byte object", NULL };
+	static const char *const new[] = { "overrun: write of",
+	    "at offset 5000 of the 5000-byte object", NULL };
+
+	guard_both();
+	CHECK(expect_abort(realloc_guarded, NULL, old));
+	CHECK(expect_abort(realloc_guarded, (void *)1, new));
+}
+
+/*
+ * Every size class, and runs over 64 KiB: the byte after the object
+ * faults at once (each size is a multiple of 16, so the object ends
+ * where its page does).
+ */
+static void
+overrun_size(void *arg)
+{
+	size_t size = (size_t)(uintptr_t)arg;
+	char *p = mg_test_alloc(size);
+
+	memset(p, 1, size);
+	poke(p, (ptrdiff_t)size);
+}
+
+UMA_TEST(memguard_every_size_class_and_large_overrun_faults)
+{
+	static const size_t large[] = { 70000, 1 << 20, (3 << 20) + 4096 };
+	const char *n[] = { "overrun: write of", "(1 byte past its end)",
+	    NULL };
+
+	guard_both();
+	for (int c = 0; c < NCLASSES; c++)
+		CHECK(expect_abort(overrun_size, (void *)(uintptr_t)classes[c],
+		    n));
+	for (size_t i = 0; i < sizeof(large) / sizeof(large[0]); i++)
+		CHECK(expect_abort(overrun_size, (void *)(uintptr_t)large[i],
+		    n));
+}
+
+/*
+ * Faults that are not MemGuard's go where they would have gone: to the
+ * handler the program had (here one that jumps back), and with none to
+ * the default action (the process dies of SIGSEGV, not of an abort).
+ */
+static sigjmp_buf mg_jmp;
+static volatile sig_atomic_t mg_caught;
+static char *volatile mg_bad = (char *)16;	/* no page there */
+
+static void
+program_handler(int sig)
+{
+	mg_caught = sig;
+	siglongjmp(mg_jmp, 1);
+}
+
+UMA_TEST(memguard_program_sigsegv_handler_keeps_working)
+{
+	struct sigaction sa;
+	char *p;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = program_handler;
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+	guard_both();
+	p = mg_test_alloc(32);	/* MemGuard starts: its handler goes in */
+	CHECK(is_memguard_addr(p));
+	if (sigsetjmp(mg_jmp, 1) == 0)
+		(void)peek(mg_bad, 0);
+	CHECK_EQ(mg_caught, SIGSEGV);
+	uma_free(p, M_MGTEST);
+}
+
+static void
+null_read(void *arg)
+{
+	char *p = mg_test_alloc(32);
+
+	uma_free(p, M_MGTEST);
+	(void)peek(mg_bad, 0);
+}
+
+UMA_TEST(memguard_other_faults_keep_the_default_action)
+{
+	pid_t pid;
+	int status;
+
+	guard_both();
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		null_read(NULL);
+		_exit(0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status));
+	CHECK_EQ(WTERMSIG(status), SIGSEGV);
+}
