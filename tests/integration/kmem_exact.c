@@ -14,6 +14,7 @@
 
 #include <uma/malloc.h>
 #include <uma/mbuf.h>
+#include <uma/memguard.h>
 #include <uma/uma.h>
 
 #include "harness.h"
@@ -89,19 +90,26 @@ static void
 runs_mix(struct held *h)
 {
 	static const size_t large[3] = { 70000, 200000, (1 << 20) + 1 };
+	size_t pages[3];
 	void *l[3], *c[2];
 
+	/*
+	 * A run counts at whole pages.  One MemGuard guards (a run of the
+	 * suite under vm.memguard.*) is usable to the size asked for, and
+	 * freed it goes back to MemGuard, not to the run cache.
+	 */
 	for (int i = 0; i < 3; i++) {
 		l[i] = fill(uma_malloc(large[i], M_KX, M_WAITOK), large[i]);
+		pages[i] = (large[i] + 4095) / 4096 * 4096;
 		CHECK_EQ(uma_malloc_usable_size(l[i]),
-		    (large[i] + 4095) / 4096 * 4096);
+		    is_memguard_addr(l[i]) ? large[i] : pages[i]);
 	}
 	c[0] = fill(contigmalloc(100000, M_KX, M_WAITOK, 0, ~0ul, 65536, 0),
 	    100000);
 	c[1] = fill(contigmalloc(300000, M_KX, M_WAITOK, 0, ~0ul, 65536, 0),
 	    300000);
-	h->large += uma_malloc_usable_size(l[0]) + uma_malloc_usable_size(l[2]);
-	h->large_freed = uma_malloc_usable_size(l[1]) + 102400;
+	h->large += pages[0] + pages[2];
+	h->large_freed = (is_memguard_addr(l[1]) ? 0 : pages[1]) + 102400;
 	uma_free(l[1], M_KX);
 	contigfree(c[0], 100000, M_KX);
 	h->contig += 303104;
@@ -160,10 +168,14 @@ UMA_TEST(kmem_cheap_accounts_for_every_byte)
 	CHECK(k1.uks_arena_committed < k1.uks_committed);
 	CHECK(k1.uks_committed < k1.uks_reserved);
 
-	/* The kernel agrees: the arena's resident pages, and the process's. */
-	probe = uma_malloc(16, M_KX, M_WAITOK);
+	/*
+	 * The kernel agrees: the arena's resident pages, and the process's.
+	 * The probe is a contigmalloc run: always in the arena (MemGuard
+	 * never guards one).
+	 */
+	probe = contigmalloc(4096, M_KX, M_WAITOK, 0, ~0ul, 4096, 0);
 	arena_rss = mapping_rss(probe);
-	uma_free(probe, M_KX);
+	contigfree(probe, 4096, M_KX);
 	fprintf(stderr, "arena rss %llu, arena committed %llu; rss %llu, "
 	    "committed %llu + before uma %llu\n",
 	    (unsigned long long)arena_rss,
