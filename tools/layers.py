@@ -47,6 +47,7 @@ LAYERS = [
     ("bucket", ["bucket"]),
     ("cache", ["cache", "cache_fast"]),
     ("reclaim", ["reclaim"]),
+    ("memguard selection", ["memguard_select"]),
     ("threads", ["export", "threads"]),
     ("start-up", ["init"]),
     ("low memory", ["lowmem"]),
@@ -60,7 +61,6 @@ LAYERS = [
     ("mbuf", ["mbuf_int", "mbuf_limit", "mbuf", "mbuf_tag", "mbuf_chain",
               "mbuf_get", "mbuf_copy", "mbuf_pull", "mbuf_defrag",
               "mbuf_debug"]),
-    ("memguard selection", ["memguard_select"]),
     ("kmem report", ["kmem", "kmem_walk"]),
     ("interposer", ["interpose/interpose"]),
 ]

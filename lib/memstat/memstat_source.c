@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <uma/memguard.h>
 #include <uma/sysctl.h>
 
 #include "memstat_int.h"
@@ -551,7 +552,8 @@ self_list(char **textp, size_t *lenp)
 /*
  * What memstat_save keeps: the streams, what a reader needs to make
  * sense of them offline (the malloc size classes: bit i of a size mask
- * means nothing without them), and both tiers of the kmem report.
+ * means nothing without them), both tiers of the kmem report, and
+ * MemGuard's settings, counters and live objects.
  * Optional ones may be missing from the source (an older uma).
  * file_list types the values by this table.
  */
@@ -566,6 +568,16 @@ static const struct save_node {
 	{ "vm.malloc.zone_sizes", "opaque", 1 },
 	{ "vm.kmem_stats", "opaque", 1 },
 	{ "vm.kmem_stats_extended", "opaque", 1 },
+	{ "vm.memguard.desc", "string", 1 },
+	{ "vm.memguard.frequency", "int", 1 },
+	{ "vm.memguard.options", "int", 1 },
+	{ "vm.memguard.mapsize", "u64", 1 },
+	{ "vm.memguard.mapstart", "u64", 1 },
+	{ "vm.memguard.phys_limit", "u64", 1 },
+#define	X(name, descr)	{ "vm.memguard." #name, "u64", 1 },
+	UMA_MEMGUARD_COUNTERS(X)
+#undef X
+	{ "vm.memguard.objects", "opaque", 1 },
 };
 
 static int

@@ -59,8 +59,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: umastat [-z | -m | -n | -k] [-x] [-p pid | --socket path | "
-	    "-f file]\n"
+	    "usage: umastat [-z | -m | -n | -k | -g] [-x] [-p pid | "
+	    "--socket path | -f file]\n"
 	    "               [--json | --prometheus] [--percpu] "
 	    "[-w seconds [-c count]]\n"
 	    "       umastat [-p pid | --socket path] --save file\n"
@@ -85,7 +85,7 @@ usage(void)
 #define	WAIT_DEFAULT	1.0	/* -c without -w, as vmstat(8) */
 
 struct umastat_args {
-	int		 view;		/* 'z', 'm', 'n', 'k' or 'l' */
+	int		 view;		/* 'z', 'm', 'n', 'k', 'g' or 'l' */
 	pid_t		 pid;
 	const char	*socket, *file, *save;
 	long		 count;
@@ -145,10 +145,10 @@ args_parse(struct umastat_args *a, int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+zmnklxp:f:w:c:h", longopts,
+	while ((c = getopt_long(argc, argv, "+zmnkglxp:f:w:c:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'z': case 'm': case 'n': case 'k': case 'l':
+		case 'z': case 'm': case 'n': case 'k': case 'g': case 'l':
 			a->view = c;
 			break;
 		case 'p':
@@ -268,9 +268,11 @@ sample(struct memory_type_list *list, struct memstat_source *src,
 {
 	int ret;
 
-	/* The kmem report is its own record, not a list of types. */
+	/* The kmem report and MemGuard are records, not lists of types. */
 	if (a->view == 'k')
 		return (kmem_show(list, &a->opts));
+	if (a->view == 'g')
+		return (memguard_show(&a->opts));
 	if (a->view == 'z' && a->opts.uo_extended)
 		return (kmem_zones_show(list, &a->opts));
 	ret = a->view == 'z' ?

@@ -46,6 +46,7 @@ int	kmem_show(struct memory_type_list *list, const struct umastat_opts *uo);
 int	kmem_zones_show(struct memory_type_list *list,
 	    const struct umastat_opts *uo);
 int	sysctl_main(struct memstat_source *src, int argc, char **argv);
+int	memguard_show(const struct umastat_opts *uo);	/* -g */
 
 /*
  * Prometheus text exposition 0.0.4 and OpenMetrics 1.0 (prom.c).  A
