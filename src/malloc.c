@@ -359,49 +359,35 @@ malloc_idle_poll(void)
 }
 
 /*
- * MemGuard's part of a class allocation, with sampling on: one of a page
- * or more under MG_GUARD_ALLLARGE (whose classes miss at every pop), or
- * a sample due on this CPU's cache (memguard_malloc.h).
- */
-static __attribute__((noinline)) void *
-malloc_class_memguard(size_t size, size_t align, int idx,
-    struct malloc_type *mtp, int flags)
-{
-	void *p;
-
-	if (uma__memguard_alllarge(size) && (p = uma__malloc_guarded(size,
-	    align, idx, uma__malloc_class_zone(idx), mtp, false)) != NULL)
-		return (p);
-	if (uma__cache_sample_due(malloc_class_caches((unsigned)idx)))
-		return (uma__malloc_sample(size, align, idx, mtp, flags));
-	return (NULL);
-}
-
-/*
  * A class allocation of `size` bytes; `missed`: the hit path (malloc_fast)
- * missed, perhaps at a MemGuard sample (memguard_malloc.h).
+ * missed.  The zone may answer that a MemGuard sample is due
+ * (UMA_ZALLOC_SAMPLE, zone_fast.h): one comparison tells that from NULL,
+ * so with MemGuard off this costs what the test for NULL did.
  */
-static void *
+static inline __attribute__((always_inline)) void *
 malloc_class_alloc(size_t size, size_t align, int idx,
     struct malloc_type *mtp, int flags, bool missed)
 {
 	uma_zone_t zone;
 	void *item = NULL;
 
-	if (__predict_false(uma__memguard_sampling()) &&
-	    (item = malloc_class_memguard(size, align, idx, mtp, flags)) !=
-	    NULL)
-		return (item);
 	zone = uma__malloc_class_zone(idx);
 	if (zone != NULL)
 		item = missed ? uma__zalloc_miss(zone, NULL, flags) :
 		    uma_zalloc(zone, flags);
-	if (__predict_false(item == NULL) && malloc_lowmem() &&
-	    (zone = uma__malloc_class_zone(idx)) != NULL)
-		item = uma_zalloc(zone, flags);
-	if (__predict_false(item == NULL)) {
-		errno = ENOMEM;
-		return (NULL);
+	if (__predict_false((uintptr_t)item <= (uintptr_t)UMA_ZALLOC_SAMPLE)) {
+		/* A sample (counted there), else as a NULL answer. */
+		if (item != NULL && (item = uma__malloc_sample(size, align,
+		    idx, zone, mtp, flags)) != NULL)
+			return (item);
+		if (malloc_lowmem() && (zone = uma__malloc_class_zone(idx)) !=
+		    NULL && (item = uma_zalloc(zone, flags)) ==
+		    UMA_ZALLOC_SAMPLE)
+			item = uma__zalloc_class_refill(zone, flags);
+		if (item == NULL) {
+			errno = ENOMEM;
+			return (NULL);
+		}
 	}
 	mstat_class(mtp, (size_t)idx);
 	malloc_idle_poll();
@@ -426,10 +412,10 @@ uma__malloc_class_miss(int idx, struct malloc_type *mtp, int flags)
 
 /* The same, with the size asked for (malloc_fast.h). */
 __attribute__((noinline)) void *
-uma__malloc_class_miss_size(size_t size, struct malloc_type *mtp, int flags)
+uma__malloc_class_miss_size(size_t size, struct malloc_type *mtp, int idx,
+    int flags)
 {
-	return (malloc_class_alloc(size, 16, malloc_class_index(size), mtp,
-	    flags, true));
+	return (malloc_class_alloc(size, 16, idx, mtp, flags, true));
 }
 
 /*

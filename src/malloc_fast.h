@@ -56,7 +56,7 @@ void	*uma__malloc_class_alloc(size_t size, size_t align, int idx,
 void	*uma__malloc_class_miss(int idx, struct malloc_type *mtp, int flags)
 	    UMA_HIDDEN;
 void	*uma__malloc_class_miss_size(size_t size, struct malloc_type *mtp,
-	    int flags) UMA_HIDDEN;
+	    int idx, int flags) UMA_HIDDEN;
 void	uma__free_other(void *addr, struct malloc_type *mtp) UMA_HIDDEN;
 int	uma__malloc_lookup_other(const char *what, const void *addr,
 	    struct malloc_large **mlp) UMA_HIDDEN;
@@ -173,7 +173,7 @@ malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 	 */
 	if (__predict_false(item == NULL))
 		return (zcounted ? uma__malloc_class_miss_size(size, mtp,
-		    flags) : uma__malloc_class_miss(idx, mtp, flags));
+		    idx, flags) : uma__malloc_class_miss(idx, mtp, flags));
 	uma__malloc_hint = (uint8_t)idx;
 	if (!zcounted)
 		mstat_class(mtp, (size_t)idx);

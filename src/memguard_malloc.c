@@ -51,24 +51,24 @@ uma__malloc_guarded(size_t size, size_t align, int idx, uma_zone_t zone,
 
 /* See memguard_malloc.h */
 void *
-uma__malloc_sample(size_t size, size_t align, int idx,
+uma__malloc_sample(size_t size, size_t align, int idx, uma_zone_t zone,
     struct malloc_type *mtp, int flags)
 {
-	uma_zone_t zone = malloc_classes[idx].mc_zone;
-	bool selected;
+	bool selected = uma__memguard_alllarge(size);
+	void *p;
 
-	if (zone == NULL || !uma__cache_sample_take(zone))
-		return (NULL);
 	/*
 	 * Under MG_GUARD_ALLLARGE, classes of a page or more stop at every
 	 * allocation; one smaller than a page is a sample only by this
 	 * thread's countdown.
 	 */
-	selected = uma__memguard_alllarge(size);
-	if (!selected && uma__memguard_alllarge(malloc_class_sizes[idx]) &&
-	    !uma__memguard_tick())
-		return (NULL);
-	return (uma__malloc_guarded(size, align, idx, zone, mtp, !selected));
+	if ((selected || !uma__memguard_alllarge(malloc_class_sizes[idx]) ||
+	    uma__memguard_tick()) && (p = uma__malloc_guarded(size, align, idx,
+	    zone, mtp, !selected)) != NULL)
+		return (p);
+	if ((p = uma__zalloc_class_refill(zone, flags)) != NULL)
+		mstat_class(mtp, (size_t)idx);
+	return (p);
 }
 
 /* See memguard_malloc.h */

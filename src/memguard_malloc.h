@@ -27,11 +27,13 @@ void	*uma__malloc_guarded(size_t size, size_t align, int idx,
 	    UMA_HIDDEN;
 
 /*
- * A size-class allocation of `size` missed at class idx, whose caches may
- * have stopped at a sample (memguard.h): the guarded object, or NULL.
+ * The class zone of idx answered that a sample is due
+ * (UMA_ZALLOC_SAMPLE, zone_fast.h) for an allocation of `size` bytes in
+ * `mtp`: the guarded object, else an item of the zone; counted either
+ * way; NULL: no memory.
  */
 void	*uma__malloc_sample(size_t size, size_t align, int idx,
-	    struct malloc_type *mtp, int flags) UMA_HIDDEN;
+	    uma_zone_t zone, struct malloc_type *mtp, int flags) UMA_HIDDEN;
 
 /* free() of a guarded object, counted in `mtp`. */
 void	uma__free_guarded(void *addr, struct malloc_type *mtp) UMA_HIDDEN;

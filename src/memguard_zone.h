@@ -13,8 +13,7 @@
 /*
  * Does this allocation, which missed, go to MemGuard?  The zone is
  * guarded whole (its gate), or a sample is due: on this CPU's cache, or
- * for a zone without caches on this thread's countdown.  Malloc's class
- * zones are sampled by malloc, which knows the size asked for.
+ * for a zone without caches on this thread's countdown.
  */
 static inline bool
 zalloc_memguard_due(uma_zone_t zone)
@@ -24,8 +23,11 @@ zalloc_memguard_due(uma_zone_t zone)
 
 	if (__predict_false(gate & UZ_GATE_MEMGUARD))
 		return (true);
-	if (!uma__memguard_sampling() || zone->uz_flags & UMA_ZFLAG_CLASS)
+	if (!uma__memguard_sampling())
 		return (false);
+	if (zone->uz_flags & UMA_ZFLAG_CLASS &&
+	    uma__memguard_alllarge(zone->uz_size))
+		return (true);
 	return (gate & UZ_GATE_NOCACHE ? uma__memguard_tick() :
 	    uma__cache_sample_due(zone->uz_cpu));
 }

@@ -192,23 +192,12 @@ zalloc_item(uma_zone_t zone, void *udata, int flags)
  * unless the caller waits for them (the single-item path does); one that
  * got some serves it.
  */
-static __attribute__((noinline)) void *
-zalloc_slow(uma_zone_t zone, void *udata, int flags)
+static void *
+zalloc_refill(uma_zone_t zone, void *udata, int flags)
 {
 	void *item;
 	int error = 0;
 
-	uma_threads_poll();
-	/* Every zone's first allocation comes here: its caches start empty. */
-	if (__predict_false(!atomic_load_explicit(&zone->uz_used,
-	    memory_order_relaxed)))
-		atomic_store(&zone->uz_used, true);
-	/* MemGuard's items bypass the caches; a zone it guards whole, too. */
-	if (__predict_false(zalloc_memguard_due(zone))) {
-		item = uma__zalloc_guarded(zone, udata, flags, &error);
-		if (item != NULL || error != 0)
-			return (item);
-	}
 	if (!(zone_gate(zone) & (UZ_GATE_NOCACHE | UZ_GATE_MEMGUARD))) {
 		item = uma__cache_alloc_slow(zone, flags, &error);
 		if (item != NULL) {
@@ -228,6 +217,45 @@ zalloc_slow(uma_zone_t zone, void *udata, int flags)
 		}
 	}
 	return (zalloc_item(zone, udata, flags));
+}
+
+/*
+ * The slow path: MemGuard's items bypass the caches (a zone it guards
+ * whole, a sample due: memguard_zone.h), then a refill.  A sample due on
+ * a malloc class zone goes back to malloc, which knows the size and the
+ * type (UMA_ZALLOC_SAMPLE, zone_fast.h).
+ */
+static __attribute__((noinline)) void *
+zalloc_slow(uma_zone_t zone, void *udata, int flags)
+{
+	void *item;
+	int error;
+
+	uma_threads_poll();
+	/* Every zone's first allocation comes here: its caches start empty. */
+	if (__predict_false(!atomic_load_explicit(&zone->uz_used,
+	    memory_order_relaxed)))
+		atomic_store(&zone->uz_used, true);
+	if (__predict_false(zalloc_memguard_due(zone))) {
+		if (zone->uz_flags & UMA_ZFLAG_CLASS) {
+			/* Under MG_GUARD_ALLLARGE, a class's first too. */
+			if (uma__cache_sample_take(zone) ||
+			    uma__memguard_alllarge(zone->uz_size))
+				return (UMA_ZALLOC_SAMPLE);
+		} else {
+			item = uma__zalloc_guarded(zone, udata, flags, &error);
+			if (item != NULL || error != 0)
+				return (item);
+		}
+	}
+	return (zalloc_refill(zone, udata, flags));
+}
+
+/* See zone_fast.h */
+void *
+uma__zalloc_class_refill(uma_zone_t zone, int flags)
+{
+	return (zalloc_refill(zone, NULL, flags));
 }
 
 /*

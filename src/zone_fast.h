@@ -93,6 +93,18 @@ uma__class_free_hit(uma_cache_t caches, void *item)
  */
 void	*uma__zalloc_miss(uma_zone_t zone, void *udata, int flags)
 	    UMA_HIDDEN;
+
+/*
+ * A malloc size-class zone's miss (uma__zalloc_miss, uma_zalloc) returns
+ * UMA_ZALLOC_SAMPLE when a MemGuard sample is due on this CPU's cache
+ * (memguard.h; the next is armed already): malloc, which knows the size
+ * asked for and the type, guards the allocation, or takes an item with
+ * uma__zalloc_class_refill, the slow path without the sample.  One
+ * comparison tells it from NULL and from an item, as the test for NULL
+ * did, so that the miss costs nothing more when MemGuard is off.
+ */
+#define	UMA_ZALLOC_SAMPLE	((void *)1)
+void	*uma__zalloc_class_refill(uma_zone_t zone, int flags) UMA_HIDDEN;
 void	uma__zfree_miss(uma_zone_t zone, void *item, void *udata) UMA_HIDDEN;
 void	uma__zfree_miss_checked(uma_zone_t zone, void *item) UMA_HIDDEN;
 
