@@ -10,7 +10,9 @@
 # Environment: REPS (3), RSS (max|median), WORKLOADS (all that
 # `malloc_workloads --list` prints), ALLOCS (uma glibc jemalloc tcmalloc
 # mimalloc; also uma-base: the libuma-malloc.so of the build UMA_BASE
-# names, for a before/after in one run), TIMEOUT (seconds a run may take, 20: a run cut short counts
+# names, for a before/after in one run, and uma-memguard: uma with
+# MEMGUARD, default vm.memguard.frequency=100, in UMA_TUNABLES), TIMEOUT
+# (seconds a run may take, 20: a run cut short counts
 # as TIMEOUT seconds and is marked ">"), RAW (a file to keep the raw
 # lines in).  Progress goes to stderr, the tables to stdout.
 set -eu
@@ -50,7 +52,7 @@ find_lib() {
 allocs=
 for a in $wanted; do
 	case $a in
-	uma) lib=$b/libuma-malloc.so ;;
+	uma|uma-memguard) lib=$b/libuma-malloc.so ;;
 	uma-base) lib=${UMA_BASE:?uma-base needs UMA_BASE=BUILD_DIR}/libuma-malloc.so ;;
 	glibc) allocs="$allocs glibc="; continue ;;
 	jemalloc) lib=$(find_lib libjemalloc.so.2) ;;
@@ -74,7 +76,10 @@ raw=${RAW:-$(mktemp)}
 # workload runs is not installed).
 run_one() {	# workload name lib
 	set +e
-	line=$(env ${3:+LD_PRELOAD=$3} timeout "$tmo" "$prog" "$1" \
+	tun=
+	[ "$2" = uma-memguard ] &&
+	    tun="UMA_TUNABLES=${MEMGUARD:-vm.memguard.frequency=100}"
+	line=$(env ${3:+LD_PRELOAD=$3} $tun timeout "$tmo" "$prog" "$1" \
 	    2>"$raw.err")
 	rc=$?
 	set -e

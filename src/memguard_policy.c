@@ -18,7 +18,12 @@
  * under two caps that bound what production pays: frequency_maxlive
  * sampled objects live at once (each costs a page), frequency_maxrate a
  * second (each costs system calls and two stack walks, a few
- * microseconds).  Drops are counted.
+ * microseconds).  A sample one of them drops (counted) still cost a trip
+ * through the slow path, so drops stretch the countdowns (each doubles
+ * their mean, up to 2^MG_STRETCH_MAX) and admissions with room to spare
+ * shorten them again, as do frees that leave room under the live cap:
+ * samples then come about as often as the caps let them, whatever the
+ * program's allocation rate.
  */
 #include <string.h>
 #include <time.h>
@@ -29,6 +34,7 @@
 
 #define	MG_DESC_LEN	128	/* FreeBSD's vm_memguard_desc[128] */
 #define	MG_BURST_NS	100000000	/* a tenth of a second of samples */
+#define	MG_STRETCH_MAX	16	/* countdowns at most 65536 times longer */
 
 struct mg_knobs uma__mg_knobs = {
 	.mk_divisor = 10,		/* FreeBSD's */
@@ -45,6 +51,7 @@ static struct {
 	char		 desc[MG_DESC_LEN];
 	uint32_t	 live_sampled;	/* sampled objects live (atomic) */
 	uint64_t	 tat;		/* the rate cap's schedule, ns (atomic) */
+	uint32_t	 stretch;	/* countdowns are 2^stretch longer */
 } mp = { .desc_lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---- knobs and counters (vm.memguard.*) ---------------------------- */
@@ -276,8 +283,19 @@ mg_countdown(void)
 	x ^= x >> 7;
 	x ^= x << 17;
 	mg_rand_state = x;
-	mean = 100000 / (uint64_t)f;
+	mean = (100000 / (uint64_t)f) << MG_LOAD(mp.stretch);
 	return (mean <= 1 ? 1 : 1 + x % (2 * mean - 1));
+}
+
+/* A sample was dropped (stretch) or admitted with room (shorten). */
+static void
+mg_stretch(bool longer)
+{
+	uint32_t s = MG_LOAD(mp.stretch);
+
+	if (longer ? s < MG_STRETCH_MAX : s > 0)
+		__atomic_store_n(&mp.stretch, longer ? s + 1 : s - 1,
+		    __ATOMIC_RELAXED);
 }
 
 /* See memguard.h */
@@ -311,15 +329,17 @@ uma__memguard_tick(void)
 /*
  * The rate cap: a sample may come if the schedule allows (the generic
  * cell rate algorithm), with a burst of MG_BURST_NS worth of samples.
- * The coarse clock is a read of the vDSO page, not a system call.
+ * *roomp: more than half the burst is left.  The coarse clock is a read
+ * of the vDSO page, not a system call.
  */
 static bool
-mg_rate_take(void)
+mg_rate_take(bool *roomp)
 {
 	uint64_t rate = (uint64_t)MG_LOAD(uma__mg_knobs.mk_maxrate), now;
 	uint64_t tat, next;
 	struct timespec ts;
 
+	*roomp = true;
 	if (rate == 0)
 		return (true);
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
@@ -331,6 +351,7 @@ mg_rate_take(void)
 		next = (tat > now ? tat : now) + 1000000000 / rate;
 	} while (!__atomic_compare_exchange_n(&mp.tat, &tat, next, false,
 	    __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	*roomp = next < now + MG_BURST_NS / 2;
 	return (true);
 }
 
@@ -339,6 +360,7 @@ bool
 uma__memguard_admit(size_t size, bool sampled)
 {
 	uint32_t max, live;
+	bool room;
 
 	if (size < MG_LOAD(uma__mg_knobs.mk_minsize)) {
 		MG_ADD(uma__mg_ctr.minsize_reject, 1);
@@ -348,19 +370,25 @@ uma__memguard_admit(size_t size, bool sampled)
 		return (true);
 	max = (uint32_t)MG_LOAD(uma__mg_knobs.mk_maxlive);
 	live = __atomic_add_fetch(&mp.live_sampled, 1, __ATOMIC_RELAXED);
-	if ((max != 0 && live > max) || !mg_rate_take()) {
+	if ((max != 0 && live > max) || !mg_rate_take(&room)) {
 		MG_SUB(mp.live_sampled, 1);
 		MG_ADD(uma__mg_ctr.frequency_drops, 1);
+		mg_stretch(true);
 		return (false);
 	}
+	if (room && (max == 0 || live <= max / 2))
+		mg_stretch(false);
 	MG_ADD(uma__mg_ctr.frequency_hits, 1);
 	return (true);
 }
 
-/* See memguard.h */
+/* See memguard.h.  Room under the live cap again: shorten. */
 void
 uma__memguard_unadmit(bool sampled)
 {
-	if (sampled)
-		MG_SUB(mp.live_sampled, 1);
+	uint32_t max = (uint32_t)MG_LOAD(uma__mg_knobs.mk_maxlive);
+
+	if (sampled && __atomic_sub_fetch(&mp.live_sampled, 1,
+	    __ATOMIC_RELAXED) <= max / 2)
+		mg_stretch(false);
 }

@@ -360,6 +360,7 @@ UMA_TEST(memguard_sampling_caps_live_objects)
 {
 	enum { N = 50 };
 	void *p[N];
+	uint64_t drops;
 	int guarded = 0;
 
 	test_tunables_add("vm.memguard.frequency=100000,"
@@ -369,19 +370,27 @@ UMA_TEST(memguard_sampling_caps_live_objects)
 		guarded += is_memguard_addr(p[i]);
 	}
 	CHECK_EQ(guarded, 5);
+	guarded = 0;
 	CHECK_EQ(memguard_counter("vm.memguard.frequency_hits"), 5);
-	CHECK_EQ(memguard_counter("vm.memguard.frequency_drops"), N - 5);
+	/* Each drop stretched the countdown: fewer samples came to drop. */
+	drops = memguard_counter("vm.memguard.frequency_drops");
+	CHECK(drops >= 1 && drops < N - 5);
 	for (int i = 0; i < N; i++)
 		uma_free(p[i], M_MGU);
-	p[0] = uma_malloc(200000, M_MGU, M_WAITOK);
-	CHECK(is_memguard_addr(p[0]));	/* room again */
-	uma_free(p[0], M_MGU);
+	/* Room again, and the countdown shorter again: a sample soon. */
+	for (int i = 0; i < 200 && !guarded; i++) {
+		p[0] = uma_malloc(200000, M_MGU, M_WAITOK);
+		guarded = is_memguard_addr(p[0]);
+		uma_free(p[0], M_MGU);
+	}
+	CHECK(guarded);
 }
 
-/* At most a burst of frequency_maxrate a second. */
+/* At most a burst of frequency_maxrate a second, and a tenth's burst. */
 UMA_TEST(memguard_sampling_caps_the_rate)
 {
-	uint64_t hits;
+	uint64_t hits, drops;
+	double t0 = test_now();
 	void *p;
 
 	test_tunables_add("vm.memguard.frequency=100000,"
@@ -391,9 +400,14 @@ UMA_TEST(memguard_sampling_caps_the_rate)
 		uma_free(p, M_MGU);
 	}
 	hits = memguard_counter("vm.memguard.frequency_hits");
+	drops = memguard_counter("vm.memguard.frequency_drops");
+	fprintf(stderr, "2000 allocations, every one a sample: %llu guarded, "
+	    "%llu dropped, in %.3f s\n", (unsigned long long)hits,
+	    (unsigned long long)drops, test_now() - t0);
 	/* A tenth of a second's burst, and what the run's time allows. */
-	CHECK(hits >= 10 && hits < 2000);
-	CHECK_EQ(hits + memguard_counter("vm.memguard.frequency_drops"), 2000);
+	CHECK(hits >= 10 && hits <= 10 + 100 * (test_now() - t0) + 1);
+	/* Drops stretched the countdown: most allocations were no sample. */
+	CHECK(drops >= 1 && hits + drops < 2000);
 }
 
 /* mbufs: packets (a secondary zone whose init takes a cluster). */
