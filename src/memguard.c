@@ -107,7 +107,9 @@ static int
 sysctl_mg_cursor(struct uma__sysctl_req *req,
     const struct uma__sysctl_oid *oid)
 {
-	uint64_t v = oid->oid_arg != NULL ? uma_mg_base :
+	uint64_t v = oid->oid_arg != NULL ? (__atomic_load_n(&uma_mg_size,
+	    __ATOMIC_ACQUIRE) != 0 ? __atomic_load_n(&uma_mg_base,
+	    __ATOMIC_RELAXED) : 0) :
 	    __atomic_load_n(&mg.cursor, __ATOMIC_RELAXED);
 
 	return (uma__sysctl_out(req, &v, sizeof(v)));
@@ -369,8 +371,13 @@ mg_reserve(void)
 	mg.ring_next = 1;
 	__atomic_store_n(&uma__mg_nrecs, MG_LIVE0, __ATOMIC_RELEASE);
 	uma__mg_pagetab = tab;
-	__atomic_store_n(&uma_mg_size, len, __ATOMIC_RELAXED);
-	__atomic_store_n(&uma_mg_base, (uintptr_t)base, __ATOMIC_RELEASE);
+	/*
+	 * The base first, the size last and released: a reader that loads
+	 * the size (acquire) before the base sees either an empty arena or
+	 * the whole of it, never [0, len).
+	 */
+	__atomic_store_n(&uma_mg_base, (uintptr_t)base, __ATOMIC_RELAXED);
+	__atomic_store_n(&uma_mg_size, len, __ATOMIC_RELEASE);
 	return (0);
 }
 
@@ -701,7 +708,7 @@ uma__memguard_kmem(struct uma__mg_kmem *mk)
 	mk->mk_acct = MG_LOAD(uma__mg_ctr.acct);
 	mk->mk_large = MG_LOAD(uma__mg_ctr.large);
 	pthread_mutex_lock(&mg.lock);
-	if (uma_mg_size != 0)
+	if (__atomic_load_n(&mg.state, __ATOMIC_ACQUIRE) == MG_ON)
 		mk->mk_meta = mg.rectouched + mg.tabresident + mg.booklen +
 		    vmmap_node_bytes(&mg.map);
 	else

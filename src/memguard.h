@@ -60,13 +60,18 @@ void	uma__memguard_startup(void) UMA_HIDDEN;
 extern uintptr_t uma_mg_base UMA_HIDDEN;
 extern uintptr_t uma_mg_size UMA_HIDDEN;
 
-/* Is p in MemGuard's arena?  The one test free paths add, off the hit path. */
+/*
+ * Is p in MemGuard's arena?  The one test free paths add, off the hit path.
+ * The size is published last (release) and read first (acquire): an arena
+ * not yet reserved has size 0 and contains nothing.
+ */
 static inline bool
 uma_memguard_contains(const void *p)
 {
+	uintptr_t size = __atomic_load_n(&uma_mg_size, __ATOMIC_ACQUIRE);
+
 	return ((uintptr_t)p - __atomic_load_n(&uma_mg_base,
-	    __ATOMIC_RELAXED) < __atomic_load_n(&uma_mg_size,
-	    __ATOMIC_RELAXED));
+	    __ATOMIC_RELAXED) < size);
 }
 
 /*

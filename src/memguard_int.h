@@ -109,9 +109,12 @@ mg_rec_of(uintptr_t addr)
 	uint32_t i;
 	struct mg_rec *r;
 
-	if (addr - uma_mg_base >= uma_mg_size)
+	uintptr_t size = __atomic_load_n(&uma_mg_size, __ATOMIC_ACQUIRE);
+	uintptr_t base = __atomic_load_n(&uma_mg_base, __ATOMIC_RELAXED);
+
+	if (addr - base >= size)
 		return (NULL);
-	i = atomic_load_explicit(&uma__mg_pagetab[(addr - uma_mg_base) >>
+	i = atomic_load_explicit(&uma__mg_pagetab[(addr - base) >>
 	    UMA_PAGE_SHIFT], memory_order_acquire);
 	if (i == 0 || i >= __atomic_load_n(&uma__mg_nrecs, __ATOMIC_ACQUIRE))
 		return (NULL);

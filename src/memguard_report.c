@@ -519,7 +519,7 @@ mg_fault(int sig, siginfo_t *si, void *ctx)
 	int saved = errno;
 	uintptr_t a = (uintptr_t)si->si_addr;
 
-	if (si->si_code > 0 && a - uma_mg_base < uma_mg_size)
+	if (si->si_code > 0 && uma_memguard_contains((void *)a))
 		mg_fault_report(sig, a, ctx);
 	mg_chain(sig, si, ctx);
 	errno = saved;
