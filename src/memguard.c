@@ -535,7 +535,8 @@ uma__memguard_alloc(const struct uma__mg_owner *o, size_t size, size_t align)
 	memcpy(r->mr_name, o->mo_name != NULL ? o->mo_name : "", n);
 	r->mr_name[n] = '\0';
 	r->mr_owner.mo_name = r->mr_name;
-	r->mr_depth[0] = (uint8_t)uma__mg_stack(r->mr_stack[0]);
+	r->mr_depth[0] = MG_LOAD(uma__mg_knobs.mk_options) & MG_NOSTACKS ? 0 :
+	    (uint8_t)uma__mg_stack(r->mr_stack[0]);
 	r->mr_depth[1] = 0;
 	r->mr_tid[0] = uma__mg_tid();
 	r->mr_tid[1] = 0;
@@ -658,7 +659,8 @@ uma__memguard_free_end(void *p)
 	if (bad != end)
 		uma__mg_report(MG_BAD_OVERRUN_FREE, p, r, "free", NULL,
 		    (intptr_t)(bad - r->mr_addr));
-	r->mr_depth[1] = (uint8_t)uma__mg_stack(r->mr_stack[1]);
+	r->mr_depth[1] = MG_LOAD(uma__mg_knobs.mk_options) & MG_NOSTACKS ? 0 :
+	    (uint8_t)uma__mg_stack(r->mr_stack[1]);
 	r->mr_tid[1] = uma__mg_tid();
 	MG_ADD(uma__mg_ctr.numfree, 1);
 	mg_release(r, true);

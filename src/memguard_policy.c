@@ -127,7 +127,7 @@ UMA_SYSCTL_PROC(sysctl_mg_options_node, "vm.memguard.options",
     UMA_CTLTYPE_INT, UMA_CTLFLAG_RWTUN, "I", uma__memguard_options_handler,
     NULL, "MemGuard options: 0x1 a guard page before each object too, 0x2 "
     "guard every allocation of a page or more, 0x4 guard UMA_ZONE_NOFREE "
-    "zones");
+    "zones, 0x8 keep no allocation or free stacks");
 UMA_SYSCTL_PROC(sysctl_mg_phys_limit_node, "vm.memguard.phys_limit",
     UMA_CTLTYPE_U64, UMA_CTLFLAG_RD, "QU", sysctl_mg_phys_limit, NULL,
     "Limit on MemGuard's pages: objects under a page fall back past it");

@@ -127,6 +127,18 @@ UMA_TEST(memguard_type_read_after_free_reports)
 	CHECK(expect_abort(type_read_after_free, NULL, n));
 }
 
+/* Option 0x8: no stacks kept, the access's still shown. */
+UMA_TEST(memguard_nostacks_reports_the_access_only)
+{
+	static const char *const n[] = { "use after free: write of",
+	    "at offset 10 of the 100-byte object", "malloc type \"mg_test\"",
+	    "allocated by thread", "(no frames)", "freed by thread",
+	    "the access", NULL };
+
+	test_tunables_add("vm.memguard.desc=mg_test,vm.memguard.options=9");
+	CHECK(expect_abort(type_write_after_free, NULL, n));
+}
+
 static void
 zone_write_after_free(void *arg)
 {
