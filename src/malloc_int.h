@@ -151,6 +151,12 @@ struct malloc_large *uma__malloc_large_find(const void *addr) UMA_HIDDEN;
  * reused since the last periodic trim, otherwise (uma_reclaim) all.
  */
 void	uma__malloc_large_reclaim(bool periodic) UMA_HIDDEN;
+/*
+ * A large request of `size` bytes that MemGuard served instead (a sample):
+ * give back the cached run it would have reused, so that the guarded run's
+ * fresh pages take that run's place in the resident set, not add to it.
+ */
+void	uma__malloc_large_forgo(size_t size) UMA_HIDDEN;
 
 /* Bytes of freed runs the cache keeps (the kmem report's large_cache). */
 uint64_t uma__malloc_large_cached(void) UMA_HIDDEN;

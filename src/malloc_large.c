@@ -405,6 +405,19 @@ uma__malloc_large_reclaim(bool periodic)
 }
 
 /* See malloc_int.h */
+void
+uma__malloc_large_forgo(size_t size)
+{
+	struct malloc_large *ml;
+	size_t len = roundup2(size, UMA_PAGE_SIZE);
+
+	if (len >= size && len != 0 &&
+	    ((ml = lcache_get(len, UMA_PAGE_SIZE)) != NULL ||
+	    (ml = lcache_split(len, UMA_PAGE_SIZE)) != NULL))
+		large_run_free(ml);
+}
+
+/* See malloc_int.h */
 uint64_t
 uma__malloc_large_cached(void)
 {

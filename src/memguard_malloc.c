@@ -44,8 +44,17 @@ uma__malloc_guarded(size_t size, size_t align, int idx, uma_zone_t zone,
 		atomic_fetch_add_explicit(&zone->uz_allocs, 1,
 		    memory_order_relaxed);
 		mstat_class(mtp, (size_t)idx);
-	} else
+	} else {
 		mstat_large(mtp, 0, o.mo_acct);
+		/*
+		 * A sample stands for a run the cache would have handed out:
+		 * that run goes back (bench large-churn, frequency=100: peak
+		 * RSS +10.9 MiB without this, the guarded run beside the
+		 * cached one it replaced).
+		 */
+		if (sampled)
+			uma__malloc_large_forgo(size);
+	}
 	return (p);
 }
 
