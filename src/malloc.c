@@ -719,17 +719,21 @@ realloc_large(struct malloc_large *ml, size_t size, struct malloc_type *mtp,
  * realloc of a guarded object is guarded again, whatever chose the first
  * (FreeBSD's memguard_realloc): a sampled object stays a witness for its
  * whole life.  If MemGuard cannot, the new object is an ordinary one.
+ * Always a copy (counted as one): a guarded object has no room after it.
  */
 static void *
 realloc_guarded(void *addr, size_t size, struct malloc_type *mtp, int flags)
 {
 	size_t old = uma__memguard_size(addr, "realloc");
+	size_t n = size < old ? size : old;
 	void *p;
 
 	p = malloc_guarded(size, 16, mtp, false);
 	if (p == NULL && (p = uma_malloc(size, mtp, flags & ~M_ZERO)) == NULL)
 		return (NULL);
-	memcpy(p, addr, size < old ? size : old);
+	memcpy(p, addr, n);
+	__atomic_fetch_add(&uma__realloc_copied, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&uma__realloc_copied_bytes, n, __ATOMIC_RELAXED);
 	if ((flags & M_ZERO) && size > old)
 		memset((char *)p + old, 0, size - old);
 	uma__free_guarded(addr, mtp);
