@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <uma/malloc.h>
 #include <uma/mbuf.h>
@@ -483,4 +484,103 @@ UMA_TEST(memguard_objects_node_lists_the_live_objects)
 	}
 	uma_free(p[0], M_MGU);
 	uma_free(p[2], M_MGU);
+}
+
+/*
+ * Zones whose items cannot live on pages of their own are never guarded,
+ * neither sampled nor named in vm.memguard.desc: a per-CPU item is a copy
+ * per CPU a page apart, a cache zone's items are the caller's, and an
+ * allocf zone's must lie in the caller's pages.  A plain zone beside them
+ * is guarded, so that the setup is known to guard what it may.
+ */
+#define	MGU_POOL	256
+static char mgu_pool[MGU_POOL][128] __attribute__((aligned(64)));
+static _Atomic int mgu_pool_next;
+
+static int
+mgu_import(void *arg, void **store, int count, int domain, int flags)
+{
+	int n = 0, i;
+
+	while (n < count && (i = atomic_fetch_add(&mgu_pool_next, 1)) <
+	    MGU_POOL)
+		store[n++] = mgu_pool[i];
+	return (n);
+}
+
+static void
+mgu_release(void *arg, void **store, int count)
+{
+}
+
+static void *
+mgu_allocf(uma_zone_t zone, size_t size, int domain, uint8_t *pflag,
+    int wait)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+
+	return (p == MAP_FAILED ? NULL : p);
+}
+
+/* n items of the zone: how many were guarded; each written whole. */
+static int
+mgu_guarded_items(uma_zone_t z, bool pcpu)
+{
+	void *p[20];
+	int guarded = 0;
+
+	for (int i = 0; i < 20; i++) {
+		p[i] = pcpu ? uma_zalloc_pcpu(z, M_WAITOK | M_ZERO) :
+		    uma_zalloc(z, M_WAITOK);
+		CHECK(p[i] != NULL);
+		guarded += is_memguard_addr(p[i]) != 0;
+		for (int c = 0; c < (pcpu ? uma_ncpus() : 1); c++)
+			memset(zpcpu_get_cpu((char *)p[i], c), 0x5a, 64);
+	}
+	for (int i = 0; i < 20; i++) {
+		if (pcpu)
+			uma_zfree_pcpu(z, p[i]);
+		else
+			uma_zfree(z, p[i]);
+	}
+	return (guarded);
+}
+
+UMA_TEST(memguard_never_guards_per_cpu_cache_or_allocf_zones)
+{
+	static const char *const names[] = { "mgu_pcpu", "mgu_zcache",
+	    "mgu_allocf" };
+	uma_zone_t plain, z[3];
+	void *p;
+
+	test_tunables_add("vm.memguard.frequency=100000,"
+	    "vm.memguard.frequency_maxrate=0");
+	plain = uma_zcreate("mgu_plain", 64, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, 0);
+	z[0] = uma_zcreate(names[0], 64, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, UMA_ZONE_PCPU);
+	z[1] = uma_zcache_create(names[1], 128, NULL, NULL, NULL, NULL,
+	    mgu_import, mgu_release, NULL, 0);
+	z[2] = uma_zcreate(names[2], 64, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, 0);
+	CHECK(plain != NULL && z[0] != NULL && z[1] != NULL && z[2] != NULL);
+	CHECK_EQ(uma_zone_set_allocf(z[2], mgu_allocf), 0);
+	/*
+	 * Sampled: every allocation of a zone that may be guarded is, but
+	 * the first on each CPU's cache, which arms the countdown.
+	 */
+	CHECK(mgu_guarded_items(plain, false) >= 20 - uma_ncpus());
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(mgu_guarded_items(z[i], i == 0), 0);
+	/* Named whole, at run time. */
+	memguard_set_int("vm.memguard.frequency", 0);
+	for (int i = 0; i < 3; i++) {
+		set_desc(names[i]);
+		CHECK_EQ(mgu_guarded_items(z[i], i == 0), 0);
+	}
+	set_desc("mgu_plain");
+	p = uma_zalloc(plain, M_WAITOK);
+	CHECK(is_memguard_addr(p));
+	uma_zfree(plain, p);
 }
