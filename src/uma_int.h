@@ -51,6 +51,18 @@
  * decides when uma's threads start and kthread.c makes them, reclaim.c
  * gives memory back, stats.c and the files above it read.
  *
+ * MemGuard (memguard.h) sits just above the pages and below the slabs:
+ * its core (memguard.c, memguard_policy.c, memguard_report.c) knows
+ * pages and records, nothing of kegs; its hooks live in the layers that
+ * call it, the zone entry's miss paths (memguard_zone.c), malloc
+ * (memguard_malloc.c) and vm.memguard.desc (memguard_select.c).  Its
+ * pages are in an arena of its own beside uma's, made inaccessible one
+ * run at a time, so they do not come through the backend (whose runs are
+ * the arena's, and whose use counts add up to its page count): the kmem
+ * report counts them as a part of their own (uks_memguard), and an
+ * mmap or mprotect that MemGuard is refused is a counted fallback to the
+ * normal path (fail_kva, fail_pgs).
+ *
  * Inline slab (header at the end of the run, items from the start):
  *
  *   | item 0 | item 1 | ... | item ipers-1 | pad | uma_slab + bitset |

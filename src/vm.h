@@ -12,7 +12,8 @@
  * backend (struct uma__backend below) and is counted by what it is for:
  * the fault-injection tests put a backend in front that refuses the Nth
  * request, and the kmem report reads the counts.  Pages of a keg with its
- * own allocf (uma_zone_set_allocf) are the caller's, outside the arena.
+ * own allocf (uma_zone_set_allocf) are the caller's, outside the arena;
+ * MemGuard's are in its own arena (memguard.c), counted apart.
  *
  * Layer: the bottom.  It knows pages, slab pointers and tags, nothing of
  * kegs or zones.
