@@ -451,14 +451,17 @@ malloc_large_alloc(size_t size, size_t align, struct malloc_type *mtp,
 /*
  * A guarded object (memguard_malloc.h) for an allocation of `size` bytes
  * aligned to `align` in `mtp`, at the class malloc would have chosen; NULL:
- * allocate as usual.
+ * allocate as usual.  Not for an M_NODUMP run: MemGuard's pages would be
+ * in core dumps.
  */
 static void *
 malloc_guarded(size_t size, size_t align, struct malloc_type *mtp,
-    bool sampled)
+    int flags, bool sampled)
 {
 	int idx = -1;
 
+	if (size > MALLOC_MAXSIZE && (flags & M_NODUMP))
+		return (NULL);
 	if (size <= MALLOC_MAXSIZE) {
 		idx = uma__malloc_class(size > align ? size : align);
 		while (malloc_class_sizes[idx] & (align - 1))
@@ -495,13 +498,13 @@ uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 		}
 		/* A type MemGuard guards whole stays cold: malloc_type.c. */
 		if (uma__malloc_type_guarded(mtp) &&
-		    (p = malloc_guarded(size, 16, mtp, false)) != NULL)
+		    (p = malloc_guarded(size, 16, mtp, flags, false)) != NULL)
 			return (p);
 	}
 	if (size > MALLOC_MAXSIZE) {
 		if (__predict_false(uma__memguard_sampling()) &&
 		    (uma__memguard_alllarge(size) || uma__memguard_tick()) &&
-		    (p = malloc_guarded(size, UMA_PAGE_SIZE, mtp,
+		    (p = malloc_guarded(size, UMA_PAGE_SIZE, mtp, flags,
 		    !uma__memguard_alllarge(size))) != NULL)
 			return (p);
 		return (malloc_large_alloc(size, UMA_PAGE_SIZE, mtp, flags));
@@ -556,7 +559,8 @@ uma_malloc_aligned(size_t size, size_t align, struct malloc_type *mtp,
 			return (NULL);
 		}
 		if (align <= UMA_PAGE_SIZE && uma__malloc_type_guarded(mtp) &&
-		    (p = malloc_guarded(size, align, mtp, false)) != NULL)
+		    (p = malloc_guarded(size, align, mtp, flags,
+		    false)) != NULL)
 			return (p);
 	}
 	if (align <= UMA_PAGE_SIZE && size <= MALLOC_MAXSIZE) {
@@ -728,7 +732,7 @@ realloc_guarded(void *addr, size_t size, struct malloc_type *mtp, int flags)
 	size_t n = size < old ? size : old;
 	void *p;
 
-	p = malloc_guarded(size, 16, mtp, false);
+	p = malloc_guarded(size, 16, mtp, flags, false);
 	if (p == NULL && (p = uma_malloc(size, mtp, flags & ~M_ZERO)) == NULL)
 		return (NULL);
 	memcpy(p, addr, n);

@@ -237,7 +237,7 @@ uma__memguard_zone_eligible(uma_zone_t zone)
 
 	if (flags & (UMA_ZFLAG_INTERNAL | UMA_ZFLAG_BUCKET | UMA_ZFLAG_CLASS |
 	    UMA_ZONE_REFCNT | UMA_ZONE_PCPU | UMA_ZFLAG_CACHE |
-	    UMA_ZFLAG_FOREIGN))
+	    UMA_ZFLAG_FOREIGN | UMA_ZONE_NODUMP))
 		return (false);
 	if ((flags & UMA_ZONE_NOFREE) &&
 	    !(MG_LOAD(uma__mg_knobs.mk_options) & MG_GUARD_NOFREE))

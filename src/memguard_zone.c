@@ -18,7 +18,8 @@
  * zones (an item is a copy per CPU, UMA_PCPU_ALLOC_SIZE apart, which
  * zpcpu_get reaches past its first page), cache zones (their items are
  * the caller's, from its import), zones with their own page allocator
- * (uma_zone_set_allocf: their items must lie in the caller's pages), and
+ * (uma_zone_set_allocf: their items must lie in the caller's pages),
+ * UMA_ZONE_NODUMP zones (MemGuard's pages would be in core dumps), and
  * UMA_ZONE_NOFREE zones unless MG_GUARD_NOFREE (their users may read an
  * item after its free, by design).  Secondary zones are guarded like
  * any other: their keg's and their own init run, as on their items.

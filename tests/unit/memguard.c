@@ -584,3 +584,27 @@ UMA_TEST(memguard_never_guards_per_cpu_cache_or_allocf_zones)
 	CHECK(is_memguard_addr(p));
 	uma_zfree(plain, p);
 }
+
+/* What must stay out of core dumps stays on uma's pages, which do. */
+UMA_TEST(memguard_never_guards_what_must_stay_out_of_core_dumps)
+{
+	uma_zone_t z;
+	void *p, *q;
+
+	test_tunables_add("vm.memguard.desc=mg_unit");
+	p = uma_malloc(200 * 1024, M_MGU, M_WAITOK | M_NODUMP);
+	q = uma_malloc(200 * 1024, M_MGU, M_WAITOK);
+	CHECK(!is_memguard_addr(p) && is_memguard_addr(q));
+	uma_free(p, M_MGU);
+	uma_free(q, M_MGU);
+	/* Below 64 KiB M_NODUMP does nothing: guarded as asked. */
+	p = uma_malloc(1000, M_MGU, M_WAITOK | M_NODUMP);
+	CHECK(is_memguard_addr(p));
+	uma_free(p, M_MGU);
+	set_desc("mgu_nodump");
+	z = uma_zcreate("mgu_nodump", 64, NULL, NULL, NULL, NULL,
+	    UMA_ALIGN_PTR, UMA_ZONE_NODUMP);
+	p = uma_zalloc(z, M_WAITOK);
+	CHECK(p != NULL && !is_memguard_addr(p));
+	uma_zfree(z, p);
+}
