@@ -22,10 +22,21 @@
 
 #include "harness.h"
 #include "malloc_int.h"
+#include "memguard_test.h"
 #include "vm.h"
 
 MALLOC_DEFINE(M_FAULT1, "fault1", "malloc fault sweep");
 MALLOC_DEFINE(M_FAULT2, "fault2", "malloc fault sweep, contig");
+
+/*
+ * The sweep replays the same page requests in every child: no MemGuard
+ * samples, which take no page from the backend and fall at random.
+ */
+void
+test_setup(void)
+{
+	memguard_sampling_off();
+}
 
 static const struct uma__backend *arena;
 static _Atomic long calls, fail_at, injected;

@@ -18,6 +18,7 @@
 #include "harness.h"
 #include "kmem.h"
 #include "malloc_int.h"
+#include "memguard_test.h"
 #include "vm.h"
 
 MALLOC_DEFINE(M_REALLOC, "realloc_test", "realloc growth");
@@ -303,6 +304,8 @@ UMA_TEST(malloc_realloc_keeps_m_nodump_blocks_out_of_dumps)
 	size_t sizes[] = { 200 * KB, 3 * MB };
 	char *p, *q, *wall;
 
+	/* Where the next run lies is the subject: no MemGuard samples. */
+	memguard_sampling_off();
 	for (int k = 0; k < 2; k++) {
 		size_t sz = sizes[k];
 
@@ -378,6 +381,8 @@ UMA_TEST(malloc_realloc_freed_moves_give_mappings_back)
 	void *blocks[64], *walls[64];
 	int maps;
 
+	/* Every block remapped, none guarded: no MemGuard samples. */
+	memguard_sampling_off();
 	/* Warm up the zones and the arena so the baselines hold. */
 	for (int i = 0; i < 64; i++)
 		walls[i] = uma_malloc(100 * KB, M_REALLOC, M_WAITOK);
