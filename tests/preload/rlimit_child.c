@@ -21,9 +21,11 @@
  *	low-memory drain made room)
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #ifdef RLIMIT_UMA
 #include <uma/malloc.h>
@@ -50,6 +52,34 @@ static void *blocks[MAXBLOCKS];
 		exit(1);						\
 	}								\
 } while (0)
+
+/* uma's, when it is there (preloaded, or linked): weak. */
+int	uma_sysctlbyname(const char *name, void *oldp, size_t *oldlenp,
+	    const void *newp, size_t newlen) __attribute__((weak));
+
+/*
+ * MiB of address space MemGuard holds, if it is on (UMA_TUNABLES, as the
+ * suite's MemGuard runs set it) and the limit is RLIMIT_AS: its arena,
+ * a vm.memguard.divisor-th of the limit as FreeBSD's is of kmem, is
+ * address space the program cannot allocate.
+ */
+static size_t
+memguard_mib(void)
+{
+	uint64_t start = 0, size = 0;
+	size_t len = sizeof(start);
+	struct rlimit rl;
+
+	if (uma_sysctlbyname == NULL || getrlimit(RLIMIT_AS, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY ||
+	    uma_sysctlbyname("vm.memguard.mapstart", &start, &len, NULL,
+	    0) != 0 || start == 0)
+		return (0);
+	len = sizeof(size);
+	REQUIRE(uma_sysctlbyname("vm.memguard.mapsize", &size, &len, NULL,
+	    0) == 0);
+	return ((size_t)((size + MB - 1) / MB));
+}
 
 /* Blocks of `size` until the allocator says no; their count. */
 static size_t
@@ -125,6 +155,7 @@ exhaust(size_t min_mib)
 	size_t n;
 
 	n = fill(MB);
+	min_mib -= memguard_mib();
 	REQUIRE(n >= min_mib);
 	release(n, MB);
 	n = fill(1000);
