@@ -637,7 +637,9 @@ save_section(FILE *f, struct memstat_source *src, const char *name,
 	if ((error = fetch(src, name, &buf, &len)) != 0)
 		return (optional && error == ENOENT ? 0 : error);
 	fprintf(f, "%s %zu\n", name, len);
-	fwrite(buf, 1, len, f);
+	/* An empty node (no MemGuard object live) has no buffer. */
+	if (len > 0)
+		fwrite(buf, 1, len, f);
 	fputc('\n', f);
 	free(buf);
 	return (0);
