@@ -119,6 +119,10 @@ UMA_TEST(memguard_refused_pages_fall_back)
 	void *p;
 	int guarded;
 
+#ifdef UMA_TSAN
+	SKIP("ThreadSanitizer maps memory of its own as the program runs, "
+	    "which the data limit refuses too");
+#endif
 	test_tunables_add("vm.memguard.desc=mg_fault");
 	p = uma_malloc(100, M_MGF, M_WAITOK);
 	CHECK(is_memguard_addr(p));
