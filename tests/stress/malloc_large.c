@@ -209,7 +209,16 @@ stress_run(bool reallocs)
 	for (int i = 0; i < NTHREADS; i++)
 		check_and_free(&handoff[i].blk);
 	CHECK_EQ(atomic_load(&nallocs), atomic_load(&nfrees));
-	CHECK(atomic_load(&nallocs) + atomic_load(&nreallocs) > 1000);
+	printf("  %ju allocations, %ju reallocs\n",
+	    (uintmax_t)atomic_load(&nallocs),
+	    (uintmax_t)atomic_load(&nreallocs));
+	/*
+	 * Enough work to have stressed anything; a fifth of it when MemGuard
+	 * guards every block, each then a few system calls (and under TSan
+	 * shadow mappings for each): 1000 did not always fit in 6 s there.
+	 */
+	CHECK(atomic_load(&nallocs) + atomic_load(&nreallocs) >
+	    (guarded ? 200u : 1000u));
 	uma__malloc_type_totals(M_LSTRESS, &after);
 	if (!reallocs) {
 		CHECK_EQ(after.mt_numallocs - before.mt_numallocs,
@@ -218,7 +227,7 @@ stress_run(bool reallocs)
 		    atomic_load(&nfrees));
 	} else {
 		/* A moved block counts an allocation and a free more. */
-		CHECK(atomic_load(&nreallocs) > 300);
+		CHECK(atomic_load(&nreallocs) > (guarded ? 60u : 300u));
 		/*
 		 * Each kind of work happened; but MemGuard, when it guards
 		 * the type whole (ctest memguard_desc), copies every block.
