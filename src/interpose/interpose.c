@@ -60,14 +60,20 @@ struct malloc_type *uma__malloc_zone_type = M_LIBC;
  */
 bool uma__threads_lazy = true;
 
-/* The hit paths inline: M_LIBC is zone-counted, so they count nothing. */
-IP_EXPORT void *
+/*
+ * The hit paths inline: M_LIBC is zone-counted, so they count nothing.
+ * Both start on a cache line, as uma_zalloc and uma_zfree do, so that
+ * code added elsewhere does not move them across fetch blocks (bench
+ * hitpath.sh malloc-pair with rseq: 6.75 ns where they had moved, 6.35
+ * aligned, main's 6.36).
+ */
+IP_EXPORT __attribute__((aligned(64))) void *
 malloc(size_t size)
 {
 	return (malloc_fast(size, M_LIBC, M_NOWAIT, true));
 }
 
-IP_EXPORT void
+IP_EXPORT __attribute__((aligned(64))) void
 free(void *ptr)
 {
 	free_fast(ptr, M_LIBC, true);
