@@ -520,7 +520,7 @@ uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 	if (p != NULL) {
 		uma__malloc_hint = (uint8_t)idx;
 		mstat_class(mtp, (size_t)idx);
-	} else if ((p = uma__malloc_class_alloc(size, 16, idx, mtp,
+	} else if ((p = uma__malloc_class_miss_size(size, mtp, idx,
 	    flags & ~M_ZERO)) == NULL)
 		return (NULL);
 	/* A guarded object is `size` bytes: its page ends there. */

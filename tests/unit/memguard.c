@@ -608,3 +608,34 @@ UMA_TEST(memguard_never_guards_what_must_stay_out_of_core_dumps)
 	CHECK(p != NULL && !is_memguard_addr(p));
 	uma_zfree(z, p);
 }
+
+/*
+ * Sizes past malloc's hit table, and M_ZERO (calloc), take the slow
+ * path's own pop: a sample there guards the size asked for, and is
+ * zeroed within it (the class's 10240 bytes would run past its page).
+ */
+UMA_TEST(memguard_samples_of_the_slow_pop_guard_the_size_asked_for)
+{
+	unsigned char *p[20];
+	int guarded = 0;
+
+	test_tunables_add("vm.memguard.frequency=100000,"
+	    "vm.memguard.frequency_maxrate=0");
+	for (int i = 0; i < 20; i++) {
+		p[i] = uma_malloc(10000, M_MGU, M_WAITOK | M_ZERO);
+		CHECK(p[i] != NULL);
+		for (int b = 0; b < 10000; b++)
+			if (p[i][b] != 0)
+				CHECK_EQ(p[i][b], 0);
+		if (is_memguard_addr(p[i])) {
+			guarded++;
+			CHECK_EQ(uma_malloc_usable_size(p[i]), 10000);
+		}
+		memset(p[i], 0x5a, 10000);
+	}
+	/* Most: a refill of an empty cache is no sample (and re-arms). */
+	printf("  %d of 20 guarded\n", guarded);
+	CHECK(guarded >= 10);
+	for (int i = 0; i < 20; i++)
+		uma_free(p[i], M_MGU);
+}
