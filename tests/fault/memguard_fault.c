@@ -119,9 +119,9 @@ UMA_TEST(memguard_refused_pages_fall_back)
 	void *p;
 	int guarded;
 
-#ifdef UMA_TSAN
-	SKIP("ThreadSanitizer maps memory of its own as the program runs, "
-	    "which the data limit refuses too");
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	SKIP("the sanitizer's runtime maps memory of its own as the program "
+	    "runs, which the data limit refuses too");
 #endif
 	test_tunables_add("vm.memguard.desc=mg_fault");
 	p = uma_malloc(100, M_MGF, M_WAITOK);
