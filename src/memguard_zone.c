@@ -126,7 +126,10 @@ fail_keg:
 fail:
 	uma__memguard_discard(item);
 	zalloc_guard_undo(zone);
-	atomic_fetch_add_explicit(&zone->uz_fails, 1, memory_order_relaxed);
+	/* A failure, unless the caller said M_UMA_QUIET (zalloc.c's rule). */
+	if (!(flags & M_UMA_QUIET))
+		atomic_fetch_add_explicit(&zone->uz_fails, 1,
+		    memory_order_relaxed);
 	*errorp = error;
 	return (NULL);
 }
