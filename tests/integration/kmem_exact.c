@@ -19,6 +19,7 @@
 
 #include "harness.h"
 #include "kmem_test.h"
+#include "malloc_classes_test.h"
 
 MALLOC_DEFINE(M_KX, "kmem_exact", "the kmem exactness test's type");
 
@@ -27,14 +28,6 @@ MALLOC_DEFINE(M_KX, "kmem_exact", "the kmem exactness test's type");
 #define	PERCLASS	4	/* items of each malloc class; one freed */
 #define	NPACKETS	64	/* mbuf packets; NPFREE of them freed */
 #define	NPFREE		24
-#define	NCLASSES	48
-
-static const size_t classes[NCLASSES] = {
-	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448,
-	512, 640, 768, 896, 1024, 1152, 1280, 1536, 1792, 2048, 2304, 2560,
-	3072, 3584, 4096, 4608, 5120, 6144, 7168, 8192, 9216, 10240, 12288,
-	14336, 16384, 20480, 24576, 28672, 32768, 40960, 49152, 57344, 65536,
-};
 
 /* What the program holds, by part, as it computes it itself. */
 struct held {

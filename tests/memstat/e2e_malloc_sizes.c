@@ -13,18 +13,9 @@
 
 #include "e2e.h"
 #include "harness.h"
+#include "malloc_classes_test.h"
 
 MALLOC_DEFINE(M_SIZES, "e2e_sizes", "one item of every size class");
-
-#define	NCLASSES	48
-
-/* uma's classes, as malloc_int.h documents them. */
-static const size_t classes[NCLASSES] = {
-	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448,
-	512, 640, 768, 896, 1024, 1152, 1280, 1536, 1792, 2048, 2304, 2560,
-	3072, 3584, 4096, 4608, 5120, 6144, 7168, 8192, 9216, 10240, 12288,
-	14336, 16384, 20480, 24576, 28672, 32768, 40960, 49152, 57344, 65536,
-};
 
 static char dir[] = "/tmp/memstat_e2e_sizes.XXXXXX";
 
