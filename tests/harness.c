@@ -116,6 +116,27 @@ test_rss(void)
 }
 
 int
+test_dontdump(const void *addr)
+{
+	char line[512];
+	unsigned long start, end, a = (unsigned long)addr;
+	int in = 0, found = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (f == NULL)
+		return (-1);
+	while (found < 0 && fgets(line, sizeof(line), f) != NULL) {
+		if (line[strspn(line, "0123456789abcdef")] == '-' &&
+		    sscanf(line, "%lx-%lx", &start, &end) == 2)
+			in = a >= start && a < end;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0)
+			found = strstr(line, " dd") != NULL;
+	}
+	fclose(f);
+	return (found);
+}
+
+int
 expect_abort(void (*fn)(void *), void *arg, const char *const *needles)
 {
 	char buf[8192];

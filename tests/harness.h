@@ -75,6 +75,12 @@ void	test_tunables_add(const char *tunables);
 /* Resident set size of this process, in bytes (from /proc/self/statm). */
 size_t	test_rss(void);
 
+/*
+ * Does the kernel leave the mapping that holds addr out of core dumps
+ * ("dd" in its VmFlags, /proc/self/smaps)?  -1 if no mapping holds it.
+ */
+int	test_dontdump(const void *addr);
+
 /* Seconds to run a bounded stress loop: $UMA_STRESS_SECONDS or `dflt`. */
 double	test_seconds(double dflt);
 

@@ -20,21 +20,12 @@
 #include <uma/uma.h>
 
 #include "harness.h"
+#include "sysctl_test.h"
 
 MALLOC_DEFINE(M_FREED, "freed_pages", "the freed-pages test's type");
 
 #define	MB		((size_t)1 << 20)
 #define	PAGE		((size_t)4096)
-
-static uint64_t
-sysctl_u64(const char *name)
-{
-	uint64_t v = 0;
-	size_t len = sizeof(v);
-
-	CHECK(uma_sysctlbyname(name, &v, &len, NULL, 0) == 0);
-	return (v);
-}
 
 /* A run of `size` bytes with every page written (so resident). */
 static char *

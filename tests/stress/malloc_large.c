@@ -20,6 +20,7 @@
 
 #include "harness.h"
 #include "malloc_int.h"
+#include "sysctl_test.h"
 #include "vm.h"
 
 MALLOC_DEFINE(M_LSTRESS, "large_stress", "large block stress test");
@@ -154,16 +155,6 @@ worker(void *arg)
 	for (k = 0; k < NSLOTS; k++)
 		check_and_free(&mine[k]);
 	return (NULL);
-}
-
-static uint64_t
-sysctl_u64(const char *name)
-{
-	uint64_t v = 0;
-	size_t len = sizeof(v);
-
-	CHECK(uma_sysctlbyname(name, &v, &len, NULL, 0) == 0);
-	return (v);
 }
 
 static void

@@ -253,30 +253,6 @@ UMA_TEST(malloc_desc2type_finds_types_by_name)
 	CHECK(malloc_desc2type("kpi_runtime") == NULL);
 }
 
-/*
- * The kernel's VmFlags for the mapping that holds addr: does it carry
- * "dd" (do not dump)?  -1 if no mapping holds it.
- */
-static int
-dontdump(const void *addr)
-{
-	char line[512];
-	unsigned long start, end, a = (unsigned long)addr;
-	int in = 0, found = -1;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	CHECK(f != NULL);
-	while (found < 0 && fgets(line, sizeof(line), f) != NULL) {
-		if (line[strspn(line, "0123456789abcdef")] == '-' &&
-		    sscanf(line, "%lx-%lx", &start, &end) == 2)
-			in = a >= start && a < end;
-		else if (in && strncmp(line, "VmFlags:", 8) == 0)
-			found = strstr(line, " dd") != NULL;
-	}
-	fclose(f);
-	return (found);
-}
-
 UMA_TEST(malloc_nodump_keeps_large_allocations_out_of_core_dumps)
 {
 	void *p, *q, *small, *c;
@@ -285,22 +261,22 @@ UMA_TEST(malloc_nodump_keeps_large_allocations_out_of_core_dumps)
 	q = uma_malloc(200000, M_KPI_A, M_WAITOK);
 	small = uma_malloc(5000, M_KPI_A, M_WAITOK | M_NODUMP);
 	fill(p, 200000);
-	CHECK_EQ(dontdump(p), 1);
-	CHECK_EQ(dontdump((char *)p + 199999), 1);
-	CHECK_EQ(dontdump(q), 0);
-	CHECK_EQ(dontdump(small), 0);	/* shares its pages: ignored */
+	CHECK_EQ(test_dontdump(p), 1);
+	CHECK_EQ(test_dontdump((char *)p + 199999), 1);
+	CHECK_EQ(test_dontdump(q), 0);
+	CHECK_EQ(test_dontdump(small), 0);	/* shares its pages: ignored */
 	CHECK(check_fill(p, 200000));
 	uma_free(p, M_KPI_A);
-	CHECK_EQ(dontdump(p), 0);	/* freed: dumped again */
+	CHECK_EQ(test_dontdump(p), 0);	/* freed: dumped again */
 	/* Reused from the cache without M_NODUMP: dumped. */
 	p = uma_malloc(200000, M_KPI_A, M_WAITOK);
-	CHECK_EQ(dontdump(p), 0);
+	CHECK_EQ(test_dontdump(p), 0);
 	c = contigmalloc(3 * 4096, M_KPI_B, M_WAITOK | M_NODUMP, 0, ~0UL,
 	    4096, 0);
 	CHECK(c != NULL);
-	CHECK_EQ(dontdump(c), 1);
+	CHECK_EQ(test_dontdump(c), 1);
 	contigfree(c, 3 * 4096, M_KPI_B);
-	CHECK_EQ(dontdump(c), 0);
+	CHECK_EQ(test_dontdump(c), 0);
 	uma_free(p, M_KPI_A);
 	uma_free(q, M_KPI_A);
 	uma_free(small, M_KPI_A);

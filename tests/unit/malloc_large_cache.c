@@ -12,8 +12,9 @@
 #include <uma/sysctl.h>
 
 #include "harness.h"
-#include "memguard_test.h"
 #include "malloc_int.h"
+#include "memguard_test.h"
+#include "sysctl_test.h"
 #include "vm.h"
 
 /*
@@ -30,16 +31,6 @@ MALLOC_DEFINE(M_LCACHE, "lcache_test", "large run cache");
 
 #define	KB	((size_t)1024)
 #define	MB	((size_t)1 << 20)
-
-static uint64_t
-sysctl_u64(const char *name)
-{
-	uint64_t v = 0;
-	size_t len = sizeof(v);
-
-	CHECK(uma_sysctlbyname(name, &v, &len, NULL, 0) == 0);
-	return (v);
-}
 
 static void
 set_cache_mb(int mb)

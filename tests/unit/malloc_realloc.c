@@ -19,22 +19,13 @@
 #include "kmem.h"
 #include "malloc_int.h"
 #include "memguard_test.h"
+#include "sysctl_test.h"
 #include "vm.h"
 
 MALLOC_DEFINE(M_REALLOC, "realloc_test", "realloc growth");
 
 #define	KB	((size_t)1024)
 #define	MB	((size_t)1 << 20)
-
-static uint64_t
-sysctl_u64(const char *name)
-{
-	uint64_t v = 0;
-	size_t len = sizeof(v);
-
-	CHECK(uma_sysctlbyname(name, &v, &len, NULL, 0) == 0);
-	return (v);
-}
 
 /* Bytes realloc has moved so far, by copying or by remapping pages. */
 static uint64_t
@@ -259,30 +250,6 @@ UMA_TEST(malloc_realloc_crosses_between_classes_and_runs)
 	uma_free(p, M_REALLOC);
 }
 
-/*
- * The kernel's VmFlags for the mapping that holds addr: does it carry
- * "dd" (do not dump)?  -1 if no mapping holds it.
- */
-static int
-dontdump(const void *addr)
-{
-	char line[512];
-	unsigned long start, end, a = (unsigned long)addr;
-	int in = 0, found = -1;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	CHECK(f != NULL);
-	while (found < 0 && fgets(line, sizeof(line), f) != NULL) {
-		if (line[strspn(line, "0123456789abcdef")] == '-' &&
-		    sscanf(line, "%lx-%lx", &start, &end) == 2)
-			in = a >= start && a < end;
-		else if (in && strncmp(line, "VmFlags:", 8) == 0)
-			found = strstr(line, " dd") != NULL;
-	}
-	fclose(f);
-	return (found);
-}
-
 /* Every page of a live block is out of dumps. */
 static void
 check_nodump(const char *p)
@@ -290,8 +257,8 @@ check_nodump(const char *p)
 	size_t size = uma_malloc_usable_size(p);
 
 	for (size_t o = 0; o < size; o += 4 * KB)
-		if (dontdump(p + o) != 1)
-			CHECK_EQ(dontdump(p + o), 1);
+		if (test_dontdump(p + o) != 1)
+			CHECK_EQ(test_dontdump(p + o), 1);
 }
 
 /*
@@ -317,16 +284,16 @@ UMA_TEST(malloc_realloc_keeps_m_nodump_blocks_out_of_dumps)
 		check_nodump(p);
 		CHECK(uma_realloc(p, sz, M_REALLOC, M_NOWAIT) == p);
 		check_nodump(p);
-		CHECK_EQ(dontdump(p + sz), 0);
+		CHECK_EQ(test_dontdump(p + sz), 0);
 		/* Walled in: moved, by a copy (k 0) or by remapping (k 1). */
 		wall = uma_malloc(100 * KB, M_REALLOC, M_WAITOK);
 		CHECK(wall == p + sz);
 		q = uma_realloc(p, 2 * sz, M_REALLOC, M_NOWAIT);
 		CHECK(q != NULL && q != p);
 		check_nodump(q);
-		CHECK_EQ(dontdump(p), 0);
+		CHECK_EQ(test_dontdump(p), 0);
 		uma_free(q, M_REALLOC);
-		CHECK_EQ(dontdump(q), 0);
+		CHECK_EQ(test_dontdump(q), 0);
 		uma_free(wall, M_REALLOC);
 	}
 }

@@ -191,30 +191,6 @@ UMA_TEST(zone_kpi_alignment_constants_mean_freebsds)
 /* ---- UMA_ZONE_NODUMP --------------------------------------------------- */
 
 /*
- * The kernel's VmFlags for the mapping that holds addr: does it carry
- * "dd" (do not dump)?  -1 if no mapping holds it.
- */
-static int
-dontdump(const void *addr)
-{
-	char line[512];
-	unsigned long start, end, a = (unsigned long)addr;
-	int in = 0, found = -1;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	CHECK(f != NULL);
-	while (found < 0 && fgets(line, sizeof(line), f) != NULL) {
-		if (line[strspn(line, "0123456789abcdef")] == '-' &&
-		    sscanf(line, "%lx-%lx", &start, &end) == 2)
-			in = a >= start && a < end;
-		else if (in && strncmp(line, "VmFlags:", 8) == 0)
-			found = strstr(line, " dd") != NULL;
-	}
-	fclose(f);
-	return (found);
-}
-
-/*
  * The slabs of a NODUMP zone, and of its secondary zones (same keg), are
  * left out of core dumps while they exist; a slab given back is dumped
  * again (its pages go to other kegs); other zones' slabs are dumped.
@@ -238,17 +214,17 @@ UMA_TEST(zone_kpi_nodump_keeps_the_zones_slabs_out_of_core_dumps)
 	r = uma_zalloc(plain, M_WAITOK);
 	memset(p, 0x11, 512);
 	memset(q, 0x22, 512);
-	CHECK_EQ(dontdump(p), 1);
-	CHECK_EQ(dontdump(p + 511), 1);
-	CHECK_EQ(dontdump(q), 1);
-	CHECK_EQ(dontdump(r), 0);
+	CHECK_EQ(test_dontdump(p), 1);
+	CHECK_EQ(test_dontdump(p + 511), 1);
+	CHECK_EQ(test_dontdump(q), 1);
+	CHECK_EQ(test_dontdump(r), 0);
 	CHECK(p[511] == 0x11 && q[0] == 0x22);
 	uma_zfree(nd, p);
 	uma_zfree(sec, q);
 	uma_zone_reclaim(sec, UMA_RECLAIM_DRAIN);
 	uma_zone_reclaim(nd, UMA_RECLAIM_DRAIN);
 	CHECK_EQ(zstat(nd).zs_pages, 0);
-	CHECK_EQ(dontdump(p), 0);	/* given back: dumped again */
+	CHECK_EQ(test_dontdump(p), 0);	/* given back: dumped again */
 	uma_zfree(plain, r);
 	uma_zdestroy(sec);
 	uma_zdestroy(nd);
