@@ -223,10 +223,22 @@ uma__zone_sysctl_req(const char *rest, struct uma__sysctl_req *req)
 	return (zr.zr_error);
 }
 
+/*
+ * Listing calls the caller's function, which may allocate: under the
+ * preload its malloc may make a class zone, whose creation takes the
+ * zone list's lock for writing.  So names are gathered under the lock a
+ * batch at a time and handed out after it is dropped (a program running
+ * `umastat sysctl` on itself, preloaded, hung here).  A zone made or
+ * destroyed between batches may shift the rest by one.
+ */
+#define	ZONE_LIST_BATCH	8
+
 struct zone_list {
-	int		(*zl_fn)(const struct uma_sysctl_info *, void *);
-	void		*zl_arg;
 	uma_zone_t	 zl_first;
+	unsigned long	 zl_skip;	/* zones listed by earlier batches */
+	unsigned long	 zl_seen;
+	int		 zl_n;
+	char		 zl_names[ZONE_LIST_BATCH][CTLNAME_MAX + 24];
 };
 
 /* How many zones before `zone` mangle to the same name. */
@@ -248,26 +260,18 @@ static int
 zone_list_one(uma_zone_t zone, void *arg)
 {
 	struct zone_list *zl = arg;
-	struct uma_sysctl_info info;
-	char m[CTLNAME_MAX], suffix[24], name[CTLNAME_MAX + 64];
+	char m[CTLNAME_MAX];
 	unsigned long k;
-	int error;
 
 	if (zl->zl_first == NULL)
 		zl->zl_first = zone;
+	if (zl->zl_seen++ < zl->zl_skip)
+		return (0);
 	zone_mangle(zone->uz_name, m, sizeof(m));
-	suffix[0] = '\0';
-	if ((k = zone_dup_index(zl->zl_first, zone, m)) > 0)
-		snprintf(suffix, sizeof(suffix), "_%lu", k);
-	for (int i = 0; i < LEAF_COUNT; i++) {
-		snprintf(name, sizeof(name), "vm.uma.%s%s.%s", m, suffix,
-		    zone_leaves[i].zl_name);
-		info = (struct uma_sysctl_info){ name, zone_leaves[i].zl_type,
-		    zone_leaves[i].zl_flags, zone_leaves[i].zl_descr, NULL };
-		if ((error = zl->zl_fn(&info, zl->zl_arg)) != 0)
-			return (error);
-	}
-	return (0);
+	k = zone_dup_index(zl->zl_first, zone, m);
+	snprintf(zl->zl_names[zl->zl_n], sizeof(zl->zl_names[0]),
+	    k > 0 ? "%s_%lu" : "%s", m, k);
+	return (++zl->zl_n == ZONE_LIST_BATCH);
 }
 
 /* See stats.h */
@@ -275,7 +279,29 @@ int
 uma__zone_sysctl_list(int (*fn)(const struct uma_sysctl_info *, void *),
     void *arg)
 {
-	struct zone_list zl = { fn, arg, NULL };
+	struct uma_sysctl_info info;
+	char name[CTLNAME_MAX + 64];
+	struct zone_list zl;
+	int error;
 
-	return (uma__zone_foreach(zone_list_one, &zl, 1));
+	zl.zl_skip = 0;
+	do {
+		zl.zl_first = NULL;
+		zl.zl_seen = 0;
+		zl.zl_n = 0;
+		uma__zone_foreach(zone_list_one, &zl, 1);
+		for (int z = 0; z < zl.zl_n; z++)
+			for (int i = 0; i < LEAF_COUNT; i++) {
+				snprintf(name, sizeof(name), "vm.uma.%s.%s",
+				    zl.zl_names[z], zone_leaves[i].zl_name);
+				info = (struct uma_sysctl_info){ name,
+				    zone_leaves[i].zl_type,
+				    zone_leaves[i].zl_flags,
+				    zone_leaves[i].zl_descr, NULL };
+				if ((error = fn(&info, arg)) != 0)
+					return (error);
+			}
+		zl.zl_skip += (unsigned long)zl.zl_n;
+	} while (zl.zl_n == ZONE_LIST_BATCH);
+	return (0);
 }
