@@ -152,6 +152,7 @@ uma_fork_prepare(void)
 	uma_zone_t zone;
 	uma_keg_t keg;
 
+	uma__mg_stack_fork_prepare();
 	uma__keg_fork_prepare();	/* before uma_lock: see slabzone_lookup */
 	pthread_rwlock_wrlock(&uma.ug_lock);
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
@@ -188,6 +189,7 @@ uma_fork_parent(void)
 	}
 	pthread_rwlock_unlock(&uma.ug_lock);
 	uma__keg_fork_parent();
+	uma__mg_stack_fork_parent();
 }
 
 static void
@@ -208,6 +210,7 @@ uma_fork_child(void)
 				uma_lock_init(&zone->uz_cpu[i].uc_lock);
 	}
 	uma__memguard_fork_child();
+	uma__mg_stack_fork_child();
 	uma__vm_fork_child();
 	uma__keg_fork_child();
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)

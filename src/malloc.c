@@ -722,7 +722,8 @@ realloc_large(struct malloc_large *ml, size_t size, struct malloc_type *mtp,
 /*
  * realloc of a guarded object is guarded again, whatever chose the first
  * (FreeBSD's memguard_realloc): a sampled object stays a witness for its
- * whole life.  If MemGuard cannot, the new object is an ordinary one.
+ * whole life, still under the sampling caps.  If MemGuard cannot, the new
+ * object is an ordinary one.
  * Always a copy (counted as one): a guarded object has no room after it.
  */
 static void *
@@ -732,7 +733,8 @@ realloc_guarded(void *addr, size_t size, struct malloc_type *mtp, int flags)
 	size_t n = size < old ? size : old;
 	void *p;
 
-	p = malloc_guarded(size, 16, mtp, flags, false);
+	p = malloc_guarded(size, 16, mtp, flags,
+	    uma__memguard_sampled(addr));
 	if (p == NULL && (p = uma_malloc(size, mtp, flags & ~M_ZERO)) == NULL)
 		return (NULL);
 	memcpy(p, addr, n);

@@ -19,6 +19,8 @@
  * cursor): a freed run is not reused until then.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -67,6 +69,7 @@ static struct {
 	uint32_t	*tabrefs;	/* per table page: runs counted there */
 	uint64_t	 tabresident;	/* bytes of table pages with runs */
 	size_t		 booklen;	/* bytes of tabrefs */
+	uint64_t	 maxruns;	/* live objects the map count allows */
 } mg = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---- the arena's figures (vm.memguard.*) ---------------------------- */
@@ -317,6 +320,34 @@ mg_reserve_range(size_t len)
 }
 
 /*
+ * The kernel's count of mappings is address space too: each live object
+ * splits the arena's mapping in two more (its pages between guards), and
+ * at vm.max_map_count every mmap and mprotect of the process fails, uma's
+ * own and the program's (tests/preload/preload_lazy, every malloc guarded:
+ * malloc returned NULL at 32,000 live objects).  MemGuard takes at most
+ * half of the count.
+ */
+static uint64_t
+mg_plan_maxruns(void)
+{
+	char buf[24];
+	ssize_t n;
+	long max = 65530;	/* Linux's default */
+	int fd;
+
+	fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			max = strtol(buf, NULL, 10);
+		}
+		close(fd);
+	}
+	return (max > 64 ? (uint64_t)max / 4 : 16);
+}
+
+/*
  * Reserve the arena, halved until the kernel agrees, and beside it the
  * page table and the records, inaccessible: their pieces become writable
  * as runs and records need them, so that neither counts against a data
@@ -362,6 +393,7 @@ mg_reserve(void)
 	    (uintptr_t)base + len) != 0)
 		return (ENOMEM);
 	mg.cursor = (uintptr_t)base;
+	mg.maxruns = mg_plan_maxruns();
 	mg.tabrefs = book;
 	mg.booklen = booklen;
 	uma__mg_recs = recs;
@@ -454,7 +486,8 @@ mg_run_alloc_locked(size_t objlen, size_t lead, bool small)
 		MG_ADD(uma__mg_ctr.fail_pgs, 1);
 		return (0);
 	}
-	if ((run = mg_va_alloc_locked(runlen)) == 0) {
+	if (MG_LOAD(uma__mg_ctr.live) >= mg.maxruns ||
+	    (run = mg_va_alloc_locked(runlen)) == 0) {
 		MG_ADD(uma__mg_ctr.fail_kva, 1);
 		return (0);
 	}
@@ -498,6 +531,22 @@ mg_objlen(size_t size)
 
 /* ---- guarded objects ------------------------------------------------ */
 
+/*
+ * Stack k of r (0 allocation, 1 free): none, scanned for a sample, else
+ * unwound (memguard_stack.c).  Inline: the frames skipped at the top of
+ * an unwound stack are uma__mg_stack's and its caller's.
+ */
+static inline __attribute__((always_inline)) void
+mg_take_stack(struct mg_rec *r, int k)
+{
+	int opt = MG_LOAD(uma__mg_knobs.mk_options);
+
+	r->mr_scanned[k] = false;
+	r->mr_depth[k] = opt & MG_NOSTACKS ? 0 : (uint8_t)uma__mg_stack(
+	    r->mr_stack[k], r->mr_owner.mo_sampled && !(opt & MG_EXACTSTACKS),
+	    &r->mr_scanned[k]);
+}
+
 /* See memguard.h */
 void *
 uma__memguard_alloc(const struct uma__mg_owner *o, size_t size, size_t align)
@@ -535,8 +584,7 @@ uma__memguard_alloc(const struct uma__mg_owner *o, size_t size, size_t align)
 	memcpy(r->mr_name, o->mo_name != NULL ? o->mo_name : "", n);
 	r->mr_name[n] = '\0';
 	r->mr_owner.mo_name = r->mr_name;
-	r->mr_depth[0] = MG_LOAD(uma__mg_knobs.mk_options) & MG_NOSTACKS ? 0 :
-	    (uint8_t)uma__mg_stack(r->mr_stack[0]);
+	mg_take_stack(r, 0);
 	r->mr_depth[1] = 0;
 	r->mr_tid[0] = uma__mg_tid();
 	r->mr_tid[1] = 0;
@@ -630,7 +678,7 @@ mg_release(struct mg_rec *r, bool retain)
 	if (r->mr_owner.mo_large)
 		MG_SUB(uma__mg_ctr.large, r->mr_owner.mo_acct);
 	if (r->mr_owner.mo_sampled)
-		uma__memguard_unadmit(true);
+		uma__memguard_unadmit(r->mr_size, true);
 	pthread_mutex_lock(&mg.lock);
 	/* Pages the kernel would not take back stay out of the map. */
 	if (gone)
@@ -659,8 +707,7 @@ uma__memguard_free_end(void *p)
 	if (bad != end)
 		uma__mg_report(MG_BAD_OVERRUN_FREE, p, r, "free", NULL,
 		    (intptr_t)(bad - r->mr_addr));
-	r->mr_depth[1] = MG_LOAD(uma__mg_knobs.mk_options) & MG_NOSTACKS ? 0 :
-	    (uint8_t)uma__mg_stack(r->mr_stack[1]);
+	mg_take_stack(r, 1);
 	r->mr_tid[1] = uma__mg_tid();
 	MG_ADD(uma__mg_ctr.numfree, 1);
 	mg_release(r, true);
@@ -692,6 +739,13 @@ size_t
 uma__memguard_size(const void *p, const char *what)
 {
 	return (mg_rec_live(p, what)->mr_size);
+}
+
+/* See memguard.h */
+bool
+uma__memguard_sampled(const void *p)
+{
+	return (mg_rec_live(p, "realloc")->mr_owner.mo_sampled);
 }
 
 /* See memguard.h */

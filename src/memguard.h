@@ -50,13 +50,17 @@
 #define	MG_GUARD_NOFREE		0x004	/* UMA_ZONE_NOFREE zones too */
 /*
  * uma's: no allocation or free stacks (the report has the faulting
- * access's).  Each stack costs backtrace(3) a microsecond or so, and its
- * reads of the unwind tables stay resident: bench gcc, frequency=100, cc1's
- * peak RSS +2.5 MiB with stacks (2 MiB of them clean pages of cc1's
- * .eh_frame_hdr and .eh_frame), +0.5 MiB without.
+ * access's).  Each stack costs a microsecond or two.
  */
 #define	MG_NOSTACKS		0x008
-#define	MG_GUARD_ALL		0x00f
+/*
+ * uma's: sampled objects' stacks unwound, as selected objects' are,
+ * instead of scanned (memguard_stack.c).  Exact, but the unwind tables
+ * it reads stay resident: bench gcc, frequency=100, cc1's peak RSS
+ * +2.5 MiB unwound, +0.3 MiB scanned.
+ */
+#define	MG_EXACTSTACKS		0x010
+#define	MG_GUARD_ALL		0x01f
 
 /*
  * Start MemGuard now if the boot tunables turned it on (init.c, after the
@@ -132,13 +136,13 @@ void	uma__memguard_options_set(int options) UMA_HIDDEN;
 
 /*
  * May a guarded object of `size` be made now?  Counts minsize_reject;
- * for a sample also the live and rate caps (frequency_drops) and
+ * for a sample also the live, byte and rate caps (frequency_drops) and
  * frequency_hits.  A caller that was admitted and then does not call
  * uma__memguard_alloc gives a sample's place back with
  * uma__memguard_unadmit.
  */
 bool	uma__memguard_admit(size_t size, bool sampled) UMA_HIDDEN;
-void	uma__memguard_unadmit(bool sampled) UMA_HIDDEN;
+void	uma__memguard_unadmit(size_t size, bool sampled) UMA_HIDDEN;
 
 /* Who a guarded object is for, and how its statistics count it. */
 struct uma__mg_owner {
@@ -185,6 +189,9 @@ size_t	uma__memguard_pages(const void *p) UMA_HIDDEN;
 /* The size requested for live guarded object p (checked as free_begin). */
 size_t	uma__memguard_size(const void *p, const char *what) UMA_HIDDEN;
 
+/* Was live guarded object p a sample (vm.memguard.frequency)? */
+bool	uma__memguard_sampled(const void *p) UMA_HIDDEN;
+
 /*
  * A guarded pointer met where only a zone's own item may be (a bucket
  * leaving a CPU, debug.c): report it and abort.
@@ -202,6 +209,14 @@ struct uma__mg_kmem {
 void	uma__memguard_kmem(struct uma__mg_kmem *mk) UMA_HIDDEN;
 
 
+/*
+ * The stack scan's lock (memguard_stack.c): fork waits for scans to be
+ * out of the loader's lock.  Taken first, before every uma lock (no scan
+ * runs under one).
+ */
+void	uma__mg_stack_fork_prepare(void) UMA_HIDDEN;
+void	uma__mg_stack_fork_parent(void) UMA_HIDDEN;
+void	uma__mg_stack_fork_child(void) UMA_HIDDEN;
 void	uma__memguard_fork_prepare(void) UMA_HIDDEN;
 void	uma__memguard_fork_parent(void) UMA_HIDDEN;
 void	uma__memguard_fork_child(void) UMA_HIDDEN;

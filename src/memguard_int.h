@@ -45,6 +45,7 @@ struct mg_rec {
 	struct uma__mg_owner mr_owner;	/* mo_name points at mr_name */
 	int		 mr_tid[2];	/* allocating and freeing threads */
 	uint8_t		 mr_depth[2];	/* frames in mr_stack[0] and [1] */
+	bool		 mr_scanned[2];	/* stack scanned, not unwound */
 	char		 mr_name[MG_NAME];
 	void		*mr_stack[2][MG_STACK];	/* allocation, free */
 };
@@ -65,6 +66,7 @@ struct mg_knobs {
 	int		 mk_frequency;
 	int		 mk_maxlive;
 	int		 mk_maxrate;
+	uint64_t	 mk_maxbytes;
 	uint64_t	 mk_minsize;
 };
 extern struct mg_knobs uma__mg_knobs UMA_HIDDEN;
@@ -127,14 +129,26 @@ mg_rec_of(uintptr_t addr)
 }
 
 /*
- * memguard_report.c.  Stacks: this thread's, at most MG_STACK frames of
+ * memguard_stack.c.  Stacks: this thread's, at most MG_STACK frames of
  * callers of MemGuard (its own frames and uma's are left out when uma is
- * a library of its own).  The SIGSEGV/SIGBUS handler is installed, and
- * backtrace(3) primed (its first call loads libgcc_s and allocates), by
- * uma__mg_report_start, called once when the arena is reserved, outside
- * every lock.
+ * a library of its own).  uma__mg_stack: scanned if `scan` or backtrace
+ * is not primed yet, else unwound (*scannedp says which); 0 frames if
+ * neither can be done.  uma__mg_stack_access: the stack of a fault at
+ * pc with stack pointer sp, from pc on.  uma__mg_stack_start, called once
+ * when the arena is reserved, outside every lock, and
+ * uma__mg_stack_prime, whenever the selection changes, prime
+ * backtrace(3) (its first call loads libgcc_s and allocates) if
+ * uma__mg_exact_wanted: something selected wants exact stacks.
+ *
+ * memguard_report.c.  The SIGSEGV/SIGBUS handler is installed by
+ * uma__mg_report_start, at the same moment.
  */
-int	uma__mg_stack(void **frames) UMA_HIDDEN;
+int	uma__mg_stack(void **frames, bool scan, bool *scannedp) UMA_HIDDEN;
+int	uma__mg_stack_access(void **frames, int max, uintptr_t pc,
+	    uintptr_t sp, bool *scannedp) UMA_HIDDEN;
+void	uma__mg_stack_start(void) UMA_HIDDEN;
+void	uma__mg_stack_prime(void) UMA_HIDDEN;
+bool	uma__mg_exact_wanted(void) UMA_HIDDEN;
 int	uma__mg_tid(void) UMA_HIDDEN;
 void	uma__mg_report_start(void) UMA_HIDDEN;
 void	uma__mg_report_child(void) UMA_HIDDEN;

@@ -31,13 +31,13 @@ uma__malloc_guarded(size_t size, size_t align, int idx, uma_zone_t zone,
 		return (NULL);
 	/* A class item counts against its zone's limit, guarded or not. */
 	if (idx >= 0 && uma__limit_take(zone, 1) == 0) {
-		uma__memguard_unadmit(sampled);
+		uma__memguard_unadmit(size, sampled);
 		return (NULL);
 	}
 	if ((p = uma__memguard_alloc(&o, size, align)) == NULL) {
 		if (idx >= 0)
 			uma__limit_release(zone, 1);
-		uma__memguard_unadmit(sampled);
+		uma__memguard_unadmit(size, sampled);
 		return (NULL);
 	}
 	if (idx >= 0) {

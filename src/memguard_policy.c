@@ -16,9 +16,10 @@
  * are slow anyway (zones without caches, malloc runs over 64 KiB), a
  * per-thread countdown (uma__memguard_tick).  A sample is then admitted
  * under two caps that bound what production pays: frequency_maxlive
- * sampled objects live at once (each costs a page), frequency_maxrate a
- * second (each costs system calls and two stack walks, a few
- * microseconds).  A sample one of them drops (counted) still cost a trip
+ * sampled objects live at once (each costs a page), frequency_maxbytes
+ * of their pages (an object larger than that is never sampled, as
+ * GWP-ASan samples nothing over a page), frequency_maxrate a second (each
+ * costs system calls and two stack walks, a few microseconds).  A sample one of them drops (counted) still cost a trip
  * through the slow path, so drops stretch the countdowns (each doubles
  * their mean, up to 2^MG_STRETCH_MAX) and admissions with room to spare
  * shorten them again, as do frees that leave room under the live cap:
@@ -26,6 +27,7 @@
  * program's allocation rate.
  */
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,12 +37,20 @@
 #define	MG_DESC_LEN	128	/* FreeBSD's vm_memguard_desc[128] */
 #define	MG_BURST_NS	100000000	/* a tenth of a second of samples */
 #define	MG_STRETCH_MAX	16	/* countdowns at most 65536 times longer */
+/*
+ * Pages of sampled objects live at once.  Each sampled page is a page
+ * the program's own caches did not save it (bench large, frequency=100:
+ * peak RSS +6-11 MiB with 64 KiB-4 MiB blocks sampled, under +0.3 with
+ * this cap); 256 KiB is the count cap's 64 objects of a page.
+ */
+#define	MG_MAXBYTES	((uint64_t)256 << 10)
 
 struct mg_knobs uma__mg_knobs = {
 	.mk_divisor = 10,		/* FreeBSD's */
 	.mk_options = MG_GUARD_AROUND,	/* FreeBSD's */
 	.mk_maxlive = 64,
 	.mk_maxrate = 1000,
+	.mk_maxbytes = MG_MAXBYTES,
 };
 struct mg_counters uma__mg_ctr;
 uint32_t uma__mg_sampling;
@@ -50,6 +60,7 @@ static struct {
 	pthread_mutex_t	 desc_lock;
 	char		 desc[MG_DESC_LEN];
 	uint32_t	 live_sampled;	/* sampled objects live (atomic) */
+	uint64_t	 live_sampled_bytes;	/* their pages' bytes (atomic) */
 	uint64_t	 tat;		/* the rate cap's schedule, ns (atomic) */
 	uint32_t	 stretch;	/* countdowns are 2^stretch longer */
 } mp = { .desc_lock = PTHREAD_MUTEX_INITIALIZER };
@@ -86,12 +97,22 @@ uma__mg_physmem(void)
 	    (uint64_t)1 << 30);
 }
 
-/* See memguard_int.h */
+/*
+ * See memguard_int.h.  Under a data limit, a divisor-th of it, as the
+ * arena is of an address-space limit: guarded pages count against it
+ * (bench: every malloc guarded under a 200 MB RLIMIT_DATA, 1000-byte
+ * blocks took 4 KiB each until the program had 133 MB of its 200).
+ */
 uint64_t
 uma__mg_phys_limit(void)
 {
-	return (uma__mg_physmem() /
-	    (uint64_t)MG_LOAD(uma__mg_knobs.mk_divisor));
+	uint64_t mem = uma__mg_physmem();
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < mem)
+		mem = rl.rlim_cur;
+	return (mem / (uint64_t)MG_LOAD(uma__mg_knobs.mk_divisor));
 }
 
 static int
@@ -116,6 +137,10 @@ UMA_SYSCTL_PROC(sysctl_mg_frequency_node, "vm.memguard.frequency",
 UMA_SYSCTL_INT(sysctl_mg_maxlive, "vm.memguard.frequency_maxlive",
     &uma__mg_knobs.mk_maxlive, UMA_CTLFLAG_RWTUN, 0, 65536,
     "Most sampled objects live at once (0: no cap but the records')");
+UMA_SYSCTL_U64(sysctl_mg_maxbytes, "vm.memguard.frequency_maxbytes",
+    &uma__mg_knobs.mk_maxbytes, UMA_CTLFLAG_RWTUN, 0, UINT64_MAX,
+    "Most bytes of pages sampled objects hold at once; larger objects are "
+    "never sampled (0: no cap)");
 UMA_SYSCTL_INT(sysctl_mg_maxrate, "vm.memguard.frequency_maxrate",
     &uma__mg_knobs.mk_maxrate, UMA_CTLFLAG_RWTUN, 0, 1000000,
     "Most objects sampled a second (0: no cap)");
@@ -184,6 +209,19 @@ uma__mg_wanted(void)
 	desc = mp.desc[0] != '\0';
 	pthread_mutex_unlock(&mp.desc_lock);
 	return (desc || uma__memguard_sampling());
+}
+
+/* See memguard_int.h */
+bool
+uma__mg_exact_wanted(void)
+{
+	bool desc;
+
+	pthread_mutex_lock(&mp.desc_lock);
+	desc = mp.desc[0] != '\0';
+	pthread_mutex_unlock(&mp.desc_lock);
+	return (desc || (MG_LOAD(uma__mg_knobs.mk_options) &
+	    (MG_GUARD_ALLLARGE | MG_EXACTSTACKS)) != 0);
 }
 
 /* fork(): desc_lock is a leaf. */
@@ -356,10 +394,18 @@ mg_rate_take(bool *roomp)
 	return (true);
 }
 
+/* Bytes of the pages a sampled object of `size` holds. */
+static uint64_t
+mg_sample_bytes(size_t size)
+{
+	return (roundup2((uint64_t)(size > 0 ? size : 1), UMA_PAGE_SIZE));
+}
+
 /* See memguard.h */
 bool
 uma__memguard_admit(size_t size, bool sampled)
 {
+	uint64_t maxb, bytes, liveb;
 	uint32_t max, live;
 	bool room;
 
@@ -369,27 +415,44 @@ uma__memguard_admit(size_t size, bool sampled)
 	}
 	if (!sampled)
 		return (true);
+	maxb = MG_LOAD(uma__mg_knobs.mk_maxbytes);
+	bytes = mg_sample_bytes(size);
+	if (maxb != 0 && bytes > maxb) {
+		/* Never sampled, whatever the countdowns: no stretch. */
+		MG_ADD(uma__mg_ctr.frequency_drops, 1);
+		return (false);
+	}
 	max = (uint32_t)MG_LOAD(uma__mg_knobs.mk_maxlive);
 	live = __atomic_add_fetch(&mp.live_sampled, 1, __ATOMIC_RELAXED);
-	if ((max != 0 && live > max) || !mg_rate_take(&room)) {
+	liveb = __atomic_add_fetch(&mp.live_sampled_bytes, bytes,
+	    __ATOMIC_RELAXED);
+	if ((max != 0 && live > max) || (maxb != 0 && liveb > maxb) ||
+	    !mg_rate_take(&room)) {
 		MG_SUB(mp.live_sampled, 1);
+		MG_SUB(mp.live_sampled_bytes, bytes);
 		MG_ADD(uma__mg_ctr.frequency_drops, 1);
 		mg_stretch(true);
 		return (false);
 	}
-	if (room && (max == 0 || live <= max / 2))
+	if (room && (max == 0 || live <= max / 2) &&
+	    (maxb == 0 || liveb <= maxb / 2))
 		mg_stretch(false);
 	MG_ADD(uma__mg_ctr.frequency_hits, 1);
 	return (true);
 }
 
-/* See memguard.h.  Room under the live cap again: shorten. */
+/* See memguard.h.  Room under the live caps again: shorten. */
 void
-uma__memguard_unadmit(bool sampled)
+uma__memguard_unadmit(size_t size, bool sampled)
 {
 	uint32_t max = (uint32_t)MG_LOAD(uma__mg_knobs.mk_maxlive);
+	uint64_t maxb = MG_LOAD(uma__mg_knobs.mk_maxbytes), liveb;
 
-	if (sampled && __atomic_sub_fetch(&mp.live_sampled, 1,
-	    __ATOMIC_RELAXED) <= max / 2)
+	if (!sampled)
+		return;
+	liveb = __atomic_sub_fetch(&mp.live_sampled_bytes,
+	    mg_sample_bytes(size), __ATOMIC_RELAXED);
+	if (__atomic_sub_fetch(&mp.live_sampled, 1, __ATOMIC_RELAXED) <=
+	    max / 2 && liveb <= maxb / 2)
 		mg_stretch(false);
 }

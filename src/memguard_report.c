@@ -6,10 +6,9 @@
  * Layer: MemGuard (memguard_int.h), beside memguard.c; reads records and
  * the page table, changes nothing of them.
  *
- * Stacks are taken with backtrace(3) when a guarded object is allocated
- * and freed, never at report time: its first call loads libgcc_s and
- * allocates, so it is made once when MemGuard starts (primed), after
- * which it unwinds from tables without allocating.  The report itself is
+ * Stacks are taken when a guarded object is allocated and freed
+ * (memguard_stack.c); at report time only the access's, with
+ * backtrace(3), primed when MemGuard started.  The report itself is
  * async-signal-safe: write(2) on a buffer on the stack, numbers formatted
  * by hand, and names found without the loader's lock: _dl_find_object(3)
  * gives the object and its link map, whose dynamic symbol table is read
@@ -40,7 +39,6 @@
 #define	MG_SKIP		2	/* uma__mg_stack and its caller */
 
 static struct sigaction mg_prev[2];	/* SIGSEGV's and SIGBUS's before */
-static uintptr_t mg_self_start, mg_self_end;	/* uma's object, if a library */
 static char mg_exe[256];
 static __thread int mg_tid_cache __attribute__((tls_model("initial-exec")));
 
@@ -51,21 +49,6 @@ uma__mg_tid(void)
 	if (mg_tid_cache == 0)
 		mg_tid_cache = uma__gettid();
 	return (mg_tid_cache);
-}
-
-/* See memguard_int.h */
-__attribute__((noinline)) int
-uma__mg_stack(void **frames)
-{
-	void *all[MG_STACK + MG_SKIP + 24];
-	int n = backtrace(all, (int)nitems(all)), i = MG_SKIP, k = 0;
-
-	while (i < n && (uintptr_t)all[i] - mg_self_start <
-	    mg_self_end - mg_self_start)
-		i++;
-	for (; i < n && k < MG_STACK; i++)
-		frames[k++] = all[i];
-	return (k);
 }
 
 /* ---- output: async-signal-safe ------------------------------------- */
@@ -277,13 +260,14 @@ out_frame(struct mg_out *o, int i, uintptr_t pc, bool ret)
 
 static void
 out_stack(struct mg_out *o, const char *what, int tid, void *const *f,
-    int n, int first)
+    int n, int first, bool scanned)
 {
 	out_str(o, "  ");
 	out_str(o, what);
 	out_str(o, " by thread ");
 	out_dec(o, (uint64_t)tid);
-	out_str(o, ":\n");
+	out_str(o, scanned ? " (stack scanned: a stale frame may show):\n" :
+	    ":\n");
 	if (n == 0)
 		out_str(o, "    (no frames)\n");
 	for (int i = first; i < n; i++)
@@ -330,17 +314,17 @@ out_at(struct mg_out *o, uintptr_t a, const struct mg_rec *r)
 /* The object's two stacks, then the current one. */
 static void
 out_stacks(struct mg_out *o, const struct mg_rec *r, const char *now,
-    void *const *cur, int ncur, int first)
+    void *const *cur, int ncur, int first, bool scanned)
 {
 	if (r != NULL) {
 		out_stack(o, "allocated", r->mr_tid[0], r->mr_stack[0],
-		    r->mr_depth[0], 0);
+		    r->mr_depth[0], 0, r->mr_scanned[0]);
 		if (__atomic_load_n(&r->mr_state, __ATOMIC_ACQUIRE) ==
 		    MG_REC_FREED)
 			out_stack(o, "freed", r->mr_tid[1], r->mr_stack[1],
-			    r->mr_depth[1], 0);
+			    r->mr_depth[1], 0, r->mr_scanned[1]);
 	}
-	out_stack(o, now, uma__mg_tid(), cur, ncur, first);
+	out_stack(o, now, uma__mg_tid(), cur, ncur, first, scanned);
 }
 
 static __attribute__((noreturn)) void
@@ -358,7 +342,8 @@ uma__mg_report(int bad, const void *p, const struct mg_rec *r,
 {
 	struct mg_out o = { 0 };
 	void *cur[MG_STACK];
-	int ncur = uma__mg_stack(cur);
+	bool scanned;
+	int ncur = uma__mg_stack(cur, false, &scanned);
 
 	out_str(&o, "\nMemGuard: ");
 	switch (bad) {
@@ -410,7 +395,7 @@ uma__mg_report(int bad, const void *p, const struct mg_rec *r,
 		break;
 	}
 	out_str(&o, "\n");
-	out_stacks(&o, r, "this call,", cur, ncur, 0);
+	out_stacks(&o, r, "this call,", cur, ncur, 0, scanned);
 	mg_abort(&o);
 }
 
@@ -438,13 +423,24 @@ fault_pc(const void *ctx)
 #endif
 }
 
+static uintptr_t
+fault_sp(const void *ctx)
+{
+#if defined(__x86_64__)
+	return ((uintptr_t)((const ucontext_t *)ctx)->uc_mcontext.gregs[REG_RSP]);
+#else
+	return (0);
+#endif
+}
+
 static __attribute__((noreturn)) void
 mg_fault_report(int sig, uintptr_t a, const void *ctx)
 {
 	const struct mg_rec *r = mg_rec_of(a);
 	struct mg_out o = { 0 };
 	void *cur[MG_STACK + MG_SKIP + 24];
-	int ncur, first = 0, w = fault_is_write(ctx);
+	int ncur, w = fault_is_write(ctx);
+	bool scanned;
 	uintptr_t pc = fault_pc(ctx);
 	uint32_t state;
 
@@ -468,13 +464,9 @@ mg_fault_report(int sig, uintptr_t a, const void *ctx)
 	}
 	out_str(&o, "\n");
 	/* The access's stack: from the faulting instruction on. */
-	ncur = backtrace(cur, (int)nitems(cur));
-	while (first < ncur && (uintptr_t)cur[first] != pc)
-		first++;
-	if (first == ncur)
-		first = 0;
-	out_stacks(&o, r, "the access,", cur, ncur > first + MG_STACK ?
-	    first + MG_STACK : ncur, first);
+	ncur = uma__mg_stack_access(cur, MG_STACK, pc, fault_sp(ctx),
+	    &scanned);
+	out_stacks(&o, r, "the access,", cur, ncur, 0, scanned);
 	out_str(&o, "MemGuard: signal ");
 	out_dec(&o, (uint64_t)sig);
 	out_str(&o, " at ");
@@ -529,21 +521,12 @@ mg_fault(int sig, siginfo_t *si, void *ctx)
 void
 uma__mg_report_start(void)
 {
-	struct dl_find_object d;
 	struct sigaction sa;
-	void *prime[4];
 	ssize_t n;
 
-	(void)backtrace(prime, (int)nitems(prime));
+	uma__mg_stack_start();
 	n = readlink("/proc/self/exe", mg_exe, sizeof(mg_exe) - 1);
 	mg_exe[n > 0 ? n : 0] = '\0';
-	/* uma's own frames are left out of stacks when it is a library. */
-	if (_dl_find_object((void *)uma__mg_stack, &d) == 0 &&
-	    d.dlfo_link_map != NULL && d.dlfo_link_map->l_name != NULL &&
-	    d.dlfo_link_map->l_name[0] != '\0') {
-		mg_self_start = (uintptr_t)d.dlfo_map_start;
-		mg_self_end = (uintptr_t)d.dlfo_map_end;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = mg_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;

@@ -44,6 +44,7 @@ memguard_apply(void)
 	types = __atomic_load_n(&uma__memguard_types_hook, __ATOMIC_ACQUIRE);
 	if (types != NULL)
 		types();
+	uma__mg_stack_prime();
 }
 
 /* See memguard_int.h */

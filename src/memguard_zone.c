@@ -73,7 +73,7 @@ zalloc_guard_begin(uma_zone_t zone, bool sampled)
 			return (true);
 		uma__limit_release(zone, 1);
 	}
-	uma__memguard_unadmit(sampled);
+	uma__memguard_unadmit(zone->uz_size, sampled);
 	return (false);
 }
 
@@ -100,7 +100,7 @@ uma__zalloc_guarded(uma_zone_t zone, void *udata, int flags, int *errorp)
 		return (NULL);
 	item = uma__memguard_alloc(&o, zone->uz_size, keg->uk_align + 1);
 	if (item == NULL) {
-		uma__memguard_unadmit(sampled);
+		uma__memguard_unadmit(zone->uz_size, sampled);
 		zalloc_guard_undo(zone);
 		return (NULL);
 	}

@@ -40,7 +40,7 @@ LAYERS = [
     ("pages", ["vmmap", "rseq", "vm", "vm_int", "vm_run", "vm_dirty",
                "vmhash"]),
     ("memguard", ["memguard", "memguard_int", "memguard_policy",
-                  "memguard_report"]),
+                  "memguard_report", "memguard_stack"]),
     ("slab", ["slab", "debug"]),
     ("keg", ["keg"]),
     ("zone back end", ["limit", "import", "internal", "zone_ctor"]),

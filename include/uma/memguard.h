@@ -37,13 +37,13 @@ extern "C" {
 	X(live_bytes, "bytes of the pages of live guarded objects")	\
 	X(wasted, "bytes of those pages beyond the objects")		\
 	X(wrapcnt, "times the arena's cursor wrapped to its start")	\
-	X(fail_kva, "allocations not guarded: no arena, room or record")	\
+	X(fail_kva, "allocations not guarded: no arena, room, record or mapping") \
 	X(fail_pgs, "allocations not guarded: phys_limit reached, or the " \
 	    "kernel refused the pages")					\
 	X(minsize_reject, "allocations not guarded: below minsize")	\
 	X(frequency_hits, "allocations guarded by frequency")		\
-	X(frequency_drops, "samples dropped by frequency_maxlive or "	\
-	    "frequency_maxrate")
+	X(frequency_drops, "samples dropped by frequency_maxlive, "	\
+	    "frequency_maxbytes or frequency_maxrate")
 
 /*
  * vm.memguard.objects: the guarded objects live now, in no order: one

@@ -11,6 +11,7 @@
  * linked with -rdynamic, so that the report names its functions.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -129,6 +130,120 @@ UMA_TEST(memguard_nostacks_reports_the_access_only)
 
 	test_tunables_add("vm.memguard.desc=mg_test,vm.memguard.options=9");
 	CHECK(expect_abort(type_write_after_free, NULL, n));
+}
+
+/*
+ * A sampled object (vm.memguard.frequency, the production mode): its
+ * stacks are scanned from the stack's words, not unwound, and the report
+ * says so; they still name the functions that allocated and freed.
+ */
+__attribute__((noinline)) char *
+mg_test_sampled_alloc(size_t size)
+{
+	char *p = uma_malloc(size, M_MGTEST, M_WAITOK);
+
+	CHECK(p != NULL);
+	return (p);
+}
+
+__attribute__((noinline)) void
+mg_test_sampled_free(char *p)
+{
+	uma_free(p, M_MGTEST);
+	__asm__ volatile("" ::: "memory");	/* a call, not a tail jump */
+}
+
+static void
+sampled_write_after_free(void *arg)
+{
+	char *p;
+
+	/* A CPU's first allocation of a class fills its cache: no sample. */
+	uma_free(mg_test_sampled_alloc(100), M_MGTEST);
+	p = mg_test_sampled_alloc(100);
+	CHECK(is_memguard_addr(p));
+	mg_test_sampled_free(p);
+	poke(p, 10);
+}
+
+static void
+sample_everything(const char *more)
+{
+	char t[256];
+
+	snprintf(t, sizeof(t), "vm.memguard.frequency=100000,"
+	    "vm.memguard.frequency_maxrate=0%s", more);
+	test_tunables_add(t);
+}
+
+UMA_TEST(memguard_sampled_report_names_the_functions_from_a_scan)
+{
+	static const char *const n[] = { "use after free: write of",
+	    "at offset 10 of the ", "\"mg_test\" (sampled)",
+	    "allocated by thread", "(stack scanned: a stale frame may show)",
+	    "mg_test_sampled_alloc", "freed by thread", "mg_test_sampled_free",
+	    "the access", "in expect_abort+", NULL };
+
+	sample_everything("");
+	CHECK(expect_abort(sampled_write_after_free, NULL, n));
+}
+
+/* Option 0x10: sampled objects' stacks unwound, as selected ones are. */
+UMA_TEST(memguard_sampled_exact_stacks_option_unwinds)
+{
+	static const char *const n[] = { "use after free: write of",
+	    "(sampled)", "mg_test_sampled_alloc", "mg_test_sampled_free",
+	    NULL };
+	static const char *const scanned[] = { "stack scanned", NULL };
+
+	sample_everything(",vm.memguard.options=0x11");
+	CHECK(expect_abort(sampled_write_after_free, NULL, n));
+	/* The same case must not say "scanned" now. */
+	CHECK(!expect_abort(sampled_write_after_free, NULL, scanned));
+}
+
+/* Is a library whose path holds `name` mapped in this process? */
+static bool
+mapped(const char *name)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	CHECK(f != NULL);
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, name) != NULL;
+	fclose(f);
+	return (found);
+}
+
+/*
+ * Sampling alone never loads the unwinder (libgcc_s, which backtrace(3)
+ * loads at its first call: 0.2 MiB resident): scanned stacks do not need
+ * it.  A selection that wants exact stacks, set at run time, loads it.
+ */
+UMA_TEST(memguard_sampling_alone_does_not_load_the_unwinder)
+{
+	bool before = mapped("libgcc_s");
+	char *p[64];
+	int guarded = 0;
+
+	sample_everything("");
+	for (int i = 0; i < 64; i++) {
+		p[i] = mg_test_sampled_alloc(100);
+		guarded += is_memguard_addr(p[i]);
+	}
+	for (int i = 0; i < 64; i++)
+		mg_test_sampled_free(p[i]);
+	CHECK(guarded >= 60);
+	if (before) {
+		fprintf(stderr, "libgcc_s was loaded before uma started\n");
+		exit(77);
+	}
+	CHECK(!mapped("libgcc_s"));
+	CHECK(uma_sysctlbyname("vm.memguard.desc", NULL, NULL, "mg_test",
+	    sizeof("mg_test")) == 0);
+	CHECK(mapped("libgcc_s"));
 }
 
 static void

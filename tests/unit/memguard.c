@@ -365,7 +365,8 @@ UMA_TEST(memguard_sampling_caps_live_objects)
 	int guarded = 0;
 
 	test_tunables_add("vm.memguard.frequency=100000,"
-	    "vm.memguard.frequency_maxlive=5,vm.memguard.frequency_maxrate=0");
+	    "vm.memguard.frequency_maxlive=5,vm.memguard.frequency_maxrate=0,"
+	    "vm.memguard.frequency_maxbytes=0");
 	for (int i = 0; i < N; i++) {
 		p[i] = uma_malloc(200000, M_MGU, M_WAITOK);
 		guarded += is_memguard_addr(p[i]);
@@ -385,6 +386,54 @@ UMA_TEST(memguard_sampling_caps_live_objects)
 		uma_free(p[0], M_MGU);
 	}
 	CHECK(guarded);
+}
+
+/*
+ * At most frequency_maxbytes of sampled objects' pages live: 16 KiB is
+ * four objects of 1,000 bytes (a page each).  An object larger than the
+ * cap is never sampled, and its drop does not stretch the countdown: the
+ * next small allocation is sampled as if it had not come.
+ */
+UMA_TEST(memguard_sampling_caps_live_bytes)
+{
+	enum { N = 20 };
+	uint64_t drops, hits;
+	void *p[N], *big;
+	int guarded = 0;
+
+	test_tunables_add("vm.memguard.frequency=100000,"
+	    "vm.memguard.frequency_maxlive=0,vm.memguard.frequency_maxrate=0,"
+	    "vm.memguard.frequency_maxbytes=16384");
+	/*
+	 * The first allocation of a class on a CPU fills its cache and is
+	 * not a sample (cache.c arms the countdown then): one of each first.
+	 */
+	uma_free(uma_malloc(20000, M_MGU, M_WAITOK), M_MGU);
+	uma_free(uma_malloc(1000, M_MGU, M_WAITOK), M_MGU);
+	drops = memguard_counter("vm.memguard.frequency_drops");
+	hits = memguard_counter("vm.memguard.frequency_hits");
+	for (int i = 0; i < 10; i++) {
+		big = uma_malloc(20000, M_MGU, M_WAITOK);
+		CHECK(!is_memguard_addr(big));
+		uma_free(big, M_MGU);
+	}
+	CHECK_EQ(memguard_counter("vm.memguard.frequency_drops"), drops + 10);
+	/* frequency=100000, not stretched: every allocation is a sample. */
+	for (int i = 0; i < 3; i++) {
+		p[i] = uma_malloc(1000, M_MGU, M_WAITOK);
+		guarded += is_memguard_addr(p[i]);
+	}
+	CHECK_EQ(guarded, 3);
+	for (int i = 3; i < N; i++) {
+		p[i] = uma_malloc(1000, M_MGU, M_WAITOK);
+		guarded += is_memguard_addr(p[i]);
+	}
+	CHECK_EQ(guarded, 4);
+	CHECK_EQ(memguard_counter("vm.memguard.frequency_hits"), hits + 4);
+	CHECK_EQ(memguard_counter("vm.memguard.live_bytes"), 4 * 4096);
+	for (int i = 0; i < N; i++)
+		uma_free(p[i], M_MGU);
+	CHECK_EQ(memguard_counter("vm.memguard.live_bytes"), 0);
 }
 
 /* At most a burst of frequency_maxrate a second, and a tenth's burst. */
