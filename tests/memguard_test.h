@@ -6,7 +6,7 @@
  * memguard_* variants; or by hand with UMA_TUNABLES set).  A test of how
  * uma's own caches hand objects back (the same address again, a usable
  * size equal to the class size, how often a slow path runs) turns the
- * sampling off for itself with memguard_sampling_off(): a guarded object
+ * sampling off for itself with memguard_off(): a guarded object
  * goes past those caches by design; so does a test of uma's own words
  * for a misuse, which MemGuard reports in its own for a sampled object.
  * Tests of exactness keep it on.  uma_sysctlbyname is a weak reference
@@ -47,14 +47,15 @@ memguard_set_int(const char *name, int v)
  * for one that has.
  */
 static inline void
-memguard_sampling_off(void)
+memguard_off(void)
 {
 	int zero = 0;
 
-	test_tunables_add("vm.memguard.frequency=0");
+	test_tunables_add("vm.memguard.frequency=0,vm.memguard.desc=");
 	CHECK(uma_sysctlbyname != NULL);
 	CHECK(uma_sysctlbyname("vm.memguard.frequency", NULL, NULL, &zero,
 	    sizeof(zero)) == 0);
+	CHECK(uma_sysctlbyname("vm.memguard.desc", NULL, NULL, "", 1) == 0);
 }
 
 #endif /* !_UMA_TEST_MEMGUARD_H_ */

@@ -35,7 +35,7 @@ MALLOC_DEFINE(M_FAULT2, "fault2", "malloc fault sweep, contig");
 void
 test_setup(void)
 {
-	memguard_sampling_off();
+	memguard_off();
 }
 
 static const struct uma__backend *arena;

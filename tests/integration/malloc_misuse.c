@@ -20,7 +20,7 @@
 void
 test_setup(void)
 {
-	memguard_sampling_off();
+	memguard_off();
 }
 
 MALLOC_DEFINE(M_MISUSE, "misuse", "misuse tests");

@@ -20,7 +20,7 @@
 void
 test_setup(void)
 {
-	memguard_sampling_off();
+	memguard_off();
 }
 
 static uma_zone_t

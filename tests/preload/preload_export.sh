@@ -88,7 +88,12 @@ views|tunable)
 	;;
 fork)
 	mkfifo "$tmp/in"
-	env LD_PRELOAD="$lib" UMA_EXPORT=1 "$prog" < "$tmp/in" > "$tmp/pids" &
+	# Its malloc's class zones are what the views must show: a run of
+	# the suite that guards every malloc (vm.memguard.desc=libc) would
+	# leave them empty; MemGuard is off here.
+	env LD_PRELOAD="$lib" UMA_EXPORT=1 \
+	    UMA_TUNABLES="${UMA_TUNABLES:+$UMA_TUNABLES,}vm.memguard.desc=" \
+	    "$prog" < "$tmp/in" > "$tmp/pids" &
 	pid=$!
 	exec 3> "$tmp/in"
 	i=0

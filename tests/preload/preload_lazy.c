@@ -132,9 +132,11 @@ UMA_TEST(preload_lazy_second_thread_brings_the_trim_thread)
 UMA_TEST(preload_lazy_big_arena_brings_the_trim_thread)
 {
 	enum { N = 100000 };	/* 10 MiB of 100-byte items */
-	void **v = malloc(N * sizeof(*v));
+	void **v;
 	int trim;
 
+	memguard_off();		/* guarded items would not grow the arena */
+	v = malloc(N * sizeof(*v));
 	CHECK(v != NULL);
 	for (int i = 0; i < N; i++)
 		CHECK((v[i] = malloc(100)) != NULL);
@@ -151,7 +153,7 @@ UMA_TEST(preload_lazy_freed_large_block_brings_the_trim_thread)
 	char *p;
 	int trim;
 
-	memguard_sampling_off();	/* a guarded block skips the cache */
+	memguard_off();	/* a guarded block skips the cache */
 	p = malloc(8 << 20);
 
 	CHECK(p != NULL);

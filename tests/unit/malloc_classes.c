@@ -21,7 +21,7 @@
 void
 test_setup(void)
 {
-	memguard_sampling_off();
+	memguard_off();
 }
 
 MALLOC_DEFINE(M_TEST, "test", "unit test type");

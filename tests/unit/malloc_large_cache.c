@@ -24,7 +24,7 @@
 void
 test_setup(void)
 {
-	memguard_sampling_off();
+	memguard_off();
 }
 
 MALLOC_DEFINE(M_LCACHE, "lcache_test", "large run cache");

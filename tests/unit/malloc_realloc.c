@@ -272,7 +272,7 @@ UMA_TEST(malloc_realloc_keeps_m_nodump_blocks_out_of_dumps)
 	char *p, *q, *wall;
 
 	/* Where the next run lies is the subject: no MemGuard samples. */
-	memguard_sampling_off();
+	memguard_off();
 	for (int k = 0; k < 2; k++) {
 		size_t sz = sizes[k];
 
@@ -349,7 +349,7 @@ UMA_TEST(malloc_realloc_freed_moves_give_mappings_back)
 	int maps;
 
 	/* Every block remapped, none guarded: no MemGuard samples. */
-	memguard_sampling_off();
+	memguard_off();
 	/* Warm up the zones and the arena so the baselines hold. */
 	for (int i = 0; i < 64; i++)
 		walls[i] = uma_malloc(100 * KB, M_REALLOC, M_WAITOK);

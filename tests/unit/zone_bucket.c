@@ -28,7 +28,7 @@
 void
 test_setup(void)
 {
-	memguard_sampling_off();
+	memguard_off();
 }
 
 #define	NITEMS	5000	/* about 20 buckets of 64-byte items */

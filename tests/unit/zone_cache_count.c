@@ -21,7 +21,7 @@
 void
 test_setup(void)
 {
-	memguard_sampling_off();
+	memguard_off();
 }
 
 #define	PAIRS	10

@@ -30,7 +30,7 @@
 void
 test_setup(void)
 {
-	memguard_sampling_off();
+	memguard_off();
 }
 
 #define	LIMIT		100000	/* large: only there to make zs_items count */

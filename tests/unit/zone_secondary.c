@@ -24,7 +24,7 @@
 void
 test_setup(void)
 {
-	memguard_sampling_off();
+	memguard_off();
 }
 
 static _Atomic int keg_init_ok, keg_fini_calls;
