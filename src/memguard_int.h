@@ -149,6 +149,14 @@ int	uma__mg_stack_access(void **frames, int max, uintptr_t pc,
 void	uma__mg_stack_start(void) UMA_HIDDEN;
 void	uma__mg_stack_prime(void) UMA_HIDDEN;
 bool	uma__mg_exact_wanted(void) UMA_HIDDEN;
+
+/*
+ * Does a call instruction end just before pc (x86-64: call rel32, e8, 5
+ * bytes; or call through a register or memory, ff /2, 2 to 7 bytes, a
+ * REX prefix before it changing nothing after)?  The 7 bytes before pc
+ * must be readable.  What the scan asks of each word of a stack.
+ */
+bool	uma__mg_after_call(const uint8_t *pc) UMA_HIDDEN;
 int	uma__mg_tid(void) UMA_HIDDEN;
 void	uma__mg_report_start(void) UMA_HIDDEN;
 void	uma__mg_report_child(void) UMA_HIDDEN;

@@ -51,7 +51,7 @@
  * frame, and 4 KiB reached main in no test.
  */
 #define	MG_SCAN_BYTES	8192
-#define	MG_SCAN_CHUNK	1024	/* read at a time, on this stack */
+#define	MG_SCAN_CHUNK	2048	/* read at a time, on this stack */
 #define	MG_TEXTS	64	/* executable segments looked at */
 
 static uintptr_t mg_self_start, mg_self_end;	/* uma's object, if a library */
@@ -90,6 +90,7 @@ mg_unwind(void **frames, int max)
 #if defined(__x86_64__)
 struct mg_texts {
 	int		 n;
+	uintptr_t	 min, max;	/* all segments are in [min, max) */
 	uintptr_t	 lo[MG_TEXTS], hi[MG_TEXTS];
 };
 
@@ -113,16 +114,54 @@ mg_texts_add(struct dl_phdr_info *info, size_t size, void *arg)
 	return (0);
 }
 
+/* Segments in address order (insertion: a few dozen at most). */
+static void
+mg_texts_sort(struct mg_texts *t)
+{
+	uintptr_t lo, hi;
+	int j;
+
+	for (int i = 1; i < t->n; i++) {
+		lo = t->lo[i];
+		hi = t->hi[i];
+		for (j = i; j > 0 && t->lo[j - 1] > lo; j--) {
+			t->lo[j] = t->lo[j - 1];
+			t->hi[j] = t->hi[j - 1];
+		}
+		t->lo[j] = lo;
+		t->hi[j] = hi;
+	}
+	t->min = t->n > 0 ? t->lo[0] : 1;
+	t->max = 0;
+	for (int i = 0; i < t->n; i++)
+		if (t->hi[i] > t->max)
+			t->max = t->hi[i];
+}
+
 /*
  * Could pc be a return address: in a segment, with the 7 bytes before it
- * there too (the longest call below) and itself before the end?
+ * there too (the longest call below) and itself before the end?  A
+ * binary search, after one test against all of them: a linear search
+ * over 30 segments for each of a stack's 1,024 words took 10 us a scan.
  */
 static bool
 mg_in_text(const struct mg_texts *t, uintptr_t pc)
 {
-	for (int i = 0; i < t->n; i++)
-		if (pc >= t->lo[i] + 7 && pc < t->hi[i])
-			return (true);
+	int lo = 0, hi = t->n;
+
+	/* Most words are small numbers or point into the stack: above. */
+	if (pc < t->min || pc >= t->max)
+		return (false);
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (pc < t->lo[mid])
+			hi = mid;
+		else if (pc >= t->hi[mid])
+			lo = mid + 1;
+		else
+			return (pc >= t->lo[mid] + 7);
+	}
 	return (false);
 }
 
@@ -143,13 +182,9 @@ mg_modrm_len(const uint8_t *m)
 	return (n + (mod == 1 ? 1 : mod == 2 ? 4 : 0));
 }
 
-/*
- * Does a call instruction end at pc?  call rel32 (e8, 5 bytes), or call
- * through a register or memory (ff /2, 2 to 7 bytes; a REX prefix before
- * it changes nothing after).
- */
-static bool
-mg_after_call(const uint8_t *pc)
+/* See memguard_int.h */
+bool
+uma__mg_after_call(const uint8_t *pc)
 {
 	if (pc[-5] == 0xe8)
 		return (true);
@@ -179,6 +214,7 @@ mg_scan(void **frames, int max, uintptr_t sp)
 	pthread_rwlock_rdlock(&mg_phdr_lock);
 	dl_iterate_phdr(mg_texts_add, &t);
 	pthread_rwlock_unlock(&mg_phdr_lock);
+	mg_texts_sort(&t);
 	for (size_t off = 0; off < MG_SCAN_BYTES && k < max;
 	    off += sizeof(buf)) {
 		remote.iov_base = (void *)(sp + off);
@@ -190,7 +226,7 @@ mg_scan(void **frames, int max, uintptr_t sp)
 		    k < max; i++) {
 			pc = buf[i];
 			if (!mg_in_text(&t, pc) ||
-			    !mg_after_call((const uint8_t *)pc))
+			    !uma__mg_after_call((const uint8_t *)pc))
 				continue;
 			/* uma's own frames, above its caller's, are left out. */
 			if (leading && mg_self(pc))
@@ -204,6 +240,14 @@ mg_scan(void **frames, int max, uintptr_t sp)
 	return (k);
 }
 #else
+/* See memguard_int.h */
+bool
+uma__mg_after_call(const uint8_t *pc)
+{
+	(void)pc;
+	return (false);
+}
+
 static int
 mg_scan(void **frames, int max, uintptr_t sp)
 {
