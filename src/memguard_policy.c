@@ -17,9 +17,9 @@
  * per-thread countdown (uma__memguard_tick).  A sample is then admitted
  * under two caps that bound what production pays: frequency_maxlive
  * sampled objects live at once (each costs a page), frequency_maxbytes
- * of their pages (an object larger than that is never sampled, as
- * GWP-ASan samples nothing over a page), frequency_maxrate a second (each
- * costs system calls and two stack walks, a few microseconds).  A sample one of them drops (counted) still cost a trip
+ * of their pages (an object of more than a quarter of that is never
+ * sampled, as GWP-ASan samples nothing over a page), frequency_maxrate a
+ * second (each costs system calls and two stack scans, about 15 us).  A sample one of them drops (counted) still cost a trip
  * through the slow path, so drops stretch the countdowns (each doubles
  * their mean, up to 2^MG_STRETCH_MAX) and admissions with room to spare
  * shorten them again, as do frees that leave room under the live cap:
@@ -38,10 +38,13 @@
 #define	MG_BURST_NS	100000000	/* a tenth of a second of samples */
 #define	MG_STRETCH_MAX	16	/* countdowns at most 65536 times longer */
 /*
- * Pages of sampled objects live at once.  Each sampled page is a page
- * the program's own caches did not save it (bench large, frequency=100:
- * peak RSS +6-11 MiB with 64 KiB-4 MiB blocks sampled, under +0.3 with
- * this cap); 256 KiB is the count cap's 64 objects of a page.
+ * Pages of sampled objects live at once, and an object of more than a
+ * quarter of that is never sampled.  Each sampled page is a page the
+ * program's own caches did not save it, and a sampled block a run its
+ * cache of large runs holds on to anyway (bench large, 64 KiB-4 MiB
+ * blocks, frequency=100, peak RSS: +6-11 MiB with no cap, +1.1-1.5 with
+ * 256 KiB blocks sampled, +0.1-0.2 with 64 KiB at most); 256 KiB is the
+ * count cap's 64 objects of a page.
  */
 #define	MG_MAXBYTES	((uint64_t)256 << 10)
 /*
@@ -148,8 +151,8 @@ UMA_SYSCTL_INT(sysctl_mg_maxlive, "vm.memguard.frequency_maxlive",
     "Most sampled objects live at once (0: no cap but the records')");
 UMA_SYSCTL_U64(sysctl_mg_maxbytes, "vm.memguard.frequency_maxbytes",
     &uma__mg_knobs.mk_maxbytes, UMA_CTLFLAG_RWTUN, 0, UINT64_MAX,
-    "Most bytes of pages sampled objects hold at once; larger objects are "
-    "never sampled (0: no cap)");
+    "Most bytes of pages sampled objects hold at once; an object of more "
+    "than a quarter of it is never sampled (0: no cap)");
 UMA_SYSCTL_INT(sysctl_mg_maxrate, "vm.memguard.frequency_maxrate",
     &uma__mg_knobs.mk_maxrate, UMA_CTLFLAG_RWTUN, 0, 1000000,
     "Most objects sampled a second (0: no cap)");
@@ -426,7 +429,7 @@ uma__memguard_admit(size_t size, bool sampled)
 		return (true);
 	maxb = MG_LOAD(uma__mg_knobs.mk_maxbytes);
 	bytes = mg_sample_bytes(size);
-	if (maxb != 0 && bytes > maxb) {
+	if (maxb != 0 && bytes > maxb / 4) {
 		/* Never sampled, whatever the countdowns: no stretch. */
 		MG_ADD(uma__mg_ctr.frequency_drops, 1);
 		return (false);

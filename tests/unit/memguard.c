@@ -390,9 +390,10 @@ UMA_TEST(memguard_sampling_caps_live_objects)
 
 /*
  * At most frequency_maxbytes of sampled objects' pages live: 16 KiB is
- * four objects of 1,000 bytes (a page each).  An object larger than the
- * cap is never sampled, and its drop does not stretch the countdown: the
- * next small allocation is sampled as if it had not come.
+ * four objects of 1,000 bytes (a page each).  An object of more than a
+ * quarter of the cap (20,000 bytes: 5 pages) is never sampled, and its
+ * drop does not stretch the countdown: the next small allocation is
+ * sampled as if it had not come.
  */
 UMA_TEST(memguard_sampling_caps_live_bytes)
 {
@@ -444,7 +445,7 @@ UMA_TEST(memguard_sampling_caps_the_rate)
 	void *p;
 
 	test_tunables_add("vm.memguard.frequency=100000,"
-	    "vm.memguard.frequency_maxrate=100");
+	    "vm.memguard.frequency_maxrate=100,vm.memguard.frequency_maxbytes=0");
 	for (int i = 0; i < 2000; i++) {
 		p = uma_malloc(100000, M_MGU, M_WAITOK);
 		uma_free(p, M_MGU);
