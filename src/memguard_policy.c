@@ -211,28 +211,30 @@ uma__memguard_desc_set(const char *desc)
 	pthread_mutex_unlock(&mp.desc_lock);
 }
 
-/* See memguard_int.h */
-bool
-uma__mg_wanted(void)
+/* Does vm.memguard.desc name something? */
+static bool
+mg_desc_named(void)
 {
 	bool desc;
 
 	pthread_mutex_lock(&mp.desc_lock);
 	desc = mp.desc[0] != '\0';
 	pthread_mutex_unlock(&mp.desc_lock);
-	return (desc || uma__memguard_sampling());
+	return (desc);
+}
+
+/* See memguard_int.h */
+bool
+uma__mg_wanted(void)
+{
+	return (mg_desc_named() || uma__memguard_sampling());
 }
 
 /* See memguard_int.h */
 bool
 uma__mg_exact_wanted(void)
 {
-	bool desc;
-
-	pthread_mutex_lock(&mp.desc_lock);
-	desc = mp.desc[0] != '\0';
-	pthread_mutex_unlock(&mp.desc_lock);
-	return (desc || (MG_LOAD(uma__mg_knobs.mk_options) &
+	return (mg_desc_named() || (MG_LOAD(uma__mg_knobs.mk_options) &
 	    (MG_GUARD_ALLLARGE | MG_EXACTSTACKS)) != 0);
 }
 

@@ -413,22 +413,16 @@ fault_is_write(const void *ctx)
 #endif
 }
 
+/* The faulting context's program counter (sp false) or stack pointer. */
 static uintptr_t
-fault_pc(const void *ctx)
+fault_reg(const void *ctx, bool sp)
 {
 #if defined(__x86_64__)
-	return ((uintptr_t)((const ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP]);
+	return ((uintptr_t)((const ucontext_t *)ctx)->uc_mcontext.gregs[sp ?
+	    REG_RSP : REG_RIP]);
 #else
-	return (0);
-#endif
-}
-
-static uintptr_t
-fault_sp(const void *ctx)
-{
-#if defined(__x86_64__)
-	return ((uintptr_t)((const ucontext_t *)ctx)->uc_mcontext.gregs[REG_RSP]);
-#else
+	(void)ctx;
+	(void)sp;
 	return (0);
 #endif
 }
@@ -441,7 +435,7 @@ mg_fault_report(int sig, uintptr_t a, const void *ctx)
 	void *cur[MG_STACK + MG_SKIP + 24];
 	int ncur, w = fault_is_write(ctx);
 	bool scanned;
-	uintptr_t pc = fault_pc(ctx);
+	uintptr_t pc = fault_reg(ctx, false);
 	uint32_t state;
 
 	out_str(&o, "\nMemGuard: ");
@@ -464,7 +458,7 @@ mg_fault_report(int sig, uintptr_t a, const void *ctx)
 	}
 	out_str(&o, "\n");
 	/* The access's stack: from the faulting instruction on. */
-	ncur = uma__mg_stack_access(cur, MG_STACK, pc, fault_sp(ctx),
+	ncur = uma__mg_stack_access(cur, MG_STACK, pc, fault_reg(ctx, true),
 	    &scanned);
 	out_stacks(&o, r, "the access,", cur, ncur, 0, scanned);
 	out_str(&o, "MemGuard: signal ");
