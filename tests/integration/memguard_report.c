@@ -10,15 +10,23 @@
  * action, as before.  Release builds, public API only.  The program is
  * linked with -rdynamic, so that the report names its functions.
  */
+#include <errno.h>
 #include <setjmp.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <uma/malloc.h>
 #include <uma/memguard.h>
@@ -201,6 +209,56 @@ UMA_TEST(memguard_sampled_exact_stacks_option_unwinds)
 	/* The same case must not say "scanned" now. */
 	CHECK(!expect_abort(sampled_write_after_free, NULL, scanned));
 }
+
+#if defined(__x86_64__)
+/*
+ * A sandbox that refuses process_vm_readv (a seccomp filter, as gVisor's
+ * or a container's may): the scan cannot read the stack.  The report
+ * still comes, with no frames for a sample, or with the unwound ones
+ * when exact stacks were asked for (backtrace(3) needs no system call).
+ */
+static void
+deny_process_vm_readv(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_readv, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+
+	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+	CHECK(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
+}
+
+static void
+sandboxed_write_after_free(void *arg)
+{
+	deny_process_vm_readv();
+	sampled_write_after_free(arg);
+}
+
+UMA_TEST(memguard_sampled_report_in_a_sandbox_without_process_vm_readv)
+{
+	static const char *const none[] = { "use after free: write of",
+	    "(sampled)", "allocated by thread", "(no frames)",
+	    "freed by thread", "the access", NULL };
+	static const char *const exact[] = { "use after free: write of",
+	    "(sampled)", "mg_test_sampled_alloc", "mg_test_sampled_free",
+	    NULL };
+
+	sample_everything(",vm.memguard.desc=");
+	CHECK(expect_abort(sandboxed_write_after_free, NULL, none));
+	memguard_set_int("vm.memguard.options", 0x11);
+	CHECK(expect_abort(sandboxed_write_after_free, NULL, exact));
+}
+#endif
 
 /* Is a library whose path holds `name` mapped in this process? */
 static bool
