@@ -26,25 +26,42 @@ uma__mutex_init(pthread_mutex_t *m)
 }
 
 #ifndef UMA_TSAN
-/* Mark the lock contended, then sleep until it is handed free. */
+/*
+ * The held bit was set: spin a little, then count ourselves a waiter and
+ * sleep until the bit clears.  Taking the bit and leaving the waiters in
+ * one compare-and-swap keeps the count exact, so the holder's unlock
+ * wakes someone whenever a thread sleeps or is about to.
+ */
 void
 uma__lock_slow(uma_lock_t *l)
 {
-	for (int spin = 0; spin < 64; spin++) {
-		int free = 0;
+	int s;
 
-		if (atomic_load_explicit(&l->ul_state, memory_order_relaxed) ==
-		    0 && atomic_compare_exchange_weak_explicit(&l->ul_state,
-		    &free, 1, memory_order_acquire, memory_order_relaxed))
+	for (int spin = 0; spin < 64; spin++) {
+		s = atomic_load_explicit(&l->ul_state, memory_order_relaxed);
+		if (!(s & 1) && atomic_compare_exchange_weak_explicit(
+		    &l->ul_state, &s, s | 1, memory_order_acquire,
+		    memory_order_relaxed))
 			return;
 		__builtin_ia32_pause();
 	}
-	while (atomic_exchange_explicit(&l->ul_state, 2,
-	    memory_order_acquire) != 0)
-		syscall(SYS_futex, &l->ul_state, FUTEX_WAIT_PRIVATE, 2, NULL,
+	s = atomic_fetch_add_explicit(&l->ul_state, 2, memory_order_relaxed) +
+	    2;
+	for (;;) {
+		if (!(s & 1)) {
+			if (atomic_compare_exchange_weak_explicit(&l->ul_state,
+			    &s, (s | 1) - 2, memory_order_acquire,
+			    memory_order_relaxed))
+				return;
+			continue;
+		}
+		syscall(SYS_futex, &l->ul_state, FUTEX_WAIT_PRIVATE, s, NULL,
 		    NULL, 0);
+		s = atomic_load_explicit(&l->ul_state, memory_order_relaxed);
+	}
 }
 
+/* The holder dropped the bit with waiters counted: wake one of them. */
 void
 uma__unlock_wake(uma_lock_t *l)
 {
