@@ -124,7 +124,7 @@ cache_fold_locked(uma_cache_t c, uint64_t w)
 static inline uma_cache_t
 cache_lock(uma_zone_t zone, int *cpup)
 {
-	int cpu = uma.ug_rseq ? uma__curcpu() : uma_curcpu_locked();
+	int cpu = uma__curcpu();	/* in locked mode, also the hint */
 	uma_cache_t c = &zone->uz_cpu[cpu];
 
 	uma_lock(&c->uc_lock);
@@ -156,46 +156,17 @@ uma__cache_init(uma_zone_t zone)
 	}
 }
 
-/* Locked mode: the pop and push of the fast path, under uc_lock. */
+/* Locked mode: the pop and push of the fast path (cache_fast.h). */
 void *
 uma__cache_pop_fallback(uma_zone_t zone)
 {
-	uma_cache_t c;
-	uint64_t w;
-	void *item;
-	int cpu;
-
-	c = cache_lock(zone, &cpu);
-	w = atomic_load_explicit(&c->uc_word, memory_order_relaxed);
-	/* Like the rseq pop: a wrap of the allocs field is the slow path's. */
-	if (uc_word_cnt(w) == 0 || w + UC_ALLOC_DELTA < w) {
-		uma_unlock(&c->uc_lock);
-		return (NULL);
-	}
-	item = c->uc_items[uc_word_cnt(w) - 1];
-	cache_open_locked(c, w + UC_ALLOC_DELTA);
-	uma_unlock(&c->uc_lock);
-	return (item);
+	return (cache_pop_lockmode(zone->uz_cpu));
 }
 
 int
 uma__cache_push_fallback(uma_zone_t zone, void *item)
 {
-	uma_cache_t c;
-	uint64_t w;
-	int cpu;
-
-	c = cache_lock(zone, &cpu);
-	w = atomic_load_explicit(&c->uc_word, memory_order_relaxed);
-	if (uc_word_room(w) == 0 || (uc_word_cnt(w) > 0 &&
-	    c->uc_items[uc_word_cnt(w) - 1] == item)) {
-		uma_unlock(&c->uc_lock);
-		return (0);
-	}
-	c->uc_items[uc_word_cnt(w)] = item;
-	cache_open_locked(c, w + UC_FREE_DELTA);
-	uma_unlock(&c->uc_lock);
-	return (1);
+	return (cache_push_lockmode(zone->uz_cpu, item));
 }
 
 /* Install bucket b (or none) as the alloc bucket; returns the new word. */
@@ -347,7 +318,8 @@ cache_sample_arm_locked(uma_zone_t zone, uma_cache_t c, uint64_t w,
 bool
 uma__cache_sample_due(uma_cache_t caches)
 {
-	int cpu = uma.ug_rseq ? uma__curcpu() : uma_curcpu_locked();
+	/* Locked mode: the cache the pop just missed on, maybe a guard. */
+	int cpu = uma.ug_rseq ? uma__curcpu() : uma_cpu_hint;
 	uint64_t w = atomic_load_explicit(&caches[cpu].uc_word,
 	    memory_order_relaxed);
 

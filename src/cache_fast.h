@@ -32,7 +32,9 @@ rseq_ptr(void)
  * handler (4), which is preceded by the RSEQ_SIG signature the kernel
  * checks.  The abort handler goes back to 6, which stores the descriptor
  * pointer again (the kernel clears it when it aborts).  5 leaves for the
- * slow path.
+ * slow path after an abort, and after the close's failure; the pop and
+ * push leave for their caller's miss label directly, a jump less a miss
+ * (in locked mode every call misses: 2 instructions a malloc pair).
  */
 #if defined(__x86_64__)
 #define	RSEQ_DESCRIPTOR(tmp)						\
@@ -87,11 +89,11 @@ cache_pop_rseq(uma_cache_t caches)
 	    "movq (%[c]), %[w]\n\t"
 	    "movl %k[w], %k[ix]\n\t"
 	    "andl $0xfff, %k[ix]\n\t"
-	    "jz 5f\n\t"
+	    "jz %l[miss]\n\t"
 	    "movq 8(%[c]), %[it]\n\t"
 	    "movq -8(%[it],%[ix],8), %[it]\n\t"
 	    "addq $" STR(UC_ALLOC_DELTA_IMM) ", %[w]\n\t"
-	    "jc 5f\n\t"
+	    "jc %l[miss]\n\t"
 	    "movq %[w], (%[c])\n\t"
 	    "2:\n\t"
 	    RSEQ_ABORT("jmp %l[miss]\n\t")
@@ -129,12 +131,12 @@ cache_push_rseq(uma_cache_t caches, void *item)
 	    "addq %[caches], %[c]\n\t"
 	    "movq (%[c]), %[w]\n\t"
 	    "testq $0xfff000, %[w]\n\t"
-	    "jz 5f\n\t"
+	    "jz %l[slow]\n\t"
 	    "movl %k[w], %k[ix]\n\t"
 	    "andl $0xfff, %k[ix]\n\t"
 	    "movq 8(%[c]), %[it]\n\t"
 	    "cmpq %[item], -8(%[it],%[ix],8)\n\t"
-	    "je 5f\n\t"
+	    "je %l[slow]\n\t"
 	    "movq %[item], (%[it],%[ix],8)\n\t"
 	    "addq $-4095, %[w]\n\t"
 	    "movq %[w], (%[c])\n\t"
@@ -240,6 +242,289 @@ cache_push_hit(uma_cache_t caches, void *item)
 	__tsan_release(item);
 #endif
 	return (cache_push_rseq(caches, item) != 0);
+}
+
+/*
+ * Locked mode's pop and push: the sequences' work under the lock of the
+ * cache of the CPU this thread last saw (rseq.h).  The word is stored
+ * whole, as the sequences store it, for the lock-free readers.
+ */
+static inline __attribute__((always_inline)) void *
+cache_pop_held(uma_cache_t c)
+{
+	uint64_t w = atomic_load_explicit(&c->uc_word, memory_order_relaxed);
+	uint64_t cnt = uc_word_cnt(w);
+	void *item;
+
+	UMA_LOCK_ASSERT(&c->uc_lock);
+	/* Like the sequence: a wrap of the allocs field is the slow path's. */
+	if (__predict_false(cnt == 0) ||
+	    __predict_false(__builtin_add_overflow(w, UC_ALLOC_DELTA, &w)))
+		return (NULL);
+	atomic_store_explicit(&c->uc_word, w, memory_order_relaxed);
+	item = c->uc_items[cnt - 1];
+	if (item == NULL)	/* buckets never hold NULL: a test less */
+		__builtin_unreachable();
+	return (item);
+}
+
+static inline __attribute__((always_inline)) bool
+cache_push_held(uma_cache_t c, void *item)
+{
+	uint64_t w = atomic_load_explicit(&c->uc_word, memory_order_relaxed);
+	uint64_t cnt = uc_word_cnt(w);
+
+	UMA_LOCK_ASSERT(&c->uc_lock);
+	/*
+	 * Freeing the item on top again: the slow path reports it.  As in
+	 * the sequence, an empty bucket compares its header's last word,
+	 * which is never an item.
+	 */
+	if (__predict_false(uc_word_room(w) == 0) ||
+	    __predict_false(c->uc_items[cnt - 1] == item))
+		return (false);
+	c->uc_items[cnt] = item;
+	atomic_store_explicit(&c->uc_word, w + UC_FREE_DELTA,
+	    memory_order_relaxed);
+	return (true);
+}
+
+/*
+ * The same with no call on the way, for the miss entries that try them
+ * first (zone_fast.h): a call anywhere would make those save registers on
+ * every pop and push (14 instructions each).  CACHE_LM_DONE: *itemp is an
+ * item (the push is done); CACHE_LM_EMPTY: no item (no room); CACHE_LM_SLOW:
+ * nothing done, the lock is held: take the calls' road
+ * (cache_pop_lockmode_asked); CACHE_LM_WAKE: as DONE, but *itemp
+ * may be NULL (*donep false), and the caller owes the waiters on *cp's
+ * lock uma__unlock_wake.
+ */
+#define	CACHE_LM_DONE	0
+#define	CACHE_LM_EMPTY	1
+#define	CACHE_LM_SLOW	2
+#define	CACHE_LM_WAKE	3
+#define	CACHE_LM_MISS	4	/* zone_fast.h: not for the hit path */
+
+#if defined(__x86_64__) && UMA_DEBUG == 0 && !defined(UMA_TSAN)
+/*
+ * In assembly, as the sequences are: around the C version the compiler
+ * moved the miss entries' arguments to other registers, 6 instructions a
+ * pop.  The lock is lock.h's: `lock bts` takes it, `lock sub` drops it,
+ * and a result other than 0 means waiters.  A pop that finds nothing
+ * drops the lock out of line and leaves by `empty`, or falls through
+ * with no item when it owes a wake.
+ */
+#define	UC_LOCK_OFF	88	/* offsetof(struct uma_cache, uc_lock) */
+_Static_assert(offsetof(struct uma_cache, uc_lock) == UC_LOCK_OFF,
+    "asm offset");
+
+#define	LM_CACHE							\
+	"movq uma_cpu_hint@gottpoff(%%rip), %[ix]\n\t"			\
+	"movslq %%fs:(%[ix]), %[c]\n\t"					\
+	"shlq $" STR(UC_SHIFT) ", %[c]\n\t"				\
+	"addq %[caches], %[c]\n\t"					\
+	"lock btsl $0, " STR(UC_LOCK_OFF) "(%[c])\n\t"			\
+	"jc %l[slow]\n\t"
+
+#define	LM_UNLOCK_COLD							\
+	"lock subl $1, " STR(UC_LOCK_OFF) "(%[c])\n\t"			\
+	"10:\n\t"							\
+	".pushsection .text.unlikely, \"ax\", @progbits\n\t"		\
+	"8:\n\t"							\
+	"xorl %k[it], %k[it]\n\t"					\
+	"lock subl $1, " STR(UC_LOCK_OFF) "(%[c])\n\t"			\
+	"jz %l[empty]\n\t"						\
+	"jmp 10b\n\t"							\
+	".popsection\n\t"
+
+static inline __attribute__((always_inline)) int
+cache_pop_lockmode_try(uma_cache_t caches, void **itemp, uma_cache_t *cp)
+{
+	uint64_t c, w, ix;
+	void *it;
+	bool wake;
+
+	__asm__ goto __volatile__(
+	    LM_CACHE
+	    "movq (%[c]), %[w]\n\t"
+	    "movl %k[w], %k[ix]\n\t"
+	    "andl $0xfff, %k[ix]\n\t"
+	    "jz 8f\n\t"
+	    "movq 8(%[c]), %[it]\n\t"
+	    "movq -8(%[it],%[ix],8), %[it]\n\t"
+	    "addq $" STR(UC_ALLOC_DELTA_IMM) ", %[w]\n\t"
+	    "jc 8f\n\t"
+	    "movq %[w], (%[c])\n\t"
+	    LM_UNLOCK_COLD
+	    : [c] "=&r" (c), [w] "=&r" (w), [ix] "=&r" (ix), [it] "=&r" (it),
+	      "=@ccnz" (wake)
+	    : [caches] "r" (caches)
+	    : "memory"
+	    : slow, empty);
+	*itemp = it;
+	if (__predict_false(wake)) {
+		*cp = (uma_cache_t)c;
+		return (CACHE_LM_WAKE);
+	}
+	if (it == NULL)		/* buckets never hold NULL */
+		__builtin_unreachable();
+	return (CACHE_LM_DONE);
+slow:
+	return (CACHE_LM_SLOW);
+empty:
+	return (CACHE_LM_EMPTY);
+}
+
+static inline __attribute__((always_inline)) int
+cache_push_lockmode_try(uma_cache_t caches, void *item, bool *donep,
+    uma_cache_t *cp)
+{
+	uint64_t c, w, ix;
+	void *it;
+	bool wake;
+
+	__asm__ goto __volatile__(
+	    LM_CACHE
+	    "movq (%[c]), %[w]\n\t"
+	    "testq $0xfff000, %[w]\n\t"
+	    "jz 8f\n\t"
+	    "movl %k[w], %k[ix]\n\t"
+	    "andl $0xfff, %k[ix]\n\t"
+	    "movq 8(%[c]), %[it]\n\t"
+	    "cmpq %[item], -8(%[it],%[ix],8)\n\t"
+	    "je 8f\n\t"
+	    "movq %[item], (%[it],%[ix],8)\n\t"
+	    "addq $-4095, %[w]\n\t"
+	    "movq %[w], (%[c])\n\t"
+	    LM_UNLOCK_COLD
+	    : [c] "=&r" (c), [w] "=&r" (w), [ix] "=&r" (ix), [it] "=&r" (it),
+	      "=@ccnz" (wake)
+	    : [caches] "r" (caches), [item] "r" (item)
+	    : "memory"
+	    : slow, empty);
+	if (__predict_false(wake)) {
+		/* The out-of-line drop cleared `it`; a push leaves it set. */
+		*donep = it != NULL;
+		*cp = (uma_cache_t)c;
+		return (CACHE_LM_WAKE);
+	}
+	return (CACHE_LM_DONE);
+slow:
+	return (CACHE_LM_SLOW);
+empty:
+	return (CACHE_LM_EMPTY);
+}
+#undef LM_CACHE
+#undef LM_UNLOCK_COLD
+#else
+static inline __attribute__((always_inline)) int
+cache_pop_lockmode_try(uma_cache_t caches, void **itemp, uma_cache_t *cp)
+{
+	uma_cache_t c;
+
+	*cp = c = &caches[uma_cpu_hint];
+	if (__predict_false(!uma_trylock(&c->uc_lock)))
+		return (CACHE_LM_SLOW);
+	*itemp = cache_pop_held(c);
+#ifdef UMA_TSAN
+	if (*itemp != NULL)
+		__tsan_acquire(*itemp);
+#endif
+	if (__predict_false(!uma_unlock_nowake(&c->uc_lock)))
+		return (CACHE_LM_WAKE);
+	return (*itemp != NULL ? CACHE_LM_DONE : CACHE_LM_EMPTY);
+}
+
+static inline __attribute__((always_inline)) int
+cache_push_lockmode_try(uma_cache_t caches, void *item, bool *donep,
+    uma_cache_t *cp)
+{
+	uma_cache_t c;
+
+	*cp = c = &caches[uma_cpu_hint];
+#ifdef UMA_TSAN
+	__tsan_release(item);
+#endif
+	if (__predict_false(!uma_trylock(&c->uc_lock)))
+		return (CACHE_LM_SLOW);
+	*donep = cache_push_held(c, item);
+	if (__predict_false(!uma_unlock_nowake(&c->uc_lock)))
+		return (CACHE_LM_WAKE);
+	return (*donep ? CACHE_LM_DONE : CACHE_LM_EMPTY);
+}
+#endif
+
+/*
+ * With calls, after CACHE_LM_SLOW: another thread held the lock, maybe
+ * because this one moved and shares its cache: ask the kernel where this
+ * thread runs (which sets the hint, rseq.h), then wait for that lock.
+ */
+static inline void *
+cache_pop_lockmode_asked(uma_cache_t caches)
+{
+	uma_cache_t c = &caches[uma__curcpu()];
+	void *item;
+
+	uma_lock(&c->uc_lock);
+	item = cache_pop_held(c);
+	uma_unlock(&c->uc_lock);
+#ifdef UMA_TSAN
+	if (item != NULL)
+		__tsan_acquire(item);
+#endif
+	return (item);
+}
+
+static inline bool
+cache_push_lockmode_asked(uma_cache_t caches, void *item)
+{
+	uma_cache_t c = &caches[uma__curcpu()];
+	bool done;
+
+#ifdef UMA_TSAN
+	__tsan_release(item);
+#endif
+	uma_lock(&c->uc_lock);
+	done = cache_push_held(c, item);
+	uma_unlock(&c->uc_lock);
+	return (done);
+}
+
+/* Locked mode's pop and push for any caller: the try, then the rest. */
+static inline void *
+cache_pop_lockmode(uma_cache_t caches)
+{
+	uma_cache_t c;
+	void *item;
+
+	switch (cache_pop_lockmode_try(caches, &item, &c)) {
+	case CACHE_LM_DONE:
+		return (item);
+	case CACHE_LM_EMPTY:
+		return (NULL);
+	case CACHE_LM_WAKE:
+		uma__unlock_wake(&c->uc_lock);
+		return (item);
+	}
+	return (cache_pop_lockmode_asked(caches));
+}
+
+static inline bool
+cache_push_lockmode(uma_cache_t caches, void *item)
+{
+	uma_cache_t c;
+	bool done;
+
+	switch (cache_push_lockmode_try(caches, item, &done, &c)) {
+	case CACHE_LM_DONE:
+		return (true);
+	case CACHE_LM_EMPTY:
+		return (false);
+	case CACHE_LM_WAKE:
+		uma__unlock_wake(&c->uc_lock);
+		return (done);
+	}
+	return (cache_push_lockmode_asked(caches, item));
 }
 
 #endif /* !_UMA_CACHE_FAST_H_ */

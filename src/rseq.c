@@ -126,14 +126,8 @@ uma__rseq_off(void)
 	    (char *)__builtin_thread_pointer();
 }
 
-/*
- * Locked mode asks for the CPU on every allocation and free.  Any cache is
- * correct there (each has its lock), the CPU only buys locality, so a
- * thread asks the kernel once every 64 calls and reuses the answer.
- */
+/* See rseq.h */
 __thread int uma_cpu_hint __attribute__((tls_model("initial-exec"))) = -1;
-__thread unsigned uma_cpu_hint_uses
-    __attribute__((tls_model("initial-exec")));
 
 /*
  * The current CPU, in [0, ncpus).  In rseq mode a thread whose area is not
@@ -143,7 +137,6 @@ int
 uma__curcpu(void)
 {
 	int cpu;
-
 
 	if (uma.ug_rseq) {
 		cpu = (int32_t)rseq_area()->cpu_id;

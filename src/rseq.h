@@ -17,20 +17,19 @@ int	uma__curcpu(void) UMA_HIDDEN;
 int	uma__rseq_fence(int cpu) UMA_HIDDEN;	/* that CPU's sequences */
 int	uma__rseq_child(void) UMA_HIDDEN;	/* 1: rseq still usable */
 void	uma__rseq_off(void) UMA_HIDDEN;		/* locked mode from now */
+/*
+ * Locked mode's CPU for this thread: the one the kernel named at its last
+ * slow path (cache.c asks on each) or when it last met another thread on
+ * a cache lock (cache_fast.h).  Any cache is correct there (each has its
+ * lock); the CPU only buys locality, which a thread that moved without
+ * missing or meeting anyone has no use for.  So a hit reads this word and
+ * nothing else: a count beside it, to ask every 64 calls, cost 2
+ * instructions a call more and 2.5 a malloc pair in sched_getcpu.  It
+ * starts at -1, which lands on a closed guard cache (UMA_CACHE_GUARD): the
+ * first call misses and asks.
+ */
 extern __thread int uma_cpu_hint UMA_HIDDEN
     __attribute__((tls_model("initial-exec")));
-extern __thread unsigned uma_cpu_hint_uses UMA_HIDDEN
-    __attribute__((tls_model("initial-exec")));
-
-/* The CPU for locked mode: the thread's hint, refreshed every 64 calls. */
-static inline int
-uma_curcpu_locked(void)
-{
-	if (__predict_true(uma_cpu_hint >= 0 &&
-	    (++uma_cpu_hint_uses & 63) != 0))
-		return (uma_cpu_hint);
-	return (uma__curcpu());
-}
 
 /* The rseq area from the thread pointer (locked mode: one never registered). */
 extern ptrdiff_t uma_rseq_offset UMA_HIDDEN;
