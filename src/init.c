@@ -101,6 +101,7 @@ uma_startup_once(void)
 		    uma__vm_limit() != 0 ? "ulimit -v or -d is too small" :
 		    "mmap failed");
 	uma.ug_rseq = uma__rseq_startup() != 0;
+	atomic_store(&uma.ug_class_lmgate, uma.ug_rseq ? 1 : 0);
 	uma__internal_startup();
 	uma__bucket_startup();
 	uma__reclaim_startup();
@@ -224,6 +225,7 @@ uma_fork_child(void)
 		TAILQ_FOREACH(zone, &uma.ug_zones, uz_all)
 			uma__zone_set_gate(zone);
 	}
+	atomic_store(&uma.ug_class_lmgate, uma.ug_rseq ? 1 : 0);
 	uma__timeout_child();
 	uma__threads_child();
 }

@@ -92,14 +92,18 @@ uma__limit_sleepers(uma_zone_t zone, bool more)
 		if (atomic_fetch_add(&zone->uz_sleepers, 1) != 0)
 			return;
 		atomic_fetch_or(&zone->uz_gate, UZ_GATE_SLEEPERS);
-		if (zone->uz_flags & UMA_ZFLAG_CLASS)
+		if (zone->uz_flags & UMA_ZFLAG_CLASS) {
 			atomic_fetch_add(&uma.ug_class_gate, 1);
+			atomic_fetch_add(&uma.ug_class_lmgate, 1);
+		}
 	} else {
 		if (atomic_fetch_sub(&zone->uz_sleepers, 1) != 1)
 			return;
 		atomic_fetch_and(&zone->uz_gate, ~UZ_GATE_SLEEPERS);
-		if (zone->uz_flags & UMA_ZFLAG_CLASS)
+		if (zone->uz_flags & UMA_ZFLAG_CLASS) {
 			atomic_fetch_sub(&uma.ug_class_gate, 1);
+			atomic_fetch_sub(&uma.ug_class_lmgate, 1);
+		}
 	}
 }
 

@@ -419,6 +419,95 @@ uma__malloc_class_miss_size(size_t size, struct malloc_type *mtp, int idx,
 }
 
 /*
+ * The interposer's miss (malloc_fast.h), with the class's caches.  In
+ * locked mode every hit path misses (its sequence reads no CPU): the pop
+ * under the lock comes first here, and is the hit path's (it counts
+ * nothing).  Every road off it is a tail call, so that the pop saves no
+ * register.  The class is free's bet whether the pop serves or the miss.
+ */
+static __attribute__((noinline)) void *
+malloc_zone_miss_slow(size_t size, uma_cache_t caches, int idx, int flags)
+{
+	void *item;
+
+	if ((item = cache_pop_lockmode_asked(caches)) != NULL)
+		return (item);
+	return (uma__malloc_class_miss_size(size, uma__malloc_zone_type, idx,
+	    flags));
+}
+
+static __attribute__((noinline)) void *
+malloc_zone_miss_wake(size_t size, uma_cache_t c, void *item, int idx,
+    int flags)
+{
+	uma__unlock_wake(&c->uc_lock);
+	if (item != NULL)
+		return (item);
+	return (uma__malloc_class_miss_size(size, uma__malloc_zone_type, idx,
+	    flags));
+}
+
+__attribute__((noinline)) void *
+uma__malloc_zone_miss(size_t size, uma_cache_t caches, int idx, int flags)
+{
+	uma_cache_t c;
+	void *item;
+
+	switch (uma__class_alloc_locked(caches, &item, &c)) {
+	case CACHE_LM_DONE:
+		uma__malloc_hint = (uint8_t)idx;
+		return (item);
+	case CACHE_LM_EMPTY:
+		uma__malloc_hint = (uint8_t)idx;
+		break;
+	case CACHE_LM_SLOW:
+		uma__malloc_hint = (uint8_t)idx;
+		return (malloc_zone_miss_slow(size, caches, idx, flags));
+	case CACHE_LM_WAKE:
+		return (malloc_zone_miss_wake(size, c, item, idx, flags));
+	}
+	return (uma__malloc_class_miss_size(size, uma__malloc_zone_type, idx,
+	    flags));
+}
+
+/* The same for a free's miss: first the push under the lock. */
+static __attribute__((noinline)) void
+free_class_miss_slow(void *addr, uma_cache_t caches, int idx)
+{
+	if (!cache_push_lockmode_asked(caches, addr))
+		uma__zfree_miss_checked(malloc_classes[idx].mc_zone, addr);
+}
+
+static __attribute__((noinline)) void
+free_class_miss_wake(void *addr, uma_cache_t c, bool done, int idx)
+{
+	uma__unlock_wake(&c->uc_lock);
+	if (!done)
+		uma__zfree_miss_checked(malloc_classes[idx].mc_zone, addr);
+}
+
+__attribute__((noinline)) void
+uma__free_class_miss(void *addr, uma_cache_t caches, int idx)
+{
+	uma_cache_t c;
+	bool done;
+
+	switch (uma__class_free_locked(caches, addr, &done, &c)) {
+	case CACHE_LM_DONE:
+		return;
+	case CACHE_LM_EMPTY:
+		break;
+	case CACHE_LM_SLOW:
+		free_class_miss_slow(addr, caches, idx);
+		return;
+	case CACHE_LM_WAKE:
+		free_class_miss_wake(addr, c, done, idx);
+		return;
+	}
+	uma__zfree_miss_checked(malloc_classes[idx].mc_zone, addr);
+}
+
+/*
  * A run of pages.  Refused with M_WAITOK: the low-memory path and again
  * (lowmem.c), until the run comes or uma gives up naming the type; with
  * M_NOWAIT, one drain if the arena refused (malloc_lowmem).

@@ -57,6 +57,10 @@ void	*uma__malloc_class_miss(int idx, struct malloc_type *mtp, int flags)
 	    UMA_HIDDEN;
 void	*uma__malloc_class_miss_size(size_t size, struct malloc_type *mtp,
 	    int idx, int flags) UMA_HIDDEN;
+void	*uma__malloc_zone_miss(size_t size, uma_cache_t caches, int idx,
+	    int flags) UMA_HIDDEN;
+void	uma__free_class_miss(void *addr, uma_cache_t caches, int idx)
+	    UMA_HIDDEN;
 void	uma__free_other(void *addr, struct malloc_type *mtp) UMA_HIDDEN;
 int	uma__malloc_lookup_other(const char *what, const void *addr,
 	    struct malloc_large **mlp) UMA_HIDDEN;
@@ -157,6 +161,7 @@ malloc_lookup(const char *what, const void *addr, struct malloc_large **mlp)
 static inline __attribute__((always_inline)) void *
 malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 {
+	uma_cache_t caches;
 	void *item;
 	int idx;
 
@@ -164,16 +169,18 @@ malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 	    (flags & M_ZERO)))
 		return (uma__malloc_slow(size, mtp, flags));
 	idx = malloc_class_index(size);
-	item = uma__class_alloc_hit(malloc_class_caches((unsigned)idx));
+	caches = malloc_class_caches((unsigned)idx);
+	item = uma__class_alloc_hit(caches);
 	/*
 	 * A miss may be a MemGuard sample, which wants the size asked for.
 	 * The interposer's hit path keeps it at no cost (it stays in the
-	 * argument register); uma_malloc's would need a register saved, so
-	 * its samples get the class size.
+	 * argument register), and the caches, which the sequence left in a
+	 * register, for locked mode; uma_malloc's would need a register
+	 * saved, so its samples get the class size.
 	 */
 	if (__predict_false(item == NULL))
-		return (zcounted ? uma__malloc_class_miss_size(size, mtp,
-		    idx, flags) : uma__malloc_class_miss(idx, mtp, flags));
+		return (zcounted ? uma__malloc_zone_miss(size, caches, idx,
+		    flags) : uma__malloc_class_miss(idx, mtp, flags));
 	uma__malloc_hint = (uint8_t)idx;
 	if (!zcounted)
 		mstat_class(mtp, (size_t)idx);
@@ -215,10 +222,13 @@ free_fast_bet(void *addr, struct malloc_type *mtp, bool zcounted, int bet)
 	if (__predict_true(idx == (int)hint)) {
 		if (__predict_true(uma__class_free_hit(hcaches, addr)))
 			goto counted;
-	} else if (__predict_true(uma__class_free_hit(
-	    malloc_class_caches((unsigned)idx), addr)))
-		goto counted;
-	uma__zfree_miss_checked(malloc_classes[idx].mc_zone, addr);
+	} else {
+		hcaches = malloc_class_caches((unsigned)idx);
+		if (__predict_true(uma__class_free_hit(hcaches, addr)))
+			goto counted;
+	}
+	/* The caches are in the sequence's register: for locked mode. */
+	uma__free_class_miss(addr, hcaches, idx);
 counted:
 	if (!zcounted)
 		mstat_class(mtp, MSTAT_FREE + (size_t)idx);

@@ -517,6 +517,11 @@ struct uma_global {
 	bool		 ug_ready;
 	bool		 ug_rseq;	/* fast paths on restartable sequences */
 	_Atomic uint32_t ug_class_gate;	/* class zones with sleepers */
+	/*
+	 * The same plus one in rseq mode: 0 when locked mode's class free
+	 * may push (zone_fast.h), one compare where two took 5 instructions.
+	 */
+	_Atomic uint32_t ug_class_lmgate;
 	_Atomic bool	 ug_threads;	/* fork handlers and trim thread on */
 	int		 ug_ncpus;	/* CPUs that can exist */
 	int		 ug_warnings;	/* vm.zone_warnings */

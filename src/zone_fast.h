@@ -86,6 +86,30 @@ uma__class_free_hit(uma_cache_t caches, void *item)
 }
 
 /*
+ * The same in locked mode (cache_fast.h's CACHE_LM_*), for a caller that
+ * knows the caches: there the hit paths above always miss (their sequence
+ * reads no CPU), and malloc's miss entries try these first.  Where a hit
+ * path would not serve (rseq mode, debug, sleepers), CACHE_LM_MISS.
+ */
+static inline __attribute__((always_inline)) int
+uma__class_alloc_locked(uma_cache_t caches, void **itemp, uma_cache_t *cp)
+{
+	if (UMA_DEBUG > 1 || __predict_false(uma.ug_rseq))
+		return (CACHE_LM_MISS);
+	return (cache_pop_lockmode_try(caches, itemp, cp));
+}
+
+static inline __attribute__((always_inline)) int
+uma__class_free_locked(uma_cache_t caches, void *item, bool *donep,
+    uma_cache_t *cp)
+{
+	if (UMA_DEBUG > 1 || __predict_false(atomic_load_explicit(
+	    &uma.ug_class_lmgate, memory_order_relaxed) != 0))
+		return (CACHE_LM_MISS);
+	return (cache_push_lockmode_try(caches, item, donep, cp));
+}
+
+/*
  * The miss entries (zalloc.c), for everything a hit path did not serve.
  * An allocation with M_ZERO goes straight to uma__zalloc_miss.  A caller
  * that checked the item itself (malloc, against the page tag) frees
