@@ -490,41 +490,4 @@ cache_push_lockmode_asked(uma_cache_t caches, void *item)
 	return (done);
 }
 
-/* Locked mode's pop and push for any caller: the try, then the rest. */
-static inline void *
-cache_pop_lockmode(uma_cache_t caches)
-{
-	uma_cache_t c;
-	void *item;
-
-	switch (cache_pop_lockmode_try(caches, &item, &c)) {
-	case CACHE_LM_DONE:
-		return (item);
-	case CACHE_LM_EMPTY:
-		return (NULL);
-	case CACHE_LM_WAKE:
-		uma__unlock_wake(&c->uc_lock);
-		return (item);
-	}
-	return (cache_pop_lockmode_asked(caches));
-}
-
-static inline bool
-cache_push_lockmode(uma_cache_t caches, void *item)
-{
-	uma_cache_t c;
-	bool done;
-
-	switch (cache_push_lockmode_try(caches, item, &done, &c)) {
-	case CACHE_LM_DONE:
-		return (true);
-	case CACHE_LM_EMPTY:
-		return (false);
-	case CACHE_LM_WAKE:
-		uma__unlock_wake(&c->uc_lock);
-		return (done);
-	}
-	return (cache_push_lockmode_asked(caches, item));
-}
-
 #endif /* !_UMA_CACHE_FAST_H_ */
