@@ -124,7 +124,9 @@ cache_fold_locked(uma_cache_t c, uint64_t w)
 static inline uma_cache_t
 cache_lock(uma_zone_t zone, int *cpup)
 {
-	int cpu = uma__curcpu();	/* in locked mode, also the hint */
+	/* Locked mode: the thread's cache (rseq.h), or ask where it runs. */
+	int cpu = uma.ug_rseq || uma_cpu_hint < 0 ? uma__curcpu() :
+	    uma_cpu_hint;
 	uma_cache_t c = &zone->uz_cpu[cpu];
 
 	uma_lock(&c->uc_lock);

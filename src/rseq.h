@@ -18,11 +18,12 @@ int	uma__rseq_fence(int cpu) UMA_HIDDEN;	/* that CPU's sequences */
 int	uma__rseq_child(void) UMA_HIDDEN;	/* 1: rseq still usable */
 void	uma__rseq_off(void) UMA_HIDDEN;		/* locked mode from now */
 /*
- * Locked mode's CPU for this thread: the one the kernel named at its last
- * slow path (cache.c asks on each) or when it last met another thread on
- * a cache lock (cache_fast.h).  Any cache is correct there (each has its
- * lock); the CPU only buys locality, which a thread that moved without
- * missing or meeting anyone has no use for.  So a hit reads this word and
+ * Locked mode's CPU for this thread: the one the kernel named at its first
+ * slow path, or when it last met another thread on a cache lock
+ * (cache_fast.h).  Any cache is correct there (each has its lock); the
+ * CPU only buys locality, which a thread that moved without meeting
+ * anyone has no use for, and a thread that keeps its cache has its double
+ * frees caught on top of it, as on a CPU.  So a hit reads this word and
  * nothing else: a count beside it, to ask every 64 calls, cost 2
  * instructions a call more and 2.5 a malloc pair in sched_getcpu.  It
  * starts at -1, which lands on a closed guard cache (UMA_CACHE_GUARD): the
