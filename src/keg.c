@@ -313,41 +313,43 @@ keg_first_slab_locked(uma_keg_t keg, int flags)
  * rounds; bench cache-thrash).  Items `stride` apart leave at least a
  * line between them, so store[] is taken in stride order: 0, s, 2s, ...,
  * 1, s + 1, ...  Items of whole lines on line boundaries need nothing.
+ * The fill gathers into a buffer of KEG_SPREAD_MAX (more than a bucket
+ * holds) and keg_spread writes the order straight into store[], one copy
+ * instead of two.
  */
 #define	KEG_SPREAD_MAX	256
 
-static void
-keg_spread(uma_keg_t keg, void **store, int n)
+static inline int
+keg_spread_stride(uma_keg_t keg)
 {
-	void *tmp[KEG_SPREAD_MAX];
 	uint32_t rsize = keg->uk_rsize;
-	int stride, i, j, k;
 
 	if (rsize % UMA_CACHELINE == 0 && keg->uk_align + 1 >= UMA_CACHELINE)
-		return;
-	stride = (int)((UMA_CACHELINE + rsize - 1) / rsize) + 1;
-	for (; n > stride; store += k, n -= k) {
-		k = n < KEG_SPREAD_MAX ? n : KEG_SPREAD_MAX;
-		memcpy(tmp, store, (size_t)k * sizeof(*store));
-		for (i = 0, j = 0; i < stride; i++)
-			for (int m = i; m < k; m += stride)
-				store[j++] = tmp[m];
-	}
+		return (0);
+	return ((int)((UMA_CACHELINE + rsize - 1) / rsize) + 1);
+}
+
+static void
+keg_spread(void **store, void *const *from, int n, int stride)
+{
+	int j = 0;
+
+	for (int i = 0; i < stride; i++)
+		for (int m = i; m < n; m += stride)
+			store[j++] = from[m];
 }
 
 /*
- * Fill store[] with up to `max` items.  New slabs are made as needed; a
- * failure to make one (no pages, M_NOVM, a keg init failure in *errorp)
- * ends the fetch with what was found.
+ * Fill store[] with up to `max` items, lowest first (uk_lock taken here).
+ * New slabs are made as needed; a failure to make one (no pages, M_NOVM,
+ * a keg init failure in *errorp) ends the fetch with what was found.
  */
-int
-uma__keg_fetch(uma_keg_t keg, void **store, int max, int flags,
-    int *errorp)
+static int
+keg_take(uma_keg_t keg, void **store, int max, int flags, int *errorp)
 {
 	uma_slab_t slab;
 	int n = 0, got;
 
-	*errorp = 0;
 	pthread_mutex_lock(&keg->uk_lock);
 	while (n < max) {
 		slab = keg_first_slab_locked(keg, flags);
@@ -369,7 +371,32 @@ uma__keg_fetch(uma_keg_t keg, void **store, int max, int flags,
 		n += got;
 	}
 	pthread_mutex_unlock(&keg->uk_lock);
-	keg_spread(keg, store, n);
+	return (n);
+}
+
+/*
+ * Fill store[] with up to `max` items (keg_take), in keg_spread's order
+ * where neighbours could share a line; *errorp as keg_take's.
+ */
+int
+uma__keg_fetch(uma_keg_t keg, void **store, int max, int flags,
+    int *errorp)
+{
+	void *tmp[KEG_SPREAD_MAX];
+	int stride = keg_spread_stride(keg), n = 0, k, got;
+
+	*errorp = 0;
+	if (stride == 0 || max <= stride)
+		return (keg_take(keg, store, max, flags, errorp));
+	for (; n < max; n += got) {
+		k = max - n < KEG_SPREAD_MAX ? max - n : KEG_SPREAD_MAX;
+		got = keg_take(keg, tmp, k, flags, errorp);
+		keg_spread(store + n, tmp, got, stride);
+		if (got < k) {
+			n += got;
+			break;
+		}
+	}
 	return (n);
 }
 
@@ -410,16 +437,22 @@ keg_free_slabs(uma_keg_t keg, struct slabhead *q)
 /*
  * Items back from a zone.  Each must be an item of this keg that is not
  * free already; anything else is a misuse, reported against `zone`.
+ * A bucket mostly holds runs of one slab's items (a fill takes a slab's
+ * items in order, and programs free in order of allocation or its
+ * reverse), so each run costs one lookup of its slab and one move of it
+ * between lists: 53 instructions an item before, one lookup and one
+ * call each (callgrind, bench small).
  */
 void
 uma__keg_release(uma_keg_t keg, void **store, int cnt, uma_zone_t zone)
 {
 	uma_slab_t slab;
+	uint32_t ipers = keg->uk_ipers;
 	uint16_t before;
-	int error;
+	int error, n;
 
 	pthread_mutex_lock(&keg->uk_lock);
-	for (int i = 0; i < cnt; i++) {
+	for (int i = 0; i < cnt; i += n) {
 		slab = uma_page_slab(store[i]);
 		if (slab == NULL || slab->us_keg != keg) {
 			pthread_mutex_unlock(&keg->uk_lock);
@@ -428,20 +461,26 @@ uma__keg_release(uma_keg_t keg, void **store, int cnt, uma_zone_t zone)
 			    keg->uk_name, store[i]);
 		}
 		before = slab->us_freecount;
-		error = uma__slab_free_item_locked(keg, slab, store[i]);
+		n = uma__slab_free_items_locked(keg, slab, store + i, cnt - i,
+		    &error);
+		if (n != 0 && (before == 0 || slab->us_freecount == ipers)) {
+			LIST_REMOVE(slab, us_link);
+			keg_file_slab_locked(keg, slab);
+			if (slab->us_freecount == ipers)
+				kstat_add(&keg->uk_free_slabs, 1);
+		}
+		/* Its page names this slab, yet it is not one of its items. */
+		if (n == 0 && error == 0)
+			error = -1;
 		if (error != 0) {
+			kstat_add(&keg->uk_free_items, i + n);
 			pthread_mutex_unlock(&keg->uk_lock);
 			if (error > 0)
 				uma__misuse(zone, "double free of %p",
-				    store[i]);
+				    store[i + n]);
 			uma__misuse(zone, "free of %p, which uma never "
-			    "allocated (not the start of an item)", store[i]);
-		}
-		if (before == 0 || slab->us_freecount == keg->uk_ipers) {
-			LIST_REMOVE(slab, us_link);
-			keg_file_slab_locked(keg, slab);
-			if (slab->us_freecount == keg->uk_ipers)
-				kstat_add(&keg->uk_free_slabs, 1);
+			    "allocated (not the start of an item)",
+			    store[i + n]);
 		}
 	}
 	kstat_add(&keg->uk_free_items, cnt);

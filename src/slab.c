@@ -275,11 +275,16 @@ uma__slab_free(uma_keg_t keg, uma_slab_t slab)
 /*
  * Take up to `max` free items, lowest first, into store (uk_lock held);
  * returns how many.  One pass over the bitset: a fill takes a whole fresh
- * slab at a time.
+ * slab at a time.  The slab's fields are read once into locals (the
+ * stores to store[] could alias them), and a word with every bit set,
+ * a fresh slab's, gives its items by adding the size: 17 instructions an
+ * item before, under callgrind (bench small).
  */
 int
 uma__slab_alloc_items_locked(uma_keg_t keg, uma_slab_t slab, void **store, int max)
 {
+	uint32_t rsize = keg->uk_rsize, nwords = keg->uk_bitwords;
+	char *base = slab->us_data;
 	int n = 0;
 
 	UMA_MTX_ASSERT(&keg->uk_lock);
@@ -288,17 +293,66 @@ uma__slab_alloc_items_locked(uma_keg_t keg, uma_slab_t slab, void **store, int m
 	 * Bitset words are stored atomically: uma__item_check reads them
 	 * without uk_lock to spot a double free early.
 	 */
-	for (uint32_t w = 0; w < keg->uk_bitwords && n < max; w++) {
+	for (uint32_t w = 0; w < nwords && n < max; w++,
+	    base += (size_t)64 * rsize) {
 		uint64_t bits = slab->us_free[w];
 
 		if (bits == 0)
 			continue;
-		for (; bits != 0 && n < max; bits &= bits - 1)
-			store[n++] = slab_item(keg, slab,
-			    (int)(w * 64 + (uint32_t)__builtin_ctzll(bits)));
+		if (bits == ~0ull && max - n >= 64) {
+			char *p = base;
+
+			for (int i = 0; i < 64; i++, p += rsize)
+				store[n + i] = p;
+			n += 64;
+			bits = 0;
+		} else
+			for (; bits != 0 && n < max; bits &= bits - 1)
+				store[n++] = base + (size_t)rsize *
+				    (uint32_t)__builtin_ctzll(bits);
 		__atomic_store_n(&slab->us_free[w], bits, __ATOMIC_RELAXED);
 	}
 	slab->us_freecount = (uint16_t)(slab->us_freecount - n);
+	return (n);
+}
+
+/*
+ * See slab.h.  Each item is checked as the single-item free did (the
+ * start of an item of this slab, not free already), with the slab's
+ * fields in locals and its free count written once: a bucket drained
+ * back to its keg mostly holds runs of one slab's items.
+ */
+int
+uma__slab_free_items_locked(uma_keg_t keg, uma_slab_t slab, void **store,
+    int max, int *errorp)
+{
+	uint64_t divc = keg->uk_divc, span = (uint64_t)keg->uk_ipers *
+	    keg->uk_rsize, off, idx, bit, word;
+	char *data = slab->us_data;
+	int n;
+
+	UMA_MTX_ASSERT(&keg->uk_lock);
+
+	*errorp = 0;
+	for (n = 0; n < max; n++) {
+		off = (uint64_t)((char *)store[n] - data);
+		if (off >= span)
+			break;		/* another slab's, or not an item */
+		if (!uma_divc_multiple(off, divc)) {
+			*errorp = -1;
+			break;
+		}
+		idx = (uint64_t)(((unsigned __int128)off * divc) >> 64);
+		bit = 1ull << (idx % 64);
+		word = slab->us_free[idx / 64];
+		if (word & bit) {
+			*errorp = 1;
+			break;
+		}
+		__atomic_store_n(&slab->us_free[idx / 64], word | bit,
+		    __ATOMIC_RELAXED);
+	}
+	slab->us_freecount = (uint16_t)(slab->us_freecount + n);
 	return (n);
 }
 
@@ -331,28 +385,4 @@ uma__slab_assert_valid(uma_keg_t keg, uma_slab_t slab)
 		    keg->uk_name, p, (void *)slab);
 	(void)n;
 	(void)mem;
-}
-
-/*
- * Put an item back (uk_lock held).  Returns 0, or -1 if the item is not
- * the start of an item of this slab, or 1 if it was already free.
- */
-int
-uma__slab_free_item_locked(uma_keg_t keg, uma_slab_t slab, void *item)
-{
-	uint64_t off = (uint64_t)((char *)item - slab->us_data), bit;
-	int idx;
-
-	UMA_MTX_ASSERT(&keg->uk_lock);
-
-	if ((char *)item < slab->us_data || !slab_starts_item(keg, off) ||
-	    (idx = (int)slab_index(keg, off)) >= (int)keg->uk_ipers)
-		return (-1);
-	bit = 1ull << (idx % 64);
-	if (slab->us_free[idx / 64] & bit)
-		return (1);
-	__atomic_store_n(&slab->us_free[idx / 64], slab->us_free[idx / 64] | bit,
-	    __ATOMIC_RELAXED);
-	slab->us_freecount++;
-	return (0);
 }
