@@ -313,11 +313,22 @@ keg_first_slab_locked(uma_keg_t keg, int flags)
  * rounds; bench cache-thrash).  Items `stride` apart leave at least a
  * line between them, so store[] is taken in stride order: 0, s, 2s, ...,
  * 1, s + 1, ...  Items of whole lines on line boundaries need nothing.
+ *
+ * In blocks of KEG_SPREAD_ROWS strides, not over the whole fill: the
+ * order then sweeps a few lines at a time instead of the fill's pages
+ * once per residue (bench small: D1 misses 9.80M -> 8.90M, callgrind's
+ * cache model).  Odd blocks take their residues from s - 1 down, so a
+ * block's last item and the next one's first are s apart too; within a
+ * block of 4 or more rows a residue's last item and the next one's first
+ * are 2s - 1 or more apart.  The last block takes the remainder (up to
+ * two blocks).
+ *
  * The fill gathers into a buffer of KEG_SPREAD_MAX (more than a bucket
  * holds) and keg_spread writes the order straight into store[], one copy
  * instead of two.
  */
 #define	KEG_SPREAD_MAX	256
+#define	KEG_SPREAD_ROWS	4
 
 static inline int
 keg_spread_stride(uma_keg_t keg)
@@ -332,11 +343,23 @@ keg_spread_stride(uma_keg_t keg)
 static void
 keg_spread(void **store, void *const *from, int n, int stride)
 {
-	int j = 0;
+	int block = stride * KEG_SPREAD_ROWS, j = 0, len;
 
-	for (int i = 0; i < stride; i++)
-		for (int m = i; m < n; m += stride)
-			store[j++] = from[m];
+	if (n < 2 * block) {
+		for (int i = 0; i < stride; i++)
+			for (int m = i; m < n; m += stride)
+				store[j++] = from[m];
+		return;
+	}
+	for (int base = 0, odd = 0; base < n; base += len, odd ^= 1) {
+		len = n - base < 2 * block ? n - base : block;
+		for (int k = 0; k < stride; k++) {
+			int i = odd ? stride - 1 - k : k;
+
+			for (int m = base + i; m < base + len; m += stride)
+				store[j++] = from[m];
+		}
+	}
 }
 
 /*

@@ -229,3 +229,48 @@ UMA_TEST(keg_release_pointer_past_the_items_aborts)
 
 	CHECK(expect_abort(release_past, NULL, needles));
 }
+
+/* Do two items of `size` bytes share a cache line? */
+static int
+share_line(const void *a, const void *b, size_t size)
+{
+	uintptr_t a0 = (uintptr_t)a / UMA_CACHELINE;
+	uintptr_t a1 = ((uintptr_t)a + size - 1) / UMA_CACHELINE;
+	uintptr_t b0 = (uintptr_t)b / UMA_CACHELINE;
+	uintptr_t b1 = ((uintptr_t)b + size - 1) / UMA_CACHELINE;
+
+	return (a0 <= b1 && b0 <= a1);
+}
+
+/*
+ * Fills of every length from three strides to a full bucket (253), of
+ * items whose stride is 5, 3 and 2 (16, 48 and 200 bytes): no two
+ * neighbours share a line, across the blocks of the spread order and its
+ * last, longer block, and no item comes twice.
+ */
+UMA_TEST(keg_fetch_spread_keeps_neighbours_apart_at_every_length)
+{
+	static const size_t sizes[] = { 16, 48, 200 };
+	void *v[253];
+	int error;
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		uma_zone_t z = zone_make("keg-spread", sizes[s]);
+		uma_keg_t keg = z->uz_keg;
+		int stride = (int)((UMA_CACHELINE + keg->uk_rsize - 1) /
+		    keg->uk_rsize) + 1;
+
+		for (int n = 3 * stride; n <= 253; n++) {
+			CHECK_EQ(uma__keg_fetch(keg, v, n, M_WAITOK, &error), n);
+			for (int i = 0; i + 1 < n; i++)
+				CHECK(!share_line(v[i], v[i + 1], sizes[s]));
+			qsort(v, (size_t)n, sizeof(*v), cmp_ptr);
+			for (int i = 0; i + 1 < n; i++)
+				CHECK(v[i] != v[i + 1]);
+			uma__keg_release(keg, v, n, z);
+		}
+		CHECK_EQ(keg->uk_free_items, keg->uk_pages / keg->uk_ppera *
+		    keg->uk_ipers);
+		uma_zdestroy(z);
+	}
+}
