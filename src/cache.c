@@ -65,6 +65,18 @@ cache_close_locked(uma_cache_t c, int cpu)
 		 */
 		w = atomic_load(&c->uc_word);
 		closed = word_closed(w);
+		/*
+		 * A word with no items and no room stops every fast path
+		 * that reads it, and none reads an older one and commits:
+		 * fast path commits never leave such a word, and every
+		 * store under uc_lock comes after a close that fenced the
+		 * fast paths before it.  So it needs no fence: the idle
+		 * pass drains caches a zone is not using, mostly closed
+		 * already, and fenced each (bench small: 187 membarrier
+		 * calls a run).
+		 */
+		if (w == closed)
+			return (w);
 		if (!atomic_compare_exchange_strong(&c->uc_word, &w, closed))
 			continue;
 		if (uma__rseq_fence(cpu) != 0)
