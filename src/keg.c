@@ -328,7 +328,7 @@ keg_first_slab_locked(uma_keg_t keg, int flags)
  * instead of two.
  */
 #define	KEG_SPREAD_MAX	256
-#define	KEG_SPREAD_ROWS	4
+#define	KEG_SPREAD_ROWS	4	/* keg_spread's full blocks take four */
 
 static inline int
 keg_spread_stride(uma_keg_t keg)
@@ -354,9 +354,17 @@ keg_spread(void **store, void *const *from, int n, int stride)
 	for (int base = 0, odd = 0; base < n; base += len, odd ^= 1) {
 		len = n - base < 2 * block ? n - base : block;
 		for (int k = 0; k < stride; k++) {
-			int i = odd ? stride - 1 - k : k;
+			int i = base + (odd ? stride - 1 - k : k);
 
-			for (int m = base + i; m < base + len; m += stride)
+			if (len == block) {	/* KEG_SPREAD_ROWS of them */
+				store[j] = from[i];
+				store[j + 1] = from[i + stride];
+				store[j + 2] = from[i + 2 * stride];
+				store[j + 3] = from[i + 3 * stride];
+				j += KEG_SPREAD_ROWS;
+				continue;
+			}
+			for (int m = i; m < base + len; m += stride)
 				store[j++] = from[m];
 		}
 	}
