@@ -6,6 +6,7 @@
  * counters exact; a double free or a pointer that starts no item inside
  * such a run still stops the program, naming the zone.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,17 +124,21 @@ UMA_TEST(keg_fetch_takes_each_item_once_by_words_and_bits)
 
 /*
  * One release of items from three slabs: the first half of slabs A and B
- * interleaved (runs of one item), then all of C in order (one run), then
- * C again in reverse order from another bucket.  A and B end partial and
- * C free; then the rest of A and B, in reverse, makes all three free.
+ * interleaved (runs of one item), then all of C in order (one run).  A
+ * and B end partial and C free; then the rest of A and B, in reverse,
+ * makes all three free.  For a keg whose headers are off-page (64-byte
+ * items: the slab table names them) and one whose headers are inline
+ * (112-byte items: found from the page tag).
  */
-UMA_TEST(keg_release_files_each_slab_of_interleaved_runs)
+static void
+release_runs(size_t size, bool offpage)
 {
-	uma_zone_t z = zone_make("keg-release-runs", 64);
+	uma_zone_t z = zone_make("keg-release-runs", size);
 	uma_keg_t keg = z->uz_keg;
 	int ip, n = 0;
 	void **v, **b;
 
+	CHECK_EQ(!!(keg->uk_flags & UMA_ZFLAG_OFFPAGE), offpage);
 	v = take_slabs(keg, 3);
 	ip = (int)keg->uk_ipers;
 	CHECK((b = malloc((size_t)3 * ip * sizeof(*b))) != NULL);
@@ -150,6 +155,7 @@ UMA_TEST(keg_release_files_each_slab_of_interleaved_runs)
 	check_lists(keg, 1, 2, 0);
 	CHECK_EQ(keg->uk_free_items, (uint64_t)(ip / 2 * 2 + ip));
 	CHECK_EQ(((uma_slab_t)uma_page_slab(v[0]))->us_freecount, ip / 2);
+	CHECK_EQ(((uma_slab_t)uma_page_slab(v[ip]))->us_freecount, ip / 2);
 	n = 0;
 	for (int i = 2 * ip - 1; i >= ip / 2; i--)
 		if (i < ip || i >= ip + ip / 2)
@@ -158,6 +164,43 @@ UMA_TEST(keg_release_files_each_slab_of_interleaved_runs)
 	check_lists(keg, 3, 0, 0);
 	CHECK_EQ(keg->uk_free_items, (uint64_t)(3 * ip));
 	free(b);
+	free(v);
+	uma_zdestroy(z);
+}
+
+UMA_TEST(keg_release_files_each_slab_of_interleaved_runs)
+{
+	release_runs(64, true);
+	release_runs(112, false);
+}
+
+/*
+ * Fills from partial slabs: a slab that stays partial keeps its place
+ * first on the list, one that runs out goes to the full list, and the
+ * counters follow.
+ */
+UMA_TEST(keg_fetch_moves_only_the_slabs_that_run_out)
+{
+	uma_zone_t z = zone_make("keg-fetch-part", 112);
+	uma_keg_t keg = z->uz_keg;
+	int ip, error, half;
+	void **v, *w[64];
+
+	v = take_slabs(keg, 2);
+	ip = (int)keg->uk_ipers;
+	half = ip / 2;
+	uma__keg_release(keg, v, half, z);		/* A half free */
+	uma__keg_release(keg, v + ip, ip, z);		/* B free */
+	check_lists(keg, 1, 1, 0);
+	CHECK_EQ(uma__keg_fetch(keg, w, 3, M_NOWAIT | M_NOVM, &error), 3);
+	check_lists(keg, 1, 1, 0);
+	CHECK_EQ(((uma_slab_t)uma_page_slab(v[0]))->us_freecount, half - 3);
+	/* The rest of A, and 2 of B, which becomes partial. */
+	CHECK_EQ(uma__keg_fetch(keg, w, half - 1, M_NOWAIT | M_NOVM, &error),
+	    half - 1);
+	check_lists(keg, 0, 1, 1);
+	CHECK_EQ(keg->uk_free_items, (uint64_t)(ip - 2));
+	CHECK_EQ(((uma_slab_t)uma_page_slab(v[ip]))->us_freecount, ip - 2);
 	free(v);
 	uma_zdestroy(z);
 }
