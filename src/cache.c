@@ -102,8 +102,7 @@ cache_open_locked(uma_cache_t c, uint64_t w)
  * or the old word, with the new uc_fcnt and uc_loaded: a CPU's frees
  * then read low by a bucket's items, and went down between two reads
  * (zone_stress's live bounds).
- */
-/*
+ *
  * Only uc_lock's holder writes uc_seq, so the section needs no locked
  * instruction: a plain store, then a release fence that keeps the
  * section's stores after it; a release store ends it (the seqlock writer

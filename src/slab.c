@@ -68,13 +68,6 @@ slab_index(uma_keg_t keg, uint64_t off)
 	return ((uint64_t)(((unsigned __int128)off * keg->uk_divc) >> 64));
 }
 
-/* Does an item start at byte `off` of the slab's items? */
-static inline bool
-slab_starts_item(uma_keg_t keg, uint64_t off)
-{
-	return (uma_divc_multiple(off, keg->uk_divc));
-}
-
 int
 uma__slab_item_index(uma_keg_t keg, uma_slab_t slab, void *item)
 {
