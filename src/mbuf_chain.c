@@ -278,7 +278,6 @@ struct mbuf *
 m_pullup(struct mbuf *n, int len)
 {
 	struct mbuf *m;
-	int count, space;
 
 	if (n->m_len >= len)
 		return (n);
@@ -300,26 +299,8 @@ m_pullup(struct mbuf *n, int len)
 		if (n->m_flags & M_PKTHDR)
 			m_move_pkthdr(m, n);
 	}
-	space = (int)(&m->m_dat[MLEN] - (m->m_data + m->m_len));
-	do {
-		count = imin(imin(len, space), n->m_len);
-		memcpy(mtod(m, char *) + m->m_len, mtod(n, char *),
-		    (size_t)count);
-		len -= count;
-		m->m_len += count;
-		n->m_len -= count;
-		space -= count;
-		if (n->m_len != 0)
-			n->m_data += count;
-		else
-			n = m_free(n);
-	} while (len > 0 && n != NULL);
-	if (len > 0) {
-		(void)m_free(m);
-		goto bad;
-	}
-	m->m_next = n;
-	return (m);
+	return (mb__gather(m, n, len,
+	    (int)(&m->m_dat[MLEN] - (m->m_data + m->m_len))));
 bad:
 	m_freem(n);
 	return (NULL);

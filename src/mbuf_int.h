@@ -90,6 +90,10 @@ void	mb__free_ext(struct mbuf *m) UMA_HIDDEN;
 /* Make n share m's external storage (one more reference). */
 void	mb__dupcl(struct mbuf *n, struct mbuf *m) UMA_HIDDEN;
 
+/* m_pullup's and m_copyup's copy of a chain's front into m (mbuf_pull.c). */
+struct mbuf *mb__gather(struct mbuf *m, struct mbuf *n, int len, int space)
+	    UMA_HIDDEN;
+
 /*
  * Set m_len, m_type and m_flags with one 64-bit store.  Bit-field stores
  * followed by m_free's 32-bit load of the same word defeat the CPU's

@@ -166,21 +166,17 @@ fail:
 	return (NULL);
 }
 
-/* See mbuf.h */
+/*
+ * m_pullup's and m_copyup's common end: move len bytes from the front of
+ * chain n to the end of m's data, which has `space` bytes of room after
+ * it, freeing the mbufs it empties; m then heads what is left of n.  A
+ * chain shorter than len frees both and gives NULL, as FreeBSD's do.
+ */
 struct mbuf *
-m_copyup(struct mbuf *n, int len, int dstoff)
+mb__gather(struct mbuf *m, struct mbuf *n, int len, int space)
 {
-	struct mbuf *m;
-	int count, space;
+	int count;
 
-	if (dstoff < 0 || len > MHLEN - dstoff)
-		goto bad;
-	if ((m = m_get(M_NOWAIT, (short)n->m_type)) == NULL)
-		goto bad;
-	if (n->m_flags & M_PKTHDR)
-		m_move_pkthdr(m, n);
-	m->m_data += dstoff;
-	space = (int)(M_START(m) + M_SIZE(m) - (m->m_data + m->m_len));
 	do {
 		count = imin(imin(len, space), n->m_len);
 		memcpy(mtod(m, char *) + m->m_len, mtod(n, char *),
@@ -196,10 +192,28 @@ m_copyup(struct mbuf *n, int len, int dstoff)
 	} while (len > 0 && n != NULL);
 	if (len > 0) {
 		(void)m_free(m);
-		goto bad;
+		m_freem(n);
+		return (NULL);
 	}
 	m->m_next = n;
 	return (m);
+}
+
+/* See mbuf.h */
+struct mbuf *
+m_copyup(struct mbuf *n, int len, int dstoff)
+{
+	struct mbuf *m;
+
+	if (dstoff < 0 || len > MHLEN - dstoff)
+		goto bad;
+	if ((m = m_get(M_NOWAIT, (short)n->m_type)) == NULL)
+		goto bad;
+	if (n->m_flags & M_PKTHDR)
+		m_move_pkthdr(m, n);
+	m->m_data += dstoff;
+	return (mb__gather(m, n, len,
+	    (int)(M_START(m) + M_SIZE(m) - (m->m_data + m->m_len))));
 bad:
 	m_freem(n);
 	return (NULL);
