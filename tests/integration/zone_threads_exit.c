@@ -8,7 +8,6 @@
  * has not ended in 10 s: a process whose only live threads are uma's could
  * not be ended by any signal but SIGKILL (they block every signal).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -23,37 +22,9 @@
 #include <uma/uma.h>
 
 #include "harness.h"
+#include "threads_named.h"
 
 #define	DEADLINE	10.0	/* seconds a case may take to end */
-
-/* Threads of this process whose name is `name`. */
-static int
-threads_named(const char *name)
-{
-	char path[300], comm[32];
-	struct dirent *d;
-	DIR *dir = opendir("/proc/self/task");
-	FILE *f;
-	int n = 0;
-
-	if (dir == NULL)
-		return (-1);
-	while ((d = readdir(dir)) != NULL) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
-		    d->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(comm, sizeof(comm), f) != NULL &&
-		    strncmp(comm, name, strlen(name)) == 0 &&
-		    comm[strlen(name)] == '\n')
-			n++;
-		fclose(f);
-	}
-	closedir(dir);
-	return (n);
-}
 
 static uma_zone_t zone;
 

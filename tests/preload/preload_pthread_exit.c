@@ -13,7 +13,6 @@
  *   fork-child         a process with threads (uma's running) forks; the
  *                      child does main-exits, the parent waits for it
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,35 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "threads_named.h"
+
 #define	DEADLINE_MS	10000
-
-static int
-threads_named(const char *name)
-{
-	char path[300], comm[32];
-	struct dirent *d;
-	DIR *dir = opendir("/proc/self/task");
-	FILE *f;
-	int n = 0;
-
-	if (dir == NULL)
-		return (-1);
-	while ((d = readdir(dir)) != NULL) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
-		    d->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(comm, sizeof(comm), f) != NULL &&
-		    strncmp(comm, name, strlen(name)) == 0 &&
-		    comm[strlen(name)] == '\n')
-			n++;
-		fclose(f);
-	}
-	closedir(dir);
-	return (n);
-}
 
 static void *
 worker(void *arg)
