@@ -1,7 +1,8 @@
 /*
  * zone_layout.c - slab layout: every item size from 8 B to 64 KiB gets a
- * slab that wastes at most UMA_MAX_WASTE (10%), and the layout numbers the
- * statistics report are consistent with the items the zone hands out.
+ * slab that wastes at most UMA_MAX_WASTE (10%), items over a page 3%, and
+ * the layout numbers the statistics report are consistent with the items
+ * the zone hands out.
  *
  * Prints one table row per size: size, rsize, ipers, ppera, where the slab
  * header lives and the efficiency.
@@ -188,4 +189,23 @@ UMA_TEST(zone_layout_offpage_flag_forces_offpage_header)
 		uma_zfree(z, p);
 		uma_zdestroy(z);
 	}
+}
+
+/*
+ * Items over a page go on to bigger runs until they waste at most 3%
+ * (UMA_MAX_WASTE_LARGE): 4608 bytes, malloc's class for a 4 KiB page and
+ * its header (sqlite's page cache), once had 5 pages for 4 items (90%).
+ * Every size here reaches 97% within the 32-page limit.
+ */
+UMA_TEST(zone_layout_items_over_a_page_waste_at_most_three_percent)
+{
+	static const uint32_t sizes[] = { 4224, 4608, 5000, 5120, 6144,
+	    7168, 9000, 9216, 12000, 20480, 40000, 65536 };
+	int bad = 0;
+
+	printf("  size  rsize ipers ppera header    eff\n");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		if (layout_check_one(sizes[i], UMA_ALIGN_PTR) < 97)
+			bad++;
+	CHECK_EQ(bad, 0);
 }
