@@ -39,6 +39,13 @@ fill_to_limit(int *np)
 	uma_zone_t zone;
 	int n = 0;
 
+	/*
+	 * One CPU for this thread and the sleeper it starts (which inherits
+	 * the mask): moved mid-fill, the filler left items in the first
+	 * CPU's cache, which a sleeper there took instead of sleeping (TSan
+	 * under load, once).
+	 */
+	test_pin_one_cpu();
 	uma__malloc_startup();
 	zone = uma__malloc_class_zone(uma__malloc_class(64));
 	uma_zone_set_max(zone, MAXITEMS);
