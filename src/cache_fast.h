@@ -220,6 +220,31 @@ cache_push(uma_zone_t zone, void *item)
 }
 
 /*
+ * What ThreadSanitizer needs to know of an item a cache hands out
+ * (acquire: it was released where it went in) or takes.
+ */
+static inline __attribute__((always_inline)) void
+cache_tsan_acquire(void *item)
+{
+#ifdef UMA_TSAN
+	if (item != NULL)
+		__tsan_acquire(item);
+#else
+	(void)item;
+#endif
+}
+
+static inline __attribute__((always_inline)) void
+cache_tsan_release(void *item)
+{
+#ifdef UMA_TSAN
+	__tsan_release(item);
+#else
+	(void)item;
+#endif
+}
+
+/*
  * The pop and push of a hit path, once the zone's gate let it through
  * (zone_fast.h), with what ThreadSanitizer needs to know.
  */
@@ -228,19 +253,14 @@ cache_pop_hit(uma_cache_t caches)
 {
 	void *item = cache_pop_rseq(caches);
 
-#ifdef UMA_TSAN
-	if (item != NULL)
-		__tsan_acquire(item);
-#endif
+	cache_tsan_acquire(item);
 	return (item);
 }
 
 static inline bool
 cache_push_hit(uma_cache_t caches, void *item)
 {
-#ifdef UMA_TSAN
-	__tsan_release(item);
-#endif
+	cache_tsan_release(item);
 	return (cache_push_rseq(caches, item) != 0);
 }
 
@@ -426,10 +446,7 @@ cache_pop_lockmode_try(uma_cache_t caches, void **itemp, uma_cache_t *cp)
 	if (__predict_false(!uma_trylock(&c->uc_lock)))
 		return (CACHE_LM_SLOW);
 	*itemp = cache_pop_held(c);
-#ifdef UMA_TSAN
-	if (*itemp != NULL)
-		__tsan_acquire(*itemp);
-#endif
+	cache_tsan_acquire(*itemp);
 	if (__predict_false(!uma_unlock_nowake(&c->uc_lock)))
 		return (CACHE_LM_WAKE);
 	return (*itemp != NULL ? CACHE_LM_DONE : CACHE_LM_EMPTY);
@@ -442,9 +459,7 @@ cache_push_lockmode_try(uma_cache_t caches, void *item, bool *donep,
 	uma_cache_t c;
 
 	*cp = c = &caches[uma_cpu_hint];
-#ifdef UMA_TSAN
-	__tsan_release(item);
-#endif
+	cache_tsan_release(item);
 	if (__predict_false(!uma_trylock(&c->uc_lock)))
 		return (CACHE_LM_SLOW);
 	*donep = cache_push_held(c, item);
@@ -468,10 +483,7 @@ cache_pop_lockmode_asked(uma_cache_t caches)
 	uma_lock(&c->uc_lock);
 	item = cache_pop_held(c);
 	uma_unlock(&c->uc_lock);
-#ifdef UMA_TSAN
-	if (item != NULL)
-		__tsan_acquire(item);
-#endif
+	cache_tsan_acquire(item);
 	return (item);
 }
 
@@ -481,9 +493,7 @@ cache_push_lockmode_asked(uma_cache_t caches, void *item)
 	uma_cache_t c = &caches[uma__curcpu()];
 	bool done;
 
-#ifdef UMA_TSAN
-	__tsan_release(item);
-#endif
+	cache_tsan_release(item);
 	uma_lock(&c->uc_lock);
 	done = cache_push_held(c, item);
 	uma_unlock(&c->uc_lock);

@@ -14,6 +14,7 @@
 #include <uma/uma.h>
 
 #include "harness.h"
+#include "share_line.h"
 #include "keg.h"
 #include "uma_int.h"
 #include "vmhash.h"
@@ -271,18 +272,6 @@ UMA_TEST(keg_release_pointer_past_the_items_aborts)
 	    "not the start of an item", NULL };
 
 	CHECK(expect_abort(release_past, NULL, needles));
-}
-
-/* Do two items of `size` bytes share a cache line? */
-static int
-share_line(const void *a, const void *b, size_t size)
-{
-	uintptr_t a0 = (uintptr_t)a / UMA_CACHELINE;
-	uintptr_t a1 = ((uintptr_t)a + size - 1) / UMA_CACHELINE;
-	uintptr_t b0 = (uintptr_t)b / UMA_CACHELINE;
-	uintptr_t b1 = ((uintptr_t)b + size - 1) / UMA_CACHELINE;
-
-	return (a0 <= b1 && b0 <= a1);
 }
 
 /*

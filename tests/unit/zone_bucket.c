@@ -13,6 +13,7 @@
 
 #include "bucket.h"
 #include "harness.h"
+#include "share_line.h"
 #include "memguard_test.h"
 #include "init.h"
 #include "rseq.h"
@@ -420,18 +421,6 @@ UMA_TEST(zone_bucket_kegs_use_one_page_slabs)
 	}
 	pthread_rwlock_unlock(&uma.ug_lock);
 	CHECK_EQ(n, 7);
-}
-
-/* Whether items a (of size) and b (of size) touch a common cache line. */
-static bool
-share_line(const void *a, const void *b, size_t size)
-{
-	uintptr_t a0 = (uintptr_t)a / UMA_CACHELINE;
-	uintptr_t a1 = ((uintptr_t)a + size - 1) / UMA_CACHELINE;
-	uintptr_t b0 = (uintptr_t)b / UMA_CACHELINE;
-	uintptr_t b1 = ((uintptr_t)b + size - 1) / UMA_CACHELINE;
-
-	return (a0 <= b1 && b0 <= a1);
 }
 
 /*
