@@ -479,20 +479,17 @@ keg_free_slabs(uma_keg_t keg, struct slabhead *q)
 }
 
 /*
- * Where the header of the slab holding `item` would be, if its page is
- * tagged with this keg (an inline header, at uk_pgoff of the slab's run,
- * which starts the tag's index of pages before the item's page), or NULL.
- * One load from the tag table, which free() read for the item already,
- * instead of the slab table's.
+ * Where the header of the slab holding `item` (in the arena) would be, if
+ * its page is tagged with this keg (an inline header, at uk_pgoff of the
+ * slab's run, which starts the tag's index of pages before the item's
+ * page), or NULL.  One load from the tag table, which free() read for the
+ * item already, instead of the slab table's.
  */
 static inline uma_slab_t
 keg_tagged_slab(uma_keg_t keg, const void *item)
 {
-	uint32_t tag;
+	uint32_t tag = uma_vm_pagetag_of(item);
 
-	if (!uma_vm_contains(item))
-		return (NULL);
-	tag = uma_vm_pagetag_of(item);
 	if (UMA_PAGETAG_KEG(tag) != keg->uk_id)
 		return (NULL);
 	return ((uma_slab_t)(((uintptr_t)item & ~(uintptr_t)UMA_PAGE_MASK) -
@@ -506,20 +503,21 @@ keg_tagged_slab(uma_keg_t keg, const void *item)
  * turn (perf, mstress, 6 runs: uma__keg_release 16.9 -> 10.0 ms of
  * about 600).  From inside the walk, KEG_AHEAD items ahead at each run,
  * it costs a bucket of runs of one slab's items next to nothing (a pass
- * over the bucket before the lock cost 8 instructions an item).  `inl`: the keg's headers are inline and its pages tagged
+ * over the bucket before the lock cost 8 instructions an item).
+ * `tagged`: the keg's headers are inline and its pages tagged
  * (keg_tagged_slab); else the slab table says.  A prefetch of a bad
  * address is harmless: the walk checks every item.
  */
 #define	KEG_AHEAD	8
 
 static inline void
-keg_prefetch_slab(uma_keg_t keg, const void *item, bool inl)
+keg_prefetch_slab(uma_keg_t keg, const void *item, bool tagged)
 {
 	uma_slab_t slab;
 
 	if (!uma_vm_contains(item))
 		return;
-	slab = inl ? keg_tagged_slab(keg, item) : uma_vtoslab(item);
+	slab = tagged ? keg_tagged_slab(keg, item) : uma_vtoslab(item);
 	if (slab != NULL)
 		__builtin_prefetch(slab, 1);
 }

@@ -138,20 +138,28 @@ entry_max_free(const struct vmmap_entry *e)
 	return (e != NULL ? e->vme_max_free : 0);
 }
 
-VMMAP_INLINE void
-entry_update(struct vmmap_entry *e)
+/* The largest gap at or below e, from its own and its children's. */
+VMMAP_INLINE size_t
+entry_subtree_max_free(const struct vmmap_entry *e)
 {
-	int lh = entry_height(e->vme_left), rh = entry_height(e->vme_right);
 	size_t lm = entry_max_free(e->vme_left);
 	size_t rm = entry_max_free(e->vme_right);
 	size_t m = e->vme_adj_free;
 
-	e->vme_height = 1 + (lh > rh ? lh : rh);
 	if (lm > m)
 		m = lm;
 	if (rm > m)
 		m = rm;
-	e->vme_max_free = m;
+	return (m);
+}
+
+VMMAP_INLINE void
+entry_update(struct vmmap_entry *e)
+{
+	int lh = entry_height(e->vme_left), rh = entry_height(e->vme_right);
+
+	e->vme_height = 1 + (lh > rh ? lh : rh);
+	e->vme_max_free = entry_subtree_max_free(e);
 }
 
 static struct vmmap_entry *
@@ -262,11 +270,7 @@ tree_insert(struct vmmap_entry *root, struct vmmap_entry *n,
 	}
 	while (depth > 0) {
 		e = *path[--depth];
-		m = e->vme_adj_free;
-		if (entry_max_free(e->vme_left) > m)
-			m = entry_max_free(e->vme_left);
-		if (entry_max_free(e->vme_right) > m)
-			m = entry_max_free(e->vme_right);
+		m = entry_subtree_max_free(e);
 		if (e == changed)
 			above = true;
 		else if (above && m == e->vme_max_free)
