@@ -84,7 +84,7 @@ static struct export {
  * in its initialized data they made the library's file 1 MiB larger, and
  * every program that loads it map more of that file.
  */
-static struct client ex_clients[EXPORT_MAXCLIENTS];
+static struct client ex_clients[EXPORT_MAXCLIENTS] __bss_cold;
 
 int uma_export_tunable;
 

@@ -134,7 +134,7 @@ __thread uint8_t uma__malloc_hint __attribute__((tls_model("initial-exec")));
  * 16-byte header holding its size; blocks are never reused.
  */
 #define	BOOT_SIZE	(512 * 1024)
-static char boot_area[BOOT_SIZE] __attribute__((aligned(4096)));
+static char boot_area[BOOT_SIZE] __bss_cold __attribute__((aligned(4096)));
 static _Atomic size_t boot_used;
 static __thread int malloc_booting __attribute__((tls_model("initial-exec")));
 

@@ -18,7 +18,7 @@
 
 #define	SYSCTL_MAXOIDS	512
 
-static const struct uma__sysctl_oid *oids[SYSCTL_MAXOIDS];	/* sorted */
+static const struct uma__sysctl_oid *oids[SYSCTL_MAXOIDS] __bss_cold; /* sorted */
 static int noids;
 static pthread_once_t oids_once = PTHREAD_ONCE_INIT;
 

@@ -101,7 +101,7 @@ tunable_entry(char *ent)
 void
 uma__tunables_load(void)
 {
-	static char buf[TUNABLES_MAX];
+	static char buf[TUNABLES_MAX] __bss_cold;
 	const char *env;
 	char *p, *next;
 
