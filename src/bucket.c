@@ -465,27 +465,30 @@ uma__bucket_cache_reclaim(uma_zone_t zone, bool trim)
 }
 
 /*
- * The idle pass (reclaim.c): the oldest buckets, as many items as no
- * fetch took since the last pass, go back to the keg; all of them, and
- * those in the hand-off slots, if `all` (no CPU allocated from the zone
- * since).  Returns the items given back.
+ * The idle pass (reclaim.c): the buckets in the hand-off slots join the
+ * list, newest; then the oldest, as many items as no fetch took since the
+ * last pass, or all but `need` (the items the zone's CPUs allocated
+ * since) if that is more, go back to the keg.  Returns the items given
+ * back.
  */
 uint64_t
-uma__bucket_cache_idle(uma_zone_t zone, bool all)
+uma__bucket_cache_idle(uma_zone_t zone, uint64_t need)
 {
 	struct bucketlist drain = TAILQ_HEAD_INITIALIZER(drain);
 	uint64_t idle, n = 0;
 	uma_bucket_t b;
 
 	pthread_mutex_lock(&zone->uz_lock);
-	while (all && (b = slot_take(zone->uz_fslot, UZ_FSLOTS)) != NULL) {
+	while ((b = slot_take(zone->uz_fslot, UZ_FSLOTS)) != NULL) {
 		atomic_fetch_sub_explicit(&zone->uz_nslot, b->ub_cnt,
 		    memory_order_relaxed);
 		TAILQ_INSERT_HEAD(&zone->uz_buckets, b, ub_link);
 		zone->uz_nitems += b->ub_cnt;
 	}
-	idle = all ? zone->uz_nitems : zone->uz_idle < zone->uz_nitems ?
-	    zone->uz_idle : zone->uz_nitems;
+	idle = zone->uz_idle < zone->uz_nitems ? zone->uz_idle :
+	    zone->uz_nitems;
+	if (zone->uz_nitems > need && zone->uz_nitems - need > idle)
+		idle = zone->uz_nitems - need;
 	while (n < idle &&
 	    (b = TAILQ_LAST(&zone->uz_buckets, bucketlist)) != NULL) {
 		TAILQ_REMOVE(&zone->uz_buckets, b, ub_link);

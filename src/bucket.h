@@ -17,7 +17,7 @@ void	uma__bucket_stash(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
 void	uma__bucket_cache_max(uma_zone_t zone, uint64_t nitems) UMA_HIDDEN;
 void	uma__bucket_drain(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
 void	uma__bucket_cache_reclaim(uma_zone_t zone, bool trim) UMA_HIDDEN;
-uint64_t uma__bucket_cache_idle(uma_zone_t zone, bool all) UMA_HIDDEN;
+uint64_t uma__bucket_cache_idle(uma_zone_t zone, uint64_t need) UMA_HIDDEN;
 void	uma__bucket_select(uma_zone_t zone) UMA_HIDDEN;
 void	uma__bucket_scale(uma_zone_t zone, uint32_t mult) UMA_HIDDEN;
 /* ... and to `bytes` of items, if that is more (before its first use). */
