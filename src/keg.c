@@ -89,10 +89,13 @@ layout_inline_ipers(uint32_t rsize, size_t bytes, uint32_t flags)
  * from the smallest run of pages that holds an item, try bigger runs (a
  * page at a time for small items, an item at a time for large ones) until
  * the items fill at least 100 - UMA_MAX_WASTE percent of the bytes the slab
- * costs (pages plus an off-page header).  Items over a page, whose slabs
- * are runs of pages already, go on to 97%: sqlite's 4104-byte page cache
- * entries (class 4608) took 5 pages for 4 (90%) and take 8 for 7 (98%),
- * its peak RSS 46.7 -> 45.2 MiB.  NOTOUCH forces the header
+ * costs (pages plus an off-page header).  Items of a quarter page or more,
+ * which leave a page's worth of waste in a few, go on to 97%: sqlite's
+ * 4104-byte page cache entries (class 4608) took 5 pages for 4 (90%) and
+ * take 8 for 7 (98%), its peak RSS 46.7 -> 45.2 MiB; its 1032-byte blocks
+ * (class 1088) took 2 pages for 7 (93%) and take 3 for 11 (97%).  A
+ * slab of several pages costs a program that uses one item of its class a
+ * page more (its header's, inline at the end).  NOTOUCH forces the header
  * off-page; internal kegs keep it inline (their headers would recurse),
  * except the bucket kegs: a slab header needs no bucket, and inline their
  * items (2^n words) fit only multi-page slabs whose header sits on the
@@ -165,7 +168,7 @@ uma__keg_layout(uma_keg_t keg)
 				best_off = off;
 			}
 		}
-		if (best_eff >= (100 - (rsize > UMA_PAGE_SIZE ?
+		if (best_eff >= (100 - (rsize >= UMA_PAGE_SIZE / 4 ?
 		    UMA_MAX_WASTE_LARGE : UMA_MAX_WASTE)) * 100)
 			break;
 		/*

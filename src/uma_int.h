@@ -153,7 +153,7 @@
 #define	nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define	UMA_MAX_WASTE		10	/* percent of a slab we may lose */
-#define	UMA_MAX_WASTE_LARGE	3	/* the same, items over a page */
+#define	UMA_MAX_WASTE_LARGE	3	/* the same, items of a quarter page up */
 #define	UMA_SLAB_MAXPAGES	32	/* multi-page slabs stop here (128 KiB) */
 #define	UMA_SLAB_MAXITEMS	1024	/* bitset size bound */
 #define	UMA_TIMEOUT		20	/* seconds between trims */

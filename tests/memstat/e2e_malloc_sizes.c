@@ -1,6 +1,6 @@
 /*
  * e2e_malloc_sizes.c - libmemstat's malloc size classes are the source's:
- * all 48 of uma's classes, read live from this process and again from a
+ * all 50 of uma's classes, read live from this process and again from a
  * file saved from it, and printed by `umastat -f FILE -m`.
  */
 #include <stdio.h>
