@@ -267,6 +267,7 @@ reclaim_idle(bool here)
 		 * back its CPUs' caches too: their items, scattered over
 		 * many slabs, would keep those from going back.
 		 */
+		/* MemGuard arming moves pops by ~2^40: need errs large. */
 		pops = uma__cache_pops(zone);
 		need = pops - zone->uz_idle_pops;
 		zone->uz_idle_pops = pops;
