@@ -666,20 +666,17 @@ uma__keg_drain(uma_keg_t keg)
 
 /*
  * See keg.h.  The free slabs no fetch took since the last pass, and
- * `more` that a drain of the zone's idle buckets freed in this one, or
- * all but the `keep` that recent demand may take again, go back to the
- * page layer, where any keg or a large run can use them.
+ * `more` that a drain of the zone's idle buckets freed in this one, go
+ * back to the page layer, where any keg or a large run can use them.
  */
 void
-uma__keg_release_idle(uma_keg_t keg, uint64_t more, uint64_t keep)
+uma__keg_release_idle(uma_keg_t keg, uint64_t more)
 {
 	struct slabhead freeq = LIST_HEAD_INITIALIZER(freeq);
 	uint64_t n;
 
 	pthread_mutex_lock(&keg->uk_lock);
 	n = keg->uk_idle + more;
-	if (keg->uk_free_slabs > keep && keg->uk_free_slabs - keep > n)
-		n = keg->uk_free_slabs - keep;
 	if (keg_may_free(keg))
 		keg_trim_free_locked(keg, n, &freeq);
 	keg->uk_idle = keg->uk_free_slabs;

@@ -19,11 +19,9 @@ void	uma__keg_release(uma_keg_t keg, void **store, int cnt,
 void	uma__keg_drain(uma_keg_t keg) UMA_HIDDEN;
 /*
  * The idle pass (reclaim.c): give back the free slabs that stayed free
- * since the last pass, and `more` beside them, or all but `keep` if that
- * is more.
+ * since the last pass, and `more` beside them.
  */
-void	uma__keg_release_idle(uma_keg_t keg, uint64_t more, uint64_t keep)
-	    UMA_HIDDEN;
+void	uma__keg_release_idle(uma_keg_t keg, uint64_t more) UMA_HIDDEN;
 int	uma__keg_prealloc(uma_keg_t keg, int nslabs) UMA_HIDDEN;
 void	uma__keg_layout(uma_keg_t keg) UMA_HIDDEN;
 /* A keg's id for page tags: 1..65535, then 0 (none left). */

@@ -222,36 +222,39 @@ zone_calls_out(uma_zone_t zone)
 }
 
 /*
- * The free slabs a zone's keg keeps for `need` more allocations when the
- * zone's bucket cache holds `cached` items: the items the zone's CPUs
- * took since the last pass are the demand it may see again.  Only a
- * keg of one zone: a sibling's demand is not counted.
+ * Does a zone hold more free slabs than `need` more allocations could
+ * take, when its bucket cache holds `cached` items?  Only a keg of one
+ * zone says so: a sibling's demand is not counted.
  */
-static uint64_t
-idle_keep(uma_zone_t zone, uint64_t need, uint64_t cached)
+static bool
+idle_slabs_spare(uma_zone_t zone, uint64_t need, uint64_t cached)
 {
 	uma_keg_t keg = zone->uz_keg;
+	uint64_t free_items = atomic_load_explicit(&keg->uk_free_slabs,
+	    memory_order_relaxed) * keg->uk_ipers;
 
 	if (LIST_NEXT(LIST_FIRST(&keg->uk_zones), uz_link) != NULL)
-		return (UINT64_MAX);
-	return (need > cached ? howmany(need - cached, keg->uk_ipers) : 0);
+		return (false);
+	return (cached + free_items > need);
 }
 
 /*
  * `here`: in an allocating thread (malloc), not the trim thread.
  *
  * What a zone holds beyond the items its CPUs allocated since the last
- * pass goes back too, idle or not for a whole pass.  Counting only what
- * stayed idle since the last pass let a burst freed just after one pass
- * wait for the next: sqlite freed 17 MiB of 1 KiB blocks and then grew
- * its page cache by 10, of which 3.5 MiB came as new pages.
+ * pass goes back too, idle or not for a whole pass: the bucket cache
+ * keeps that many items, and the keg gives back all its free slabs.
+ * Counting only what stayed idle since the last pass let a burst freed
+ * just after one pass wait for the next: sqlite freed 17 MiB of 1 KiB
+ * blocks and then grew its page cache by 10, of which 3.5 MiB came as
+ * new pages.
  */
 static void
 reclaim_idle(bool here)
 {
 	uma_zone_t zone;
 	uma_keg_t keg;
-	uint64_t freed, pops, need, keep;
+	uint64_t freed, pops, need;
 
 	reclaim_hooks(true);
 	pthread_rwlock_rdlock(&uma.ug_lock);
@@ -265,28 +268,32 @@ reclaim_idle(bool here)
 		/*
 		 * A zone no CPU allocated from since the last pass gives
 		 * back its CPUs' caches too: their items, scattered over
-		 * many slabs, would keep those from going back.
+		 * many slabs, would keep those from going back.  (MemGuard
+		 * arming moves pops by ~2^40: need then errs large.)
 		 */
-		/* MemGuard arming moves pops by ~2^40: need errs large. */
 		pops = uma__cache_pops(zone);
 		need = pops - zone->uz_idle_pops;
 		zone->uz_idle_pops = pops;
 		if (need == 0)
 			uma__cache_drain(zone);
-		uma__bucket_cache_idle(zone, need);
-		keep = idle_keep(zone, need, atomic_load_explicit(
-		    &zone->uz_nitems, memory_order_relaxed));
+		if (uma__bucket_cache_idle(zone, need) == 0 && need != 0 &&
+		    !idle_slabs_spare(zone, need, atomic_load_explicit(
+		    &zone->uz_nitems, memory_order_relaxed)))
+			continue;
+		/* The slabs the drain emptied; then the rest, below. */
 		freed = atomic_load_explicit(&keg->uk_free_slabs,
 		    memory_order_relaxed) - freed;
-		if ((int64_t)freed > 0 || atomic_load_explicit(
-		    &keg->uk_free_slabs, memory_order_relaxed) > keep)
-			uma__keg_release_idle(keg, (int64_t)freed > 0 ?
-			    freed : 0, keep);
+		uma__keg_release_idle(keg, (int64_t)freed > 0 ? freed : 0);
 	}
+	/*
+	 * A keg released above has reset its idle count to what it kept,
+	 * so this gives back all its free slabs; another keg, the slabs no
+	 * fill took since the last pass.
+	 */
 	LIST_FOREACH(keg, &uma.ug_kegs, uk_link)
 		if (!here || (keg->uk_fini == NULL &&
 		    !(keg->uk_flags & UMA_ZFLAG_FOREIGN)))
-			uma__keg_release_idle(keg, 0, UINT64_MAX);
+			uma__keg_release_idle(keg, 0);
 	pthread_rwlock_unlock(&uma.ug_lock);
 }
 

@@ -67,18 +67,6 @@ free_all(uma_zone_t z, void **v)
 		uma_zfree(z, v[i]);
 }
 
-/* Pin this thread to one CPU; a 64-byte zone named `name`. */
-static uma_zone_t
-zone_pinned(const char *name)
-{
-	uma_zone_t z;
-
-	test_pin_one_cpu();
-	z = uma_zcreate(name, 64, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR, 0);
-	CHECK(z != NULL);
-	return (z);
-}
-
 /* Slow-path trips of cache c since its uc_seq read seq0: two steps each. */
 static uint32_t
 cache_trips(uma_cache_t c, uint32_t seq0)

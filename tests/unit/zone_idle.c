@@ -42,6 +42,21 @@ idle_pass(void)
 	uma__reclaim_idle_run(false);
 }
 
+/* Items [from, to) of v taken from z, or given back to it. */
+static void
+take(uma_zone_t z, void **v, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+}
+
+static void
+give(uma_zone_t z, void **v, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		uma_zfree(z, v[i]);
+}
+
 /* Items cached anywhere in the zone, or free in its keg's slabs. */
 static uint64_t
 held(const struct uma__zone_stat *zs)
@@ -56,17 +71,11 @@ UMA_TEST(zone_idle_pass_keeps_only_what_the_zone_took_since_the_last)
 	uint64_t pages;
 	uma_zone_t z;
 
-	test_pin_one_cpu();
-	z = uma_zcreate("idle-burst", 64, NULL, NULL, NULL, NULL,
-	    UMA_ALIGN_PTR, 0);
-	CHECK(z != NULL);
-	for (int i = 0; i < NITEMS / 2; i++)
-		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+	z = zone_pinned("idle-burst");
+	take(z, v, 0, NITEMS / 2);
 	idle_pass();
-	for (int i = NITEMS / 2; i < NITEMS; i++)
-		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
-	for (int i = 0; i < NITEMS; i++)
-		uma_zfree(z, v[i]);
+	take(z, v, NITEMS / 2, NITEMS);
+	give(z, v, 0, NITEMS);
 	zs = zstat(z);
 	pages = zs.zs_pages;
 	CHECK_EQ(held(&zs), pages * zs.zs_ipers);
@@ -100,10 +109,41 @@ UMA_TEST(zone_idle_pass_keeps_only_what_the_zone_took_since_the_last)
 	CHECK_EQ(zs.zs_frees, NITEMS);
 
 	/* And the zone works on. */
-	for (int i = 0; i < NITEMS; i++)
-		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
-	for (int i = 0; i < NITEMS; i++)
-		uma_zfree(z, v[i]);
+	take(z, v, 0, NITEMS);
+	give(z, v, 0, NITEMS);
+	uma_zdestroy(z);
+}
+
+/*
+ * The same burst in a zone that caches no buckets (uma_zone_set_maxcache
+ * 0): its frees go straight to free slabs, which the old rule kept too,
+ * having seen none free at the last pass.  Now all of them go back.
+ */
+UMA_TEST(zone_idle_pass_gives_back_free_slabs_beyond_recent_demand)
+{
+	static void *v[NITEMS];
+	struct uma__zone_stat zs;
+	uint64_t pages;
+	uma_zone_t z;
+
+	z = zone_pinned("idle-nocache");
+	uma_zone_set_maxcache(z, 0);
+	take(z, v, 0, NITEMS / 2);
+	idle_pass();
+	take(z, v, NITEMS / 2, NITEMS);
+	give(z, v, 0, NITEMS);
+	zs = zstat(z);
+	pages = zs.zs_pages;
+	CHECK_EQ(zs.zs_zone_free, 0);
+	CHECK(zs.zs_keg_free >= NITEMS - 2 * 256);
+	idle_pass();
+	zs = zstat(z);
+	printf("  %ju pages -> %ju; %ju items in the CPU's cache, %ju free "
+	    "in the keg\n", (uintmax_t)pages, (uintmax_t)zs.zs_pages,
+	    (uintmax_t)zs.zs_cpu_free, (uintmax_t)zs.zs_keg_free);
+	/* What is left: the slabs under the CPU's cached items. */
+	CHECK(zs.zs_pages <= howmany(zs.zs_cpu_free, zs.zs_ipers) + 2);
+	CHECK_EQ(zs.zs_cpu_free + zs.zs_keg_free, zs.zs_pages * zs.zs_ipers);
 	uma_zdestroy(z);
 }
 
@@ -118,24 +158,18 @@ UMA_TEST(zone_idle_pass_leaves_a_busy_zone_its_cache)
 	uint64_t cached;
 	uma_zone_t z;
 
-	test_pin_one_cpu();
-	z = uma_zcreate("idle-busy", 64, NULL, NULL, NULL, NULL,
-	    UMA_ALIGN_PTR, 0);
-	CHECK(z != NULL);
-	for (int i = 0; i < NITEMS; i++)
-		CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
-	for (int i = 0; i < NITEMS; i++)
-		uma_zfree(z, v[i]);
+	z = zone_pinned("idle-busy");
+	take(z, v, 0, NITEMS);
+	give(z, v, 0, NITEMS);
 	idle_pass();
 	/* Churn through all of it, twice, and end with everything free. */
 	for (int round = 0; round < 2; round++) {
-		for (int i = 0; i < NITEMS; i++)
-			CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
-		for (int i = 0; i < NITEMS; i++)
-			uma_zfree(z, v[i]);
+		take(z, v, 0, NITEMS);
+		give(z, v, 0, NITEMS);
 	}
 	zs = zstat(z);
 	cached = zs.zs_cpu_free + zs.zs_zone_free;
+	CHECK(cached > NITEMS / 2);
 	idle_pass();
 	zs = zstat(z);
 	CHECK_EQ(zs.zs_cpu_free + zs.zs_zone_free, cached);

@@ -19,6 +19,18 @@ zstat(uma_zone_t z)
 	return (zs);
 }
 
+/* Pin this thread to one CPU; a 64-byte zone named `name`. */
+static inline uma_zone_t
+zone_pinned(const char *name)
+{
+	uma_zone_t z;
+
+	test_pin_one_cpu();
+	z = uma_zcreate(name, 64, NULL, NULL, NULL, NULL, UMA_ALIGN_PTR, 0);
+	CHECK(z != NULL);
+	return (z);
+}
+
 /* Deterministic choice of which held item to free. */
 static inline unsigned
 next_rand(unsigned *s)
