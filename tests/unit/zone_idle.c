@@ -57,6 +57,19 @@ give(uma_zone_t z, void **v, int from, int to)
 		uma_zfree(z, v[i]);
 }
 
+/*
+ * The burst: half of NITEMS taken before a pass, half after, then all
+ * freed; so the zone took NITEMS / 2 since the last pass.
+ */
+static void
+burst(uma_zone_t z, void **v)
+{
+	take(z, v, 0, NITEMS / 2);
+	idle_pass();
+	take(z, v, NITEMS / 2, NITEMS);
+	give(z, v, 0, NITEMS);
+}
+
 /* Items cached anywhere in the zone, or free in its keg's slabs. */
 static uint64_t
 held(const struct uma__zone_stat *zs)
@@ -72,10 +85,7 @@ UMA_TEST(zone_idle_pass_keeps_only_what_the_zone_took_since_the_last)
 	uma_zone_t z;
 
 	z = zone_pinned("idle-burst");
-	take(z, v, 0, NITEMS / 2);
-	idle_pass();
-	take(z, v, NITEMS / 2, NITEMS);
-	give(z, v, 0, NITEMS);
+	burst(z, v);
 	zs = zstat(z);
 	pages = zs.zs_pages;
 	CHECK_EQ(held(&zs), pages * zs.zs_ipers);
@@ -128,10 +138,7 @@ UMA_TEST(zone_idle_pass_gives_back_free_slabs_beyond_recent_demand)
 
 	z = zone_pinned("idle-nocache");
 	uma_zone_set_maxcache(z, 0);
-	take(z, v, 0, NITEMS / 2);
-	idle_pass();
-	take(z, v, NITEMS / 2, NITEMS);
-	give(z, v, 0, NITEMS);
+	burst(z, v);
 	zs = zstat(z);
 	pages = zs.zs_pages;
 	CHECK_EQ(zs.zs_zone_free, 0);
