@@ -95,12 +95,22 @@ layout_inline_ipers(uint32_t rsize, size_t bytes, uint32_t flags)
  * take 8 for 7 (98%), its peak RSS 46.7 -> 45.2 MiB; its 1032-byte blocks
  * (class 1088) took 2 pages for 7 (93%) and take 3 for 11 (97%).  A
  * slab of several pages costs a program that uses one item of its class a
- * page more (its header's, inline at the end).  NOTOUCH forces the header
- * off-page; internal kegs keep it inline (their headers would recurse),
- * except the bucket kegs: a slab header needs no bucket, and inline their
- * items (2^n words) fit only multi-page slabs whose header sits on the
- * last page, one page more touched by a program's first few buckets
- * (bench thread: 4 of 10 bucket pages).
+ * page more (its header's, inline at the end).
+ *
+ * A slab of items up to a page starts at UMA_SLAB_MINITEMS of them: a
+ * slab taken from the page layer and given back costs about 2,500
+ * instructions (map, header, page tables), which a slab of one 4 KiB item
+ * paid at every allocation of a block not cached (bench reuse: its phases
+ * that reuse freed memory took 25 ms, 13 with four items a slab).  Larger
+ * items keep the layout their waste alone chooses, often one a slab: a
+ * program touches several pages of each, which a slab of several would
+ * keep while any one of them lives.
+ *
+ * NOTOUCH forces the header off-page; internal kegs keep it inline (their
+ * headers would recurse), except the bucket kegs: a slab header needs no
+ * bucket, and inline their items (2^n words) fit only multi-page slabs
+ * whose header sits on the last page, one page more touched by a
+ * program's first few buckets (bench thread: 4 of 10 bucket pages).
  */
 /*
  * A per-CPU keg (UMA_ZONE_PCPU): one page per CPU, the items in the first
@@ -142,8 +152,14 @@ uma__keg_layout(uma_keg_t keg)
 	maxpages = uma.ug_multipage ? UMA_SLAB_MAXPAGES : 1;
 	if (howmany(rsize, UMA_PAGE_SIZE) > maxpages)
 		maxpages = (uint32_t)howmany(rsize, UMA_PAGE_SIZE);
-	for (pages = (uint32_t)howmany(rsize, UMA_PAGE_SIZE);
-	    pages <= maxpages; pages++) {
+	pages = (uint32_t)howmany(rsize, UMA_PAGE_SIZE);
+	if (rsize <= UMA_PAGE_SIZE && !(flags & UMA_ZFLAG_INTERNAL)) {
+		pages = (uint32_t)howmany(UMA_SLAB_MINITEMS * rsize,
+		    UMA_PAGE_SIZE);
+		if (pages > maxpages)
+			pages = maxpages;
+	}
+	for (; pages <= maxpages; pages++) {
 		bytes = (size_t)pages * UMA_PAGE_SIZE;
 		for (int off = 0; off < 2; off++) {
 			if (off ? !can_off : !can_inline)

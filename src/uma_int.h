@@ -156,6 +156,7 @@
 #define	UMA_MAX_WASTE_LARGE	3	/* the same, items of a quarter page up */
 #define	UMA_SLAB_MAXPAGES	32	/* multi-page slabs stop here (128 KiB) */
 #define	UMA_SLAB_MAXITEMS	1024	/* bitset size bound */
+#define	UMA_SLAB_MINITEMS	4	/* items of up to a page, a slab */
 #define	UMA_TIMEOUT		20	/* seconds between trims */
 
 /*

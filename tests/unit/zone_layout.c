@@ -211,3 +211,36 @@ UMA_TEST(zone_layout_items_of_a_quarter_page_up_waste_at_most_three_percent)
 			bad++;
 	CHECK_EQ(bad, 0);
 }
+
+/*
+ * Items of up to a page come at least UMA_SLAB_MINITEMS (4) a slab: a
+ * slab costs its keg a trip to the page layer and back, which one 4 KiB
+ * item a slab paid at every allocation.  Bigger items keep their layout
+ * (each fills pages of its own).
+ */
+UMA_TEST(zone_layout_items_up_to_a_page_come_four_a_slab)
+{
+	static const uint32_t sizes[] = { 1024, 1366, 1500, 2048, 2049,
+	    3000, 3584, 4000, 4096 };
+
+	printf("  size  rsize ipers ppera header    eff\n");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct uma__zone_stat zs;
+		uma_zone_t z;
+		void *p;
+
+		CHECK(layout_check_one(sizes[i], UMA_ALIGN_PTR) >= 90);
+		z = uma_zcreate("layout-min", sizes[i], NULL, NULL, NULL,
+		    NULL, UMA_ALIGN_PTR, 0);
+		CHECK(z != NULL);
+		p = uma_zalloc(z, M_WAITOK);
+		CHECK(p != NULL);
+		CHECK(uma__zone_stat(z, &zs, NULL, 0) == 0);
+		CHECK(zs.zs_ipers >= 4);
+		/* No more pages than four items need, or a 97% fit. */
+		CHECK(zs.zs_ppera <= (4 * zs.zs_rsize + PAGE - 1) / PAGE ||
+		    zs.zs_efficiency >= 97);
+		uma_zfree(z, p);
+		uma_zdestroy(z);
+	}
+}
