@@ -12,6 +12,7 @@ void	uma__bucket_startup(void) UMA_HIDDEN;
 uma_bucket_t uma__bucket_alloc(uma_zone_t zone, int flags) UMA_HIDDEN;
 void	uma__bucket_free(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
 uma_bucket_t uma__bucket_fetch(uma_zone_t zone) UMA_HIDDEN;
+void	uma__bucket_bounced(uma_zone_t zone) UMA_HIDDEN;
 void	uma__bucket_put(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
 void	uma__bucket_stash(uma_zone_t zone, uma_bucket_t b) UMA_HIDDEN;
 void	uma__bucket_cache_max(uma_zone_t zone, uint64_t nitems) UMA_HIDDEN;

@@ -452,7 +452,7 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 	uma_cache_t c;
 	uint64_t w, allocs;
 	void *item;
-	bool cold;
+	bool cold, bounced = false;
 	int cpu;
 
 	*errorp = 0;
@@ -461,6 +461,9 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 		cold = c->uc_allocbucket == NULL && c->uc_freebucket == NULL;
 		cache_seq_begin(c);
 		w = cache_close_locked(c, cpu);
+		/* The last trip gave a bucket away: see uma__bucket_bounced. */
+		if (b == NULL)
+			bounced = (c->uc_miss & 3) == UC_MISS_FREE;
 		allocs = cache_fold_locked(c, w);
 		old = NULL;
 		if (uc_word_cnt(w) == 0 && c->uc_fcnt > 0)
@@ -503,6 +506,8 @@ uma__cache_alloc_slow(uma_zone_t zone, int flags, int *errorp)
 		if (b != NULL)
 			uma__panic("uma: zone \"%s\": bucket lost", zone->uz_name);
 		b = uma__bucket_fetch(zone);
+		if (b != NULL && bounced)
+			uma__bucket_bounced(zone);
 		if (b == NULL) {
 			b = uma__bucket_fill(zone, cold, flags, errorp);
 			if (b == NULL)

@@ -388,6 +388,44 @@ UMA_TEST(zone_bucket_cold_fill_keeps_size)
 }
 
 /*
+ * A CPU that allocates a burst and frees it, round after round, takes back
+ * from the zone's cache the buckets it gave there a moment before: its
+ * buckets grow until its two hold a burst, and its trips stop.  (A CPU
+ * that only allocates what others free does not grow them: its trips are
+ * all on one side.)
+ */
+UMA_TEST(zone_bucket_bursts_grow_buckets_until_they_fit)
+{
+	enum { ROUNDS = 100, LAST = 10 };
+	static void *v[NITEMS];
+	uint32_t s0, burst, puts0 = 0, puts1 = 0;
+	uma_zone_t z;
+
+	test_pin_one_cpu();
+	z = scaled_zone("bucket-burst", 64);
+	s0 = atomic_load(&z->uz_bucket_size);
+	burst = 3 * s0;		/* 192: three of the first buckets */
+	CHECK(burst / 2 < z->uz_bucket_size_max);
+	for (int r = 0; r < ROUNDS; r++) {
+		if (r == 1)
+			puts1 = atomic_load(&z->uz_puts);
+		if (r == ROUNDS - LAST)
+			puts0 = atomic_load(&z->uz_puts);
+		for (uint32_t i = 0; i < burst; i++)
+			CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+		for (uint32_t i = 0; i < burst; i++)
+			uma_zfree(z, v[i]);
+	}
+	/* The first rounds gave buckets to the zone; the last ones none. */
+	CHECK(puts0 > puts1);
+	CHECK_EQ(atomic_load(&z->uz_puts), puts0);
+	CHECK(atomic_load(&z->uz_bucket_size) >= burst / 2);
+	check_conserved(z, 0);
+	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
+	uma_zdestroy(z);
+}
+
+/*
  * Bucket kegs lay out one-page slabs (their headers off-page when inline
  * would not fit): a program's first few buckets of a size touch the pages
  * they sit on and no header page at the end of a multi-page run.
