@@ -6,6 +6,7 @@
  * gives back exactly what was cached.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -390,9 +391,7 @@ UMA_TEST(zone_bucket_cold_fill_keeps_size)
 /*
  * A CPU that allocates a burst and frees it, round after round, takes back
  * from the zone's cache the buckets it gave there a moment before: its
- * buckets grow until its two hold a burst, and its trips stop.  (A CPU
- * that only allocates what others free does not grow them: its trips are
- * all on one side.)
+ * buckets grow until its two hold a burst, and its trips stop.
  */
 UMA_TEST(zone_bucket_bursts_grow_buckets_until_they_fit)
 {
@@ -420,6 +419,61 @@ UMA_TEST(zone_bucket_bursts_grow_buckets_until_they_fit)
 	CHECK(puts0 > puts1);
 	CHECK_EQ(atomic_load(&z->uz_puts), puts0);
 	CHECK(atomic_load(&z->uz_bucket_size) >= burst / 2);
+	check_conserved(z, 0);
+	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
+	uma_zdestroy(z);
+}
+
+/* Pin this thread to the n-th CPU it may run on; false if there is none. */
+static bool
+pin_nth_cpu(int n)
+{
+	static cpu_set_t allowed;
+	static bool saved;
+	cpu_set_t set;
+
+	if (!saved) {
+		CHECK(sched_getaffinity(0, sizeof(allowed), &allowed) == 0);
+		saved = true;
+	}
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &allowed) && n-- == 0) {
+			CPU_ZERO(&set);
+			CPU_SET(c, &set);
+			CHECK(sched_setaffinity(0, sizeof(set), &set) == 0);
+			return (true);
+		}
+	return (false);
+}
+
+/*
+ * A hand-off: one CPU allocates every burst, another frees it.  The
+ * allocating CPU fetches the buckets the other gave, but its own trips
+ * are all allocations: no bounce, and its buckets keep their size (the
+ * fills, which the hand-off spares too, stop after the first round).
+ */
+UMA_TEST(zone_bucket_handoff_does_not_grow_buckets)
+{
+	enum { ROUNDS = 50 };
+	static void *v[NITEMS];
+	uint32_t s1 = 0, burst;
+	uma_zone_t z;
+
+	if (!pin_nth_cpu(1))
+		SKIP("one CPU: no hand-off between two");
+	z = scaled_zone("bucket-handoff", 64);
+	burst = 3 * atomic_load(&z->uz_bucket_size);
+	for (int r = 0; r < ROUNDS; r++) {
+		if (r == 1)
+			s1 = atomic_load(&z->uz_bucket_size);
+		CHECK(pin_nth_cpu(0));
+		for (uint32_t i = 0; i < burst; i++)
+			CHECK((v[i] = uma_zalloc(z, M_WAITOK)) != NULL);
+		CHECK(pin_nth_cpu(1));
+		for (uint32_t i = 0; i < burst; i++)
+			uma_zfree(z, v[i]);
+	}
+	CHECK_EQ(atomic_load(&z->uz_bucket_size), s1);
 	check_conserved(z, 0);
 	uma_zone_reclaim(z, UMA_RECLAIM_DRAIN);
 	uma_zdestroy(z);
