@@ -164,7 +164,17 @@ UMA_TEST(kmem_cheap_accounts_for_every_byte)
 	/*
 	 * The kernel agrees: the arena's resident pages, and the process's.
 	 * The probe is a contigmalloc run: always in the arena (MemGuard
-	 * never guards one).
+	 * never guards one).  Committed counts the pages the page layer
+	 * handed out, resident or not: those that nothing has written yet
+	 * (a multi-page slab's pages past its items in use, among others)
+	 * are not.  Here 8.8% of them (7.1% with single-page slabs,
+	 * vm.debug.uma_multipage_slabs=0); 10.03% in one CI run of the
+	 * suite under TSan with MemGuard sampling, whose guarded items are
+	 * written in MemGuard's pages instead of their class's slab.  The
+	 * mapping read is the probe's: a cached large run, marked
+	 * MADV_DONTDUMP, is a mapping of its own (7 resident pages here).
+	 * Resident pages beyond committed would be memory uma does not
+	 * count: at most 10%.
 	 */
 	probe = contigmalloc(4096, M_KX, M_WAITOK, 0, ~0ul, 4096, 0);
 	arena_rss = mapping_rss(probe);
@@ -175,7 +185,7 @@ UMA_TEST(kmem_cheap_accounts_for_every_byte)
 	    (unsigned long long)k1.uks_arena_committed,
 	    (unsigned long long)rss1, (unsigned long long)k1.uks_committed,
 	    (unsigned long long)rss0);
-	CHECK(arena_rss * 10 >= k1.uks_arena_committed * 9 &&
+	CHECK(arena_rss * 100 >= k1.uks_arena_committed * 85 &&
 	    arena_rss * 10 <= k1.uks_arena_committed * 11);
 	/* A sanitizer's shadow memory is the process's, not uma's. */
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
