@@ -127,7 +127,8 @@ uint8_t uma__malloc_class_index_mid[MALLOC_MAXSIZE >> MALLOC_MID_SHIFT];
 static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
 
 /* See malloc_fast.h */
-__thread uint8_t uma__malloc_hint __attribute__((tls_model("initial-exec")));
+__thread struct malloc_bet uma__malloc_bet
+    __attribute__((tls_model("initial-exec")));
 
 /*
  * The bootstrap area: serves a thread that calls malloc while it is
@@ -456,13 +457,13 @@ uma__malloc_zone_miss(size_t size, uma_cache_t caches, int idx, int flags)
 
 	switch (uma__class_alloc_locked(caches, &item, &c)) {
 	case CACHE_LM_DONE:
-		uma__malloc_hint = (uint8_t)idx;
+		uma__malloc_bet.mb_hint = (uint8_t)idx;
 		return (item);
 	case CACHE_LM_EMPTY:
-		uma__malloc_hint = (uint8_t)idx;
+		uma__malloc_bet.mb_hint = (uint8_t)idx;
 		break;
 	case CACHE_LM_SLOW:
-		uma__malloc_hint = (uint8_t)idx;
+		uma__malloc_bet.mb_hint = (uint8_t)idx;
 		return (malloc_zone_miss_slow(size, caches, idx, flags));
 	case CACHE_LM_WAKE:
 		return (malloc_zone_miss_wake(size, c, item, idx, flags));
@@ -608,7 +609,7 @@ uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 	idx = malloc_class_index_any(size);
 	p = uma__class_alloc_hit(malloc_class_caches((unsigned)idx));
 	if (p != NULL) {
-		uma__malloc_hint = (uint8_t)idx;
+		uma__malloc_bet.mb_hint = (uint8_t)idx;
 		mstat_class(mtp, (size_t)idx);
 	} else if ((p = uma__malloc_class_miss_size(size, mtp, idx,
 	    flags & ~M_ZERO)) == NULL)
