@@ -424,6 +424,33 @@ UMA_TEST(zone_bucket_bursts_grow_buckets_until_they_fit)
 	uma_zdestroy(z);
 }
 
+/*
+ * Bounces grow the buckets to 128 items and 128 KiB, and no further,
+ * short of the zone's largest: 128 items of 64 bytes, 64 of 2 KiB.
+ */
+UMA_TEST(zone_bucket_bounce_growth_stops_at_128_items_or_128_kib)
+{
+	static const struct {
+		size_t	size;
+		uint32_t cap;
+	} t[] = { { 64, 128 }, { 2048, 64 } };
+
+	for (size_t k = 0; k < nitems(t); k++) {
+		uma_zone_t z = scaled_zone("bucket-bounce-cap", t[k].size);
+		uint32_t n;
+
+		uma__bucket_reach(z, 1024 * 1024);
+		CHECK(z->uz_bucket_size_max > t[k].cap + t[k].cap / 8);
+		for (int i = 0; i < 1000; i++)
+			uma__bucket_bounced(z);
+		/* Grown by eighths: past the cap by less than a step. */
+		n = atomic_load(&z->uz_bucket_size);
+		CHECK(n >= t[k].cap);
+		CHECK(n < t[k].cap + t[k].cap / 8);
+		uma_zdestroy(z);
+	}
+}
+
 /* Pin this thread to the n-th CPU it may run on; false if there is none. */
 static bool
 pin_nth_cpu(int n)
