@@ -408,6 +408,7 @@ uma__malloc_class_alloc(size_t size, size_t align, int idx,
 __attribute__((noinline)) void *
 uma__malloc_class_miss(int idx, struct malloc_type *mtp, int flags)
 {
+	uma__malloc_bet.mb_hint = (uint8_t)idx;
 	return (malloc_class_alloc(malloc_class_sizes[idx], 16, idx, mtp,
 	    flags, true));
 }
@@ -417,6 +418,7 @@ __attribute__((noinline)) void *
 uma__malloc_class_miss_size(size_t size, struct malloc_type *mtp, int idx,
     int flags)
 {
+	uma__malloc_bet.mb_hint = (uint8_t)idx;
 	return (malloc_class_alloc(size, 16, idx, mtp, flags, true));
 }
 
@@ -455,15 +457,13 @@ uma__malloc_zone_miss(size_t size, uma_cache_t caches, int idx, int flags)
 	uma_cache_t c;
 	void *item;
 
+	uma__malloc_bet.mb_hint = (uint8_t)idx;
 	switch (uma__class_alloc_locked(caches, &item, &c)) {
 	case CACHE_LM_DONE:
-		uma__malloc_bet.mb_hint = (uint8_t)idx;
 		return (item);
 	case CACHE_LM_EMPTY:
-		uma__malloc_bet.mb_hint = (uint8_t)idx;
 		break;
 	case CACHE_LM_SLOW:
-		uma__malloc_bet.mb_hint = (uint8_t)idx;
 		return (malloc_zone_miss_slow(size, caches, idx, flags));
 	case CACHE_LM_WAKE:
 		return (malloc_zone_miss_wake(size, c, item, idx, flags));
