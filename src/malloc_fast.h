@@ -249,7 +249,9 @@ free_fast_bet(void *addr, struct malloc_type *mtp, bool zcounted, int bet)
 	/*
 	 * The bet's cache, computed before the tag is known and hidden from
 	 * the compiler, which would otherwise recompute it from the equal
-	 * (and late) class in the branch below.
+	 * (and late) class in the branch below.  Each branch has its own
+	 * push: with one push shared by a label, malloc-pair took 8.9 ns
+	 * instead of 6.4.
 	 */
 	hcaches = malloc_class_caches(hint);
 	__asm__("" : "+r" (hcaches));
