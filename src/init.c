@@ -15,6 +15,7 @@
 #include "init.h"
 #include "internal.h"
 #include "keg.h"
+#include "limit.h"
 #include "memguard.h"
 #include "reclaim.h"
 #include "rseq.h"
@@ -100,6 +101,7 @@ uma_startup_once(void)
 		uma__panic("uma: no address space for the arena (%s)",
 		    uma__vm_limit() != 0 ? "ulimit -v or -d is too small" :
 		    "mmap failed");
+	uma__class_gate_sync();
 	uma.ug_rseq = uma__rseq_startup() != 0;
 	atomic_store(&uma.ug_class_lmgate, uma.ug_rseq ? 1 : 0);
 	uma__internal_startup();
@@ -200,6 +202,7 @@ uma_fork_child(void)
 	uma_keg_t keg;
 
 	atomic_store(&uma.ug_class_gate, 0);
+	uma__class_gate_sync();
 	TAILQ_FOREACH(zone, &uma.ug_zones, uz_all) {
 		pthread_mutex_init(&zone->uz_limit_lock, NULL);
 		pthread_cond_init(&zone->uz_limit_cv, NULL);

@@ -10,8 +10,9 @@
  * zone's entry (zalloc.c), on uz_limit_lock and uz_limit_cv, which a
  * release signals.  While anyone sleeps, the UZ_GATE_SLEEPERS bit sends
  * every free of the zone to its keg, so that each free wakes a sleeper
- * instead of feeding a cache; for a class zone, whose callers read the
- * global gate, uma.ug_class_gate counts the class zones in that state.
+ * instead of feeding a cache; for a class zone, whose callers find it
+ * from an address, uma.ug_class_gate counts the class zones in that state
+ * and uma__class_free_span shuts the whole arena to their free hit path.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include "limit.h"
 #include "sysctl_int.h"
+#include "vm.h"
 
 UMA_SYSCTL_INT(sysctl_zone_warnings, "vm.zone_warnings", &uma.ug_warnings,
     UMA_CTLFLAG_RWTUN, 0, 1, "Warn when a zone reaches its limit");
@@ -84,6 +86,25 @@ uma__limit_maxaction(uma_zone_t zone)
 	}
 }
 
+/* See zone_fast.h */
+_Atomic uintptr_t uma__class_free_span;
+
+/*
+ * See limit.h.  Whoever changes the gate syncs after it, and syncs again
+ * if the gate moved while it stored: the last store is then always one
+ * made from the gate's final value.
+ */
+void
+uma__class_gate_sync(void)
+{
+	uint32_t g;
+
+	do {
+		g = atomic_load(&uma.ug_class_gate);
+		atomic_store(&uma__class_free_span, g == 0 ? uma_vm_size : 0);
+	} while (atomic_load(&uma.ug_class_gate) != g);
+}
+
 /* See limit.h */
 void
 uma__limit_sleepers(uma_zone_t zone, bool more)
@@ -95,6 +116,7 @@ uma__limit_sleepers(uma_zone_t zone, bool more)
 		if (zone->uz_flags & UMA_ZFLAG_CLASS) {
 			atomic_fetch_add(&uma.ug_class_gate, 1);
 			atomic_fetch_add(&uma.ug_class_lmgate, 1);
+			uma__class_gate_sync();
 		}
 	} else {
 		if (atomic_fetch_sub(&zone->uz_sleepers, 1) != 1)
@@ -103,6 +125,7 @@ uma__limit_sleepers(uma_zone_t zone, bool more)
 		if (zone->uz_flags & UMA_ZFLAG_CLASS) {
 			atomic_fetch_sub(&uma.ug_class_gate, 1);
 			atomic_fetch_sub(&uma.ug_class_lmgate, 1);
+			uma__class_gate_sync();
 		}
 	}
 }

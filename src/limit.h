@@ -17,6 +17,8 @@ int	uma__limit_take(uma_zone_t zone, int count) UMA_HIDDEN;
 void	uma__limit_release(uma_zone_t zone, int count) UMA_HIDDEN;
 /* A sleeper comes (true) or goes (false): the gates follow. */
 void	uma__limit_sleepers(uma_zone_t zone, bool more) UMA_HIDDEN;
+/* uma.ug_class_gate changed (or the arena came): uma__class_free_span follows. */
+void	uma__class_gate_sync(void) UMA_HIDDEN;
 /* Print the zone's limit warning, at most once per interval. */
 void	uma__limit_warn(uma_zone_t zone) UMA_HIDDEN;
 /*

@@ -205,7 +205,7 @@ malloc_class_create(int i)
 	    mc->mc_size);
 	if (zone == NULL)
 		return (NULL);
-	mc->mc_limit = zone->uz_keg->uk_ipers * mc->mc_size;
+	mc->mc_nitems = zone->uz_keg->uk_ipers;
 	__atomic_store_n(&mc->mc_zone, zone, __ATOMIC_RELEASE);
 	return (zone);
 }
@@ -249,6 +249,17 @@ malloc_fork_child(void)
 	pthread_mutex_init(&class_lock, NULL);
 }
 
+/* The inverse of odd `o` modulo 2^64, by Newton's iteration. */
+static uint64_t
+malloc_odd_inverse(uint64_t o)
+{
+	uint64_t x = o;		/* right in its low 3 bits: o * o = 1 mod 8 */
+
+	for (int i = 0; i < 5; i++)	/* each step doubles them: 96 */
+		x *= 2 - o * x;
+	return (x);
+}
+
 static void
 malloc_startup_once(void)
 {
@@ -270,7 +281,8 @@ malloc_startup_once(void)
 	for (i = 0; i < MALLOC_NCLASSES; i++) {
 		mc = &malloc_classes[i];
 		mc->mc_size = malloc_class_sizes[i];
-		mc->mc_divc = uma_divc(mc->mc_size);
+		mc->mc_rot = (uint32_t)__builtin_ctz(mc->mc_size);
+		mc->mc_inv = malloc_odd_inverse(mc->mc_size >> mc->mc_rot);
 	}
 	for (c = 0, i = 0; i < (int)nitems(uma__malloc_class_index); i++) {
 		while (malloc_class_sizes[c] < (uint32_t)i * 16)
@@ -704,13 +716,15 @@ free_large(struct malloc_large *ml, struct malloc_type *mtp)
 }
 
 /*
- * A free that is not of a class item: NULL, the bootstrap area, a large
- * run, or a bad pointer (reported by malloc_lookup).
+ * A free the hit path does not take: NULL, the bootstrap area, a large
+ * run, a bad pointer (reported by malloc_lookup), or a class item while
+ * a class zone has sleepers (uma__class_free_span), for the miss entry.
  */
 __attribute__((noinline)) void
 uma__free_other(void *addr, struct malloc_type *mtp)
 {
 	struct malloc_large *ml;
+	int idx;
 
 	if (addr == NULL || boot_contains(addr))
 		return;
@@ -718,8 +732,13 @@ uma__free_other(void *addr, struct malloc_type *mtp)
 		uma__free_guarded(addr, mtp);
 		return;
 	}
-	if (malloc_lookup("free", addr, &ml) < 0)
+	idx = malloc_lookup("free", addr, &ml);
+	if (idx < 0) {
 		free_large(ml, mtp);
+		return;
+	}
+	uma__free_class_miss(addr, malloc_class_caches((unsigned)idx), idx);
+	mstat_class(mtp, MSTAT_FREE + (size_t)idx);
 }
 
 /* See malloc.h; the hit path is free_fast (malloc_fast.h). */

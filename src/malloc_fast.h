@@ -68,6 +68,15 @@ struct malloc_bet {
 extern __thread struct malloc_bet uma__malloc_bet UMA_HIDDEN
     __attribute__((tls_model("initial-exec")));
 
+/*
+ * The zone-counted type's hit path (the interposer's malloc) serves sizes
+ * below this: MALLOC_TABSIZE + 1 while the type has counters, 0 while it
+ * is cold (before its first allocation, and while MemGuard guards it
+ * whole), so one compare does both tests (malloc_type.c keeps it; 3
+ * instructions and a load less than reading the type).
+ */
+extern size_t uma__malloc_zhot UMA_HIDDEN;
+
 /* malloc.c: everything beyond the hit paths. */
 void	*uma__malloc_slow(size_t size, struct malloc_type *mtp, int flags)
 	    UMA_HIDDEN;
@@ -136,15 +145,22 @@ mstat_class(struct malloc_type *mtp, size_t word)
  */
 /*
  * Does an item of class mc start at byte `off` of its slab?  One multiply
- * (uma_divc; a unit test tries every offset a page tag can name), where a
- * quotient and its check took two dependent ones and made free() 20%
- * slower.  mc_divc repeats the class keg's uk_divc on the line free()
- * already reads.
+ * and a rotate (Granlund and Montgomery's exact division): for a size
+ * d = o << k, o odd, off * inverse(o) rotated right by k is the quotient
+ * off / d when d divides off, and at least 2^(64-k) when it does not, so
+ * one compare with the items per slab checks both (a unit test tries
+ * every offset a page tag can name).  Lemire's multiple test and a
+ * separate limit took 3 instructions more; a quotient and its check, two
+ * dependent multiplies, made free() 20% slower.
  */
 static inline bool
 malloc_class_offset_ok(const struct malloc_class *mc, uint64_t off)
 {
-	return (uma_divc_multiple(off, mc->mc_divc) && off < mc->mc_limit);
+	uint64_t q = off * mc->mc_inv;
+	unsigned k = mc->mc_rot;
+
+	q = (q >> k) | (q << ((64 - k) & 63));
+	return (q < mc->mc_nitems);
 }
 
 static inline int
@@ -185,7 +201,9 @@ malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 	void *item;
 	int idx;
 
-	if (__predict_false(size > MALLOC_TABSIZE || malloc_type_cold(mtp) ||
+	if (zcounted ? __predict_false(size >= __atomic_load_n(
+	    &uma__malloc_zhot, __ATOMIC_ACQUIRE) || (flags & M_ZERO)) :
+	    __predict_false(size > MALLOC_TABSIZE || malloc_type_cold(mtp) ||
 	    (flags & M_ZERO)))
 		return (uma__malloc_slow(size, mtp, flags));
 	idx = malloc_class_index(size);
@@ -221,8 +239,11 @@ free_fast_bet(void *addr, struct malloc_type *mtp, bool zcounted, int bet)
 	unsigned hint, tag;
 	int idx;
 
-	/* NULL, the bootstrap area, large runs and bad pointers: a call. */
-	if (__predict_false(!uma_vm_contains(addr))) {
+	/*
+	 * NULL, the bootstrap area, large runs, bad pointers, and every free
+	 * while a class zone has sleepers (zone_fast.h): a call.
+	 */
+	if (__predict_false(!uma__class_free_open(addr))) {
 		uma__free_other(addr, mtp);
 		return;
 	}
@@ -251,7 +272,10 @@ free_fast_bet(void *addr, struct malloc_type *mtp, bool zcounted, int bet)
 	 * the compiler, which would otherwise recompute it from the equal
 	 * (and late) class in the branch below.  Each branch has its own
 	 * push: with one push shared by a label, malloc-pair took 8.9 ns
-	 * instead of 6.4.
+	 * instead of 6.4.  (mb_hint and mb_off read as one 16-bit word would
+	 * save the test of mb_off, but malloc stores the byte just before:
+	 * the load then waits for the store instead of taking its value,
+	 * and malloc-pair took 5% longer.)
 	 */
 	hcaches = malloc_class_caches(hint);
 	__asm__("" : "+r" (hcaches));

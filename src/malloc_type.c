@@ -78,6 +78,22 @@ static int kmemcount;
  */
 __attribute__((weak)) struct malloc_type *uma__malloc_zone_type;
 static pthread_mutex_t mtype_all_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+/* See malloc_fast.h */
+size_t uma__malloc_zhot;
+
+/*
+ * Every change of a type's counters pointer, under malloc_mtx: the
+ * zone-counted type's hit path reads its coldness from uma__malloc_zhot.
+ */
+static void
+mtype_handle_set(struct malloc_type *mtp, void *counts)
+{
+	__atomic_store_n(&mtp->ks_handle, counts, __ATOMIC_RELEASE);
+	if (mtp == uma__malloc_zone_type)
+		__atomic_store_n(&uma__malloc_zhot, counts != NULL ?
+		    (size_t)MALLOC_TABSIZE + 1 : 0, __ATOMIC_RELEASE);
+}
 static struct mtype_run *mtype_all;
 static uint64_t *mtype_retired;		/* one record, or NULL */
 
@@ -144,10 +160,9 @@ mtype_guard_locked(struct malloc_type *mtp, bool guard)
 		mtype_guarded[free].mg_counts = mtp->ks_handle;
 		__atomic_store_n(&mtype_nguarded, mtype_nguarded + 1,
 		    __ATOMIC_RELEASE);
-		__atomic_store_n(&mtp->ks_handle, NULL, __ATOMIC_RELEASE);
+		mtype_handle_set(mtp, NULL);
 	} else if (!guard && i < MTYPE_GUARDED_MAX) {
-		__atomic_store_n(&mtp->ks_handle, mtype_guarded[i].mg_counts,
-		    __ATOMIC_RELEASE);
+		mtype_handle_set(mtp, mtype_guarded[i].mg_counts);
 		mtype_guarded[i].mg_type = NULL;
 		__atomic_store_n(&mtype_nguarded, mtype_nguarded - 1,
 		    __ATOMIC_RELEASE);
@@ -345,8 +360,7 @@ uma__malloc_type_ready(struct malloc_type *mtp, int flags)
 			continue;
 		}
 		mtype_all_add(mr, mtp);
-		__atomic_store_n(&mtp->ks_handle, (char *)mr + MSTAT_RUN_OFF,
-		    __ATOMIC_RELEASE);
+		mtype_handle_set(mtp, (char *)mr + MSTAT_RUN_OFF);
 		mtype_memguard(mtp);
 	}
 	mtype_link_locked(mtp);

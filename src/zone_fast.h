@@ -17,10 +17,13 @@
  * Zones made with UMA_ZFLAG_CLASS (malloc's size classes) are reached by
  * the address of their caches, computed from a size or a page tag, with no
  * load of the zone on the way.  Their gate can hold only conditions that
- * are uma's as a whole: the locked mode (which needs no test: a thread of
- * a locked-mode process reads CPU -1 and lands on a closed guard cache)
- * and sleepers at the limit, which limit.c mirrors into uma.ug_class_gate.
- * zone_ctor.c refuses a ctor, dtor, init or fini on such a zone.
+ * are uma's as a whole, and has no test of its own: the locked mode (a
+ * thread of a locked-mode process reads CPU -1 and lands on a closed guard
+ * cache) and sleepers at the limit, which limit.c turns into
+ * uma__class_free_span, the span of the arena whose frees may take the
+ * hit path: all of it, or none while any class zone has sleepers.  The
+ * caller's range check of the address is the gate's test.  zone_ctor.c
+ * refuses a ctor, dtor, init or fini on such a zone.
  */
 #ifndef _UMA_ZONE_FAST_H_
 #define	_UMA_ZONE_FAST_H_
@@ -76,11 +79,21 @@ uma__class_alloc_hit(uma_cache_t caches)
 	return (cache_pop_hit(caches));
 }
 
+extern _Atomic uintptr_t uma__class_free_span UMA_HIDDEN;
+
+/* May a free of `item` take a class zone's free hit path? */
+static inline bool
+uma__class_free_open(const void *item)
+{
+	return ((uintptr_t)item - uma_vm_base < atomic_load_explicit(
+	    &uma__class_free_span, memory_order_relaxed));
+}
+
+/* The caller checked uma__class_free_open. */
 static inline bool
 uma__class_free_hit(uma_cache_t caches, void *item)
 {
-	if (UMA_DEBUG > 1 || __predict_false(atomic_load_explicit(
-	    &uma.ug_class_gate, memory_order_relaxed) != 0))
+	if (UMA_DEBUG > 1)
 		return (false);
 	return (cache_push_hit(caches, item));
 }

@@ -284,13 +284,15 @@ UMA_TEST(malloc_item_check_accepts_exactly_the_item_starts)
 		uint64_t size = malloc_class_sizes[c];
 		uint64_t bad = 0;
 
-		CHECK(uma__malloc_class_zone(c) != NULL);  /* sets mc_limit */
+		uint64_t limit;
 
-		CHECK(mc->mc_limit % size == 0 && mc->mc_limit > 0);
-		CHECK(mc->mc_limit <= ((uint64_t)1 << 20));
+		CHECK(uma__malloc_class_zone(c) != NULL);  /* sets mc_nitems */
+		CHECK(mc->mc_inv * (size >> mc->mc_rot) == 1);
+		limit = (uint64_t)mc->mc_nitems * size;
+		CHECK(limit > 0 && limit <= ((uint64_t)1 << 20));
 		for (uint64_t off = 0; off < ((uint64_t)1 << 20); off++)
 			if (malloc_class_offset_ok(mc, off) !=
-			    (off % size == 0 && off < mc->mc_limit))
+			    (off % size == 0 && off < limit))
 				bad++;
 		CHECK_EQ(bad, 0);
 	}

@@ -5,7 +5,8 @@
  * class zones' hit paths do not read the zone's uz_gate, so this checks
  * that a free still reaches the keg while a thread sleeps, and that a
  * free which went to a CPU cache just before the thread slept (so woke no
- * one) does not leave it asleep for good.
+ * one) does not leave it asleep for good.  While the thread sleeps,
+ * uma__class_free_span shuts the arena to the class free hit path.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,6 +14,8 @@
 
 #include "harness.h"
 #include "malloc_int.h"
+#include "vm.h"
+#include "zone_fast.h"
 
 MALLOC_DEFINE(M_LIMIT, "limit_test", "class zone limit");
 
@@ -89,9 +92,13 @@ UMA_TEST(malloc_class_zone_limit_sleeps_and_a_free_wakes_it)
 		usleep(1000);
 	CHECK_EQ(atomic_load(&zone->uz_sleepers), 1u);
 	CHECK(uma_zone_exhausted(zone));
+	/* The gate: no free of the arena takes a class hit path now. */
+	CHECK_EQ(atomic_load(&uma__class_free_span), 0);
 	CHECK_EQ(atomic_load(&woke), 0);
 	uma_free(items[--n], M_LIMIT);
 	finish(zone, td, n);
+	CHECK_EQ(atomic_load(&zone->uz_sleepers), 0u);
+	CHECK_EQ(atomic_load(&uma__class_free_span), uma_vm_size);
 }
 
 UMA_TEST(malloc_class_zone_sleeper_finds_an_item_freed_before_it_slept)
