@@ -127,7 +127,7 @@ keg_layout_pcpu(uma_keg_t keg)
 		ipers = UMA_SLAB_MAXITEMS;
 	keg->uk_ipers = ipers;
 	keg->uk_ppera = (uint32_t)uma.ug_ncpus;
-	keg->uk_divc = uma_divc(keg->uk_rsize);
+	keg->uk_divx = uma_divx_make(keg->uk_rsize);
 	keg->uk_bitwords = (uint32_t)howmany(ipers, 64);
 	keg->uk_hdrsize = (uint32_t)uma__slab_hdrsize(ipers, keg->uk_flags);
 	keg->uk_flags |= UMA_ZFLAG_OFFPAGE;
@@ -201,7 +201,7 @@ uma__keg_layout(uma_keg_t keg)
 		    keg->uk_name, rsize);
 	keg->uk_ipers = best_ipers;
 	keg->uk_ppera = best_pages;
-	keg->uk_divc = uma_divc(rsize);
+	keg->uk_divx = uma_divx_make(rsize);
 	keg->uk_bitwords = (uint32_t)howmany(best_ipers, 64);
 	keg->uk_hdrsize = (uint32_t)uma__slab_hdrsize(best_ipers, flags);
 	if (best_off) {

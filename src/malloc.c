@@ -249,17 +249,6 @@ malloc_fork_child(void)
 	pthread_mutex_init(&class_lock, NULL);
 }
 
-/* The inverse of odd `o` modulo 2^64, by Newton's iteration. */
-static uint64_t
-malloc_odd_inverse(uint64_t o)
-{
-	uint64_t x = o;		/* right in its low 3 bits: o * o = 1 mod 8 */
-
-	for (int i = 0; i < 5; i++)	/* each step doubles them: 96 */
-		x *= 2 - o * x;
-	return (x);
-}
-
 static void
 malloc_startup_once(void)
 {
@@ -281,8 +270,7 @@ malloc_startup_once(void)
 	for (i = 0; i < MALLOC_NCLASSES; i++) {
 		mc = &malloc_classes[i];
 		mc->mc_size = malloc_class_sizes[i];
-		mc->mc_rot = (uint32_t)__builtin_ctz(mc->mc_size);
-		mc->mc_inv = malloc_odd_inverse(mc->mc_size >> mc->mc_rot);
+		mc->mc_divx = uma_divx_make(mc->mc_size);
 	}
 	for (c = 0, i = 0; i < (int)nitems(uma__malloc_class_index); i++) {
 		while (malloc_class_sizes[c] < (uint32_t)i * 16)

@@ -144,23 +144,19 @@ mstat_class(struct malloc_type *mtp, size_t word)
  * tag without another load.
  */
 /*
- * Does an item of class mc start at byte `off` of its slab?  One multiply
- * and a rotate (Granlund and Montgomery's exact division): for a size
- * d = o << k, o odd, off * inverse(o) rotated right by k is the quotient
- * off / d when d divides off, and at least 2^(64-k) when it does not, so
- * one compare with the items per slab checks both (a unit test tries
- * every offset a page tag can name).  Lemire's multiple test and a
- * separate limit took 3 instructions more; a quotient and its check, two
- * dependent multiplies, made free() 20% slower.
+ * Does an item of class mc start at byte `off` of its slab?  The exact
+ * division (uma_divx): one multiply, a rotate and a compare with the
+ * items per slab (a unit test tries every offset a page tag can name).
+ * Lemire's multiple test and a separate limit took 3 instructions more;
+ * a quotient and its check, two dependent multiplies, made free() 20%
+ * slower.  mc_divx repeats the class keg's on the line free() already
+ * reads.
  */
 static inline bool
 malloc_class_offset_ok(const struct malloc_class *mc, uint64_t off)
 {
-	uint64_t q = off * mc->mc_inv;
-	unsigned k = mc->mc_rot;
-
-	q = (q >> k) | (q << ((64 - k) & 63));
-	return (q < mc->mc_nitems);
+	return (uma_divx(off, mc->mc_divx.dx_inv, mc->mc_divx.dx_rot) <
+	    mc->mc_nitems);
 }
 
 static inline int

@@ -53,8 +53,7 @@
 struct malloc_class {
 	uma_zone_t	 mc_zone;	/* NULL until the class's first use */
 	uint32_t	 mc_size;
-	uint32_t	 mc_rot;	/* size's trailing zero bits */
-	uint64_t	 mc_inv;	/* inverse of size's odd part, mod 2^64 */
+	struct uma_divx	 mc_divx;	/* uma_divx_make(size) */
 	uint64_t	 mc_nitems;	/* items per slab (0 before the zone) */
 } __attribute__((aligned(64)));
 extern struct malloc_class malloc_classes[MALLOC_NCLASSES] UMA_HIDDEN;

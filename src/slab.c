@@ -58,14 +58,18 @@ uma__slab_refcnt(uma_keg_t keg, uma_slab_t slab, int idx)
 }
 
 /*
- * The index of the item at byte `off` of the slab's items, by one multiply
- * (uma_divc) instead of two divisions per item: the keg drains whole
- * buckets through here.
+ * The index of the item at byte `off` of the slab's items: the exact
+ * division (uma_divx) when an item starts there, else (a caller checking
+ * a bad pointer) the floor of the quotient, by a real division.
  */
 static inline uint64_t
 slab_index(uma_keg_t keg, uint64_t off)
 {
-	return ((uint64_t)(((unsigned __int128)off * keg->uk_divc) >> 64));
+	uint64_t q = uma_divx(off, keg->uk_divx.dx_inv, keg->uk_divx.dx_rot);
+
+	if (__predict_false(q >= keg->uk_ipers))
+		q = off / keg->uk_rsize;
+	return (q);
 }
 
 int
@@ -319,8 +323,9 @@ int
 uma__slab_free_items_locked(uma_keg_t keg, uma_slab_t slab, void **store,
     int max, int *errorp)
 {
-	uint64_t divc = keg->uk_divc, span = (uint64_t)keg->uk_ipers *
-	    keg->uk_rsize, off, idx, bit, word;
+	uint64_t inv = keg->uk_divx.dx_inv, ipers = keg->uk_ipers, span =
+	    ipers * keg->uk_rsize, off, idx, bit, word;
+	uint32_t rot = keg->uk_divx.dx_rot;
 	char *data = slab->us_data;
 	int n;
 
@@ -329,13 +334,13 @@ uma__slab_free_items_locked(uma_keg_t keg, uma_slab_t slab, void **store,
 	*errorp = 0;
 	for (n = 0; n < max; n++) {
 		off = (uint64_t)((char *)store[n] - data);
-		if (off >= span)
-			break;		/* another slab's, or not an item */
-		if (!uma_divc_multiple(off, divc)) {
-			*errorp = -1;
+		idx = uma_divx(off, inv, rot);
+		if (__predict_false(idx >= ipers)) {
+			/* Another slab's item ends the run; else not an item. */
+			if (off < span)
+				*errorp = -1;
 			break;
 		}
-		idx = (uint64_t)(((unsigned __int128)off * divc) >> 64);
 		bit = 1ull << (idx % 64);
 		word = slab->us_free[idx / 64];
 		if (word & bit) {

@@ -272,6 +272,44 @@ struct uma_slab {
 typedef struct uma_slab *uma_slab_t;
 
 /*
+ * Exact division by a fixed size (Granlund and Montgomery, "Division by
+ * invariant integers using multiplication", section 9): for a size
+ * d = o << k, o odd, with inv the inverse of o modulo 2^64, off * inv
+ * rotated right by k is off / d when d divides off, and at least
+ * 2^(64 - k) when it does not.  So one multiply, a rotate and one
+ * compare with the items of a slab say both "an item starts here" and
+ * "inside the slab's items", and give the item's index.
+ */
+struct uma_divx {
+	uint64_t	dx_inv;		/* inverse of size's odd part */
+	uint32_t	dx_rot;		/* size's trailing zero bits */
+};
+
+static inline struct uma_divx
+uma_divx_make(uint32_t size)
+{
+	struct uma_divx dx;
+	uint64_t o;
+
+	dx.dx_rot = (uint32_t)__builtin_ctz(size);
+	o = size >> dx.dx_rot;
+	/* Newton's iteration: right in 3 bits (o * o = 1 mod 8), then 96. */
+	dx.dx_inv = o;
+	for (int i = 0; i < 5; i++)
+		dx.dx_inv *= 2 - o * dx.dx_inv;
+	return (dx);
+}
+
+/* off / size if size divides off; otherwise at least 2^(64 - rot). */
+static inline uint64_t
+uma_divx(uint64_t off, uint64_t inv, uint32_t rot)
+{
+	uint64_t q = off * inv;
+
+	return ((q >> rot) | (q << ((64 - rot) & 63)));
+}
+
+/*
  * A keg: the slab cache of one item shape.  Invariant (under uk_lock):
  * uk_free_items == sum of us_freecount over all slabs, and
  * uk_pages == uk_ppera * (number of slabs).
@@ -292,7 +330,7 @@ struct uma_keg {
 	uma_freef	 uk_freef;	/* page allocator (vmhash.c) */
 	uint32_t	 uk_size;	/* requested item size */
 	uint32_t	 uk_rsize;	/* real item size */
-	uint64_t	 uk_divc;	/* uma_divc(rsize): index by multiply */
+	struct uma_divx	 uk_divx;	/* uma_divx_make(rsize) */
 	uint32_t	 uk_align;	/* alignment mask */
 	uint32_t	 uk_ipers;	/* items per slab */
 	uint32_t	 uk_ppera;	/* pages per slab */
@@ -396,24 +434,6 @@ typedef struct uma_cache *uma_cache_t;
 #define	UC_ALLOC_DELTA	((1ull << UC_ALLOC_SHIFT) + (1ull << UC_ROOM_SHIFT) - 1)
 #define	UC_FREE_DELTA	(1ull - (1ull << UC_ROOM_SHIFT))
 #define	UC_BUCKET_MAX	UC_CNT_MASK	/* largest bucket a cache can hold */
-
-/*
- * Division by a fixed size through a multiply (Lemire, Kaser and Kurz,
- * "Faster remainder by direct computation"; exact for offsets below 2^32,
- * and slabs are far smaller): divc = ceil(2^64 / size) once, then
- * off is a multiple of size iff off * divc, modulo 2^64, is below divc.
- */
-static inline uint64_t
-uma_divc(uint32_t size)
-{
-	return (UINT64_MAX / size + 1);
-}
-
-static inline bool
-uma_divc_multiple(uint64_t off, uint64_t divc)
-{
-	return (off * divc < divc);
-}
 
 static inline uint32_t
 uc_word_cnt(uint64_t w)

@@ -287,7 +287,7 @@ UMA_TEST(malloc_item_check_accepts_exactly_the_item_starts)
 		uint64_t limit;
 
 		CHECK(uma__malloc_class_zone(c) != NULL);  /* sets mc_nitems */
-		CHECK(mc->mc_inv * (size >> mc->mc_rot) == 1);
+		CHECK(mc->mc_divx.dx_inv * (size >> mc->mc_divx.dx_rot) == 1);
 		limit = (uint64_t)mc->mc_nitems * size;
 		CHECK(limit > 0 && limit <= ((uint64_t)1 << 20));
 		for (uint64_t off = 0; off < ((uint64_t)1 << 20); off++)
