@@ -89,6 +89,7 @@ UMA_SYSCTL_PROC(sysctl_vm_malloc_zone_sizes, "vm.malloc.zone_sizes",
     "Zone sizes used by malloc (int per class, bit i of mts_size)");
 
 struct malloc_class malloc_classes[MALLOC_NCLASSES];
+struct malloc_check malloc_check;
 
 /*
  * Class zones' buckets: this many times a plain zone's (bucket.c), or as
@@ -205,7 +206,7 @@ malloc_class_create(int i)
 	    mc->mc_size);
 	if (zone == NULL)
 		return (NULL);
-	mc->mc_nitems = zone->uz_keg->uk_ipers;
+	malloc_check.mk_nitems[i + 1] = zone->uz_keg->uk_ipers;
 	__atomic_store_n(&mc->mc_zone, zone, __ATOMIC_RELEASE);
 	return (zone);
 }
@@ -253,6 +254,7 @@ static void
 malloc_startup_once(void)
 {
 	struct malloc_class *mc;
+	struct uma_divx dx;
 	void *mem;
 	int i, c;
 
@@ -270,7 +272,9 @@ malloc_startup_once(void)
 	for (i = 0; i < MALLOC_NCLASSES; i++) {
 		mc = &malloc_classes[i];
 		mc->mc_size = malloc_class_sizes[i];
-		mc->mc_divx = uma_divx_make(mc->mc_size);
+		dx = uma_divx_make(mc->mc_size);
+		malloc_check.mk_inv[i + 1] = dx.dx_inv;
+		malloc_check.mk_rot[i + 1] = (uint8_t)dx.dx_rot;
 	}
 	for (c = 0, i = 0; i < (int)nitems(uma__malloc_class_index); i++) {
 		while (malloc_class_sizes[c] < (uint32_t)i * 16)

@@ -144,32 +144,31 @@ mstat_class(struct malloc_type *mtp, size_t word)
  * tag without another load.
  */
 /*
- * Does an item of class mc start at byte `off` of its slab?  The exact
- * division (uma_divx): one multiply, a rotate and a compare with the
- * items per slab (a unit test tries every offset a page tag can name).
- * Lemire's multiple test and a separate limit took 3 instructions more;
- * a quotient and its check, two dependent multiplies, made free() 20%
- * slower.  mc_divx repeats the class keg's on the line free() already
- * reads.
+ * Does an item of the tag's class `tc` (index + 1) start at byte `off` of
+ * its slab?  The exact division (uma_divx): one multiply, a rotate and a
+ * compare with the items per slab (a unit test tries every offset a page
+ * tag can name).  Lemire's multiple test and a separate limit took 3
+ * instructions more; a quotient and its check, two dependent multiplies,
+ * made free() 20% slower.
  */
 static inline bool
-malloc_class_offset_ok(const struct malloc_class *mc, uint64_t off)
+malloc_class_offset_ok(unsigned tc, uint64_t off)
 {
-	return (uma_divx(off, mc->mc_divx.dx_inv, mc->mc_divx.dx_rot) <
-	    mc->mc_nitems);
+	return (uma_divx(off, malloc_check.mk_inv[tc],
+	    malloc_check.mk_rot[tc]) < malloc_check.mk_nitems[tc]);
 }
 
 static inline int
 malloc_check_item(const char *what, const void *addr, unsigned tag)
 {
-	struct malloc_class *mc = &malloc_classes[UMA_PAGETAG_CLASS(tag) - 1];
+	unsigned tc = UMA_PAGETAG_CLASS(tag);
 	uint64_t off;
 
 	off = ((uintptr_t)addr & UMA_PAGE_MASK) | UMA_PAGETAG_OFFSET(tag);
-	if (__predict_false(!malloc_class_offset_ok(mc, off)))
+	if (__predict_false(!malloc_class_offset_ok(tc, off)))
 		uma__malloc_invalid(what, addr, "pointer inside an allocation "
 		    "(not its start)");
-	return ((int)UMA_PAGETAG_CLASS(tag) - 1);
+	return ((int)tc - 1);
 }
 
 static inline int

@@ -53,10 +53,23 @@
 struct malloc_class {
 	uma_zone_t	 mc_zone;	/* NULL until the class's first use */
 	uint32_t	 mc_size;
-	struct uma_divx	 mc_divx;	/* uma_divx_make(size) */
-	uint64_t	 mc_nitems;	/* items per slab (0 before the zone) */
 } __attribute__((aligned(64)));
 extern struct malloc_class malloc_classes[MALLOC_NCLASSES] UMA_HIDDEN;
+
+/*
+ * free()'s item check of each class (malloc_fast.h): the exact division
+ * by its size (uma_divx) and its items per slab (0 before its zone).
+ * Arrays, not fields of malloc_class, so that one base register and the
+ * page tag's class address all three (a 64-byte record per class cost a
+ * shift and an add on every free), indexed by the tag's class, which is
+ * the index plus one (slot 0 is no class: no items).
+ */
+struct malloc_check {
+	uint64_t	 mk_inv[MALLOC_NCLASSES + 1];
+	uint64_t	 mk_nitems[MALLOC_NCLASSES + 1];
+	uint8_t		 mk_rot[MALLOC_NCLASSES + 1];
+};
+extern struct malloc_check malloc_check UMA_HIDDEN;
 extern const uint32_t malloc_class_sizes[MALLOC_NCLASSES] UMA_HIDDEN;
 
 /*

@@ -280,18 +280,16 @@ UMA_TEST(malloc_item_check_accepts_exactly_the_item_starts)
 {
 	uma__malloc_startup();
 	for (int c = 0; c < MALLOC_NCLASSES; c++) {
-		const struct malloc_class *mc = &malloc_classes[c];
 		uint64_t size = malloc_class_sizes[c];
-		uint64_t bad = 0;
+		uint64_t bad = 0, limit;
 
-		uint64_t limit;
-
-		CHECK(uma__malloc_class_zone(c) != NULL);  /* sets mc_nitems */
-		CHECK(mc->mc_divx.dx_inv * (size >> mc->mc_divx.dx_rot) == 1);
-		limit = (uint64_t)mc->mc_nitems * size;
+		CHECK(uma__malloc_class_zone(c) != NULL);  /* sets mk_nitems */
+		CHECK(malloc_check.mk_inv[c + 1] *
+		    (size >> malloc_check.mk_rot[c + 1]) == 1);
+		limit = malloc_check.mk_nitems[c + 1] * size;
 		CHECK(limit > 0 && limit <= ((uint64_t)1 << 20));
 		for (uint64_t off = 0; off < ((uint64_t)1 << 20); off++)
-			if (malloc_class_offset_ok(mc, off) !=
+			if (malloc_class_offset_ok((unsigned)c + 1, off) !=
 			    (off % size == 0 && off < limit))
 				bad++;
 		CHECK_EQ(bad, 0);
