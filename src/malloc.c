@@ -120,6 +120,7 @@ UMA_SYSCTL_INT(sysctl_class_cache_mb, "vm.malloc.class_cache_mb",
 /* See malloc_fast.h */
 char *uma__malloc_caches;
 unsigned uma__malloc_caches_shift;
+uma_cache_t uma__malloc_class_caches[MALLOC_NCLASSES];
 
 /* See malloc_fast.h */
 uint8_t uma__malloc_class_index[MALLOC_TABSIZE / 16 + 1];
@@ -275,6 +276,7 @@ malloc_startup_once(void)
 		dx = uma_divx_make(mc->mc_size);
 		malloc_check.mk_inv[i + 1] = dx.dx_inv;
 		malloc_check.mk_rot[i + 1] = (uint8_t)dx.dx_rot;
+		uma__malloc_class_caches[i] = malloc_class_caches((unsigned)i);
 	}
 	for (c = 0, i = 0; i < (int)nitems(uma__malloc_class_index); i++) {
 		while (malloc_class_sizes[c] < (uint32_t)i * 16)

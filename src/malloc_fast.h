@@ -36,6 +36,13 @@ extern char *uma__malloc_caches UMA_HIDDEN;		/* class 0's uz_cpu */
 extern unsigned uma__malloc_caches_shift UMA_HIDDEN;	/* log2(stride) */
 
 /*
+ * The same addresses in a table by class, for the paths whose class comes
+ * early (malloc's from the size, free()'s bet): one load, where the shift
+ * took a load of the shift, a copy, the shift and an add.
+ */
+extern uma_cache_t uma__malloc_class_caches[MALLOC_NCLASSES] UMA_HIDDEN;
+
+/*
  * The bet of free(), per thread: the class of this thread's last
  * allocation, and whether betting pays.
  *
@@ -194,15 +201,15 @@ malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 {
 	uma_cache_t caches;
 	void *item;
-	int idx;
+	size_t idx;
 
 	if (zcounted ? __predict_false(size >= __atomic_load_n(
 	    &uma__malloc_zhot, __ATOMIC_ACQUIRE) || (flags & M_ZERO)) :
 	    __predict_false(size > MALLOC_TABSIZE || malloc_type_cold(mtp) ||
 	    (flags & M_ZERO)))
 		return (uma__malloc_slow(size, mtp, flags));
-	idx = malloc_class_index(size);
-	caches = malloc_class_caches((unsigned)idx);
+	idx = uma__malloc_class_index[(size + 15) >> 4];
+	caches = uma__malloc_class_caches[idx];
 	item = uma__class_alloc_hit(caches);
 	/*
 	 * A miss may be a MemGuard sample, which wants the size asked for.
@@ -212,11 +219,12 @@ malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 	 * saved, so its samples get the class size.
 	 */
 	if (__predict_false(item == NULL))
-		return (zcounted ? uma__malloc_zone_miss(size, caches, idx,
-		    flags) : uma__malloc_class_miss(idx, mtp, flags));
+		return (zcounted ? uma__malloc_zone_miss(size, caches,
+		    (int)idx, flags) : uma__malloc_class_miss((int)idx, mtp,
+		    flags));
 	uma__malloc_bet.mb_hint = (uint8_t)idx;
 	if (!zcounted)
-		mstat_class(mtp, (size_t)idx);
+		mstat_class(mtp, idx);
 	return (item);
 }
 
@@ -231,7 +239,8 @@ free_fast_bet(void *addr, struct malloc_type *mtp, bool zcounted, int bet)
 {
 	struct malloc_bet *mb = &uma__malloc_bet;
 	uma_cache_t hcaches;
-	unsigned hint, tag;
+	size_t hint;
+	unsigned tag;
 	int idx;
 
 	/*
@@ -248,10 +257,10 @@ free_fast_bet(void *addr, struct malloc_type *mtp, bool zcounted, int bet)
 		return;
 	}
 	idx = malloc_check_item("free", addr, tag);
-	hint = bet < 0 ? mb->mb_hint : (unsigned)bet;
+	hint = bet < 0 ? mb->mb_hint : (size_t)bet;
 	if (bet < 0 && __predict_false(mb->mb_off)) {
 		/* Not betting: the cache from the tag, and a trial's count. */
-		mb->mb_wins += idx == (int)hint;
+		mb->mb_wins += (size_t)idx == hint;
 		if (__predict_false(++mb->mb_trial == 0)) {
 			mb->mb_off = mb->mb_wins < MALLOC_BET_WINS;
 			mb->mb_wins = 0;
@@ -272,9 +281,9 @@ free_fast_bet(void *addr, struct malloc_type *mtp, bool zcounted, int bet)
 	 * the load then waits for the store instead of taking its value,
 	 * and malloc-pair took 5% longer.)
 	 */
-	hcaches = malloc_class_caches(hint);
+	hcaches = uma__malloc_class_caches[hint];
 	__asm__("" : "+r" (hcaches));
-	if (__predict_true(idx == (int)hint)) {
+	if (__predict_true((size_t)idx == hint)) {
 		if (__predict_true(uma__class_free_hit(hcaches, addr)))
 			goto counted;
 	} else {
