@@ -275,8 +275,9 @@ typedef struct uma_slab *uma_slab_t;
  * Exact division by a fixed size (Granlund and Montgomery, "Division by
  * invariant integers using multiplication", section 9): for a size
  * d = o << k, o odd, with inv the inverse of o modulo 2^64, off * inv
- * rotated right by k is off / d when d divides off, and at least
- * 2^(64 - k) when it does not.  So one multiply, a rotate and one
+ * rotated right by k is off / d when d divides off, and more than
+ * (2^64 - 1) / d when it does not (low bits of off set come out on top;
+ * otherwise the odd part's test).  So one multiply, a rotate and one
  * compare with the items of a slab say both "an item starts here" and
  * "inside the slab's items", and give the item's index.
  */
@@ -300,7 +301,7 @@ uma_divx_make(uint32_t size)
 	return (dx);
 }
 
-/* off / size if size divides off; otherwise at least 2^(64 - rot). */
+/* off / size if size divides off; otherwise more than UINT64_MAX / size. */
 static inline uint64_t
 uma_divx(uint64_t off, uint64_t inv, uint32_t rot)
 {

@@ -310,9 +310,9 @@ UMA_TEST(keg_fetch_spread_keeps_neighbours_apart_at_every_length)
 /*
  * The exact division behind every item check (uma_divx): for every item
  * size up to 8 KiB and a sample of larger ones, each offset of the first
- * 300 items gives its index where an item starts, and at least 2^(64 -
- * k) (far past any slab's items) one byte, half an item and one item less
- * a byte after it.
+ * 300 items gives its index where an item starts, and more than
+ * UINT64_MAX / size (far past any slab's items) one byte, half an item
+ * and one item less a byte after it.
  */
 UMA_TEST(keg_exact_division_gives_the_index_or_a_huge_value)
 {
@@ -320,7 +320,7 @@ UMA_TEST(keg_exact_division_gives_the_index_or_a_huge_value)
 
 	for (uint32_t size = 1; size <= 65536; size += size < 8192 ? 1 : 97) {
 		struct uma_divx dx = uma_divx_make(size);
-		uint64_t floor_bad = (uint64_t)1 << (64 - dx.dx_rot);
+		uint64_t most = UINT64_MAX / size;
 		uint32_t r[3] = { 1, size / 2, size - 1 };
 
 		CHECK_EQ(dx.dx_inv * (size >> dx.dx_rot), 1);
@@ -329,9 +329,9 @@ UMA_TEST(keg_exact_division_gives_the_index_or_a_huge_value)
 
 			bad += uma_divx(off, dx.dx_inv, dx.dx_rot) != k;
 			for (int i = 0; i < 3; i++)
-				if (r[i] != 0)
+				if (r[i] % size != 0)
 					bad += uma_divx(off + r[i], dx.dx_inv,
-					    dx.dx_rot) < floor_bad;
+					    dx.dx_rot) <= most;
 		}
 	}
 	CHECK_EQ(bad, 0);
