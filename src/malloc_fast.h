@@ -79,8 +79,8 @@ extern __thread struct malloc_bet uma__malloc_bet UMA_HIDDEN
  * The zone-counted type's hit path (the interposer's malloc) serves sizes
  * below this: MALLOC_TABSIZE + 1 while the type has counters, 0 while it
  * is cold (before its first allocation, and while MemGuard guards it
- * whole), so one compare does both tests (malloc_type.c keeps it; 3
- * instructions and a load less than reading the type).
+ * whole), so one compare does both tests (malloc_type.c keeps it; 2
+ * instructions fewer than a constant bound and the type's counters).
  */
 extern size_t uma__malloc_zhot UMA_HIDDEN;
 

@@ -78,6 +78,8 @@ static int kmemcount;
  */
 __attribute__((weak)) struct malloc_type *uma__malloc_zone_type;
 static pthread_mutex_t mtype_all_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct mtype_run *mtype_all;
+static uint64_t *mtype_retired;		/* one record, or NULL */
 
 /* See malloc_fast.h */
 size_t uma__malloc_zhot;
@@ -94,8 +96,6 @@ mtype_handle_set(struct malloc_type *mtp, void *counts)
 		__atomic_store_n(&uma__malloc_zhot, counts != NULL ?
 		    (size_t)MALLOC_TABSIZE + 1 : 0, __ATOMIC_RELEASE);
 }
-static struct mtype_run *mtype_all;
-static uint64_t *mtype_retired;		/* one record, or NULL */
 
 /*
  * Types MemGuard guards whole (vm.memguard.desc names them).  Their
