@@ -208,7 +208,7 @@ malloc_fast(size_t size, struct malloc_type *mtp, int flags, bool zcounted)
 	    __predict_false(size > MALLOC_TABSIZE || malloc_type_cold(mtp) ||
 	    (flags & M_ZERO)))
 		return (uma__malloc_slow(size, mtp, flags));
-	idx = uma__malloc_class_index[(size + 15) >> 4];
+	idx = (size_t)malloc_class_index(size);
 	caches = uma__malloc_class_caches[idx];
 	item = uma__class_alloc_hit(caches);
 	/*
